@@ -1,0 +1,239 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+/**
+ * Every setting the product reads, validated once at start-up. Modules receive only
+ * their slice (e.g. `config.index`), never `process.env`.
+ * Defaults here are mirrored in `.env.example` and README (a test keeps them in sync).
+ */
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const int = (def: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return def;
+      const n = Number(v.trim());
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be an integer from ${min} to ${max}, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const idList = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === '') return [] as number[];
+    const ids = v.split(',').map((s) => s.trim()).filter(Boolean);
+    const out: number[] = [];
+    for (const id of ids) {
+      if (!/^-?\d+$/.test(id)) {
+        ctx.addIssue({ code: 'custom', message: `must be a comma-separated list of numeric Telegram ids, got "${id}"` });
+        return z.NEVER;
+      }
+      out.push(Number(id));
+    }
+    return out;
+  });
+
+const url = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === '') return undefined;
+    try {
+      const u = new URL(v.trim());
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol');
+      return v.trim().replace(/\/+$/, '');
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `must be an http(s) URL, got "${v}"` });
+      return z.NEVER;
+    }
+  });
+
+const hhmm = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const s = v?.trim() || '08:00';
+    if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(s)) {
+      ctx.addIssue({ code: 'custom', message: `must be a time HH:MM, got "${v}"` });
+      return z.NEVER;
+    }
+    return s;
+  });
+
+const timeZone = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const tz = v?.trim() || 'Asia/Shanghai';
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `must be an IANA time zone such as Asia/Shanghai, got "${v}"` });
+      return z.NEVER;
+    }
+    return tz;
+  });
+
+const envSchema = z.object({
+  STATE_DIR: z.string().optional().transform((v) => v?.trim() || 'var'),
+  CORPUS_DIR: z.string().optional().transform((v) => v?.trim() || 'data/corpus'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .optional()
+    .transform((v) => v ?? 'info'),
+
+  EMBEDDING_PROVIDER: z.enum(['local', 'openai']).optional().transform((v) => v ?? 'local'),
+  EMBEDDING_MODEL: optionalString,
+  EMBEDDING_DIMENSIONS: int(256, 16, 8192),
+  CHUNK_SIZE: int(300, 80, 4000),
+  CHUNK_OVERLAP: int(40, 0, 1000),
+
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: url,
+  CHAT_MODEL: optionalString,
+  LLM_TIMEOUT_MS: int(30_000, 1_000, 600_000),
+  LLM_MAX_RETRIES: int(2, 0, 10),
+
+  TELEGRAM_BOT_TOKEN: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      if (!/^\d+:[A-Za-z0-9_-]+$/.test(v.trim())) {
+        ctx.addIssue({ code: 'custom', message: 'must look like 123456:ABC… (the token @BotFather gives)' });
+        return z.NEVER;
+      }
+      return v.trim();
+    }),
+  TELEGRAM_API_ROOT: url,
+  WEBHOOK_URL: url,
+  WEBHOOK_SECRET: optionalString,
+  PORT: int(8080, 1, 65535),
+  ALLOWED_CHAT_IDS: idList,
+  ADMIN_USER_IDS: idList,
+  RATE_LIMIT_PER_MINUTE: int(10, 1, 1000),
+  MAX_QUESTION_CHARS: int(500, 10, 4000),
+
+  DIGEST_TZ: timeZone,
+  DIGEST_DEFAULT_TIME: hhmm,
+  MAX_SUBSCRIPTIONS_PER_CHAT: int(5, 1, 100),
+});
+
+export type Env = Record<string, string | undefined>;
+
+export interface IndexConfig {
+  stateDir: string;
+  corpusDir: string;
+  embedding: { provider: 'local' | 'openai'; model?: string; dimensions: number };
+  chunking: { chunkSize: number; chunkOverlap: number };
+}
+
+export interface LlmConfig {
+  apiKey?: string;
+  baseURL?: string;
+  chatModel?: string;
+  timeoutMs: number;
+  maxRetries: number;
+}
+
+export interface TelegramConfig {
+  token?: string;
+  apiRoot?: string;
+  webhookUrl?: string;
+  webhookSecret?: string;
+  port: number;
+  allowedChatIds: number[];
+  adminUserIds: number[];
+  rateLimitPerMinute: number;
+  maxQuestionChars: number;
+}
+
+export interface DigestConfig {
+  timeZone: string;
+  defaultTime: string;
+  maxSubscriptionsPerChat: number;
+}
+
+export interface Config {
+  logLevel: string;
+  index: IndexConfig;
+  llm: LlmConfig;
+  telegram: TelegramConfig;
+  digest: DigestConfig;
+  /** Values that must never appear in logs or files. */
+  secrets: string[];
+}
+
+/**
+ * Pure: validates `env` and returns the grouped config. Reports every bad setting at
+ * once, one line each, naming the setting (never echoing a secret's value).
+ */
+export function parseConfig(env: Env, cwd = process.cwd()): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const key = String(i.path[0] ?? '?');
+      const msg = /KEY|TOKEN|SECRET/.test(key) ? i.message.replace(/"[^"]*"/g, '(hidden)') : i.message;
+      return `config: ${key} ${msg}`;
+    });
+    throw new ConfigError(lines.join('\n'));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.CHUNK_OVERLAP >= e.CHUNK_SIZE) problems.push(`config: CHUNK_OVERLAP must be smaller than CHUNK_SIZE (${e.CHUNK_OVERLAP} >= ${e.CHUNK_SIZE})`);
+  if (e.EMBEDDING_PROVIDER === 'openai' && !e.EMBEDDING_MODEL) problems.push('config: EMBEDDING_MODEL is required when EMBEDDING_PROVIDER=openai');
+  if (e.EMBEDDING_PROVIDER === 'openai' && !e.OPENAI_API_KEY && !e.OPENAI_BASE_URL)
+    problems.push('config: OPENAI_API_KEY (or OPENAI_BASE_URL for a local server) is required when EMBEDDING_PROVIDER=openai');
+  if (e.CHAT_MODEL && !e.OPENAI_API_KEY && !e.OPENAI_BASE_URL)
+    problems.push('config: OPENAI_API_KEY (or OPENAI_BASE_URL for a local server) is required when CHAT_MODEL is set');
+  if (e.WEBHOOK_URL && !e.TELEGRAM_BOT_TOKEN) problems.push('config: TELEGRAM_BOT_TOKEN is required when WEBHOOK_URL is set');
+  if (e.WEBHOOK_URL && !e.WEBHOOK_SECRET) problems.push('config: WEBHOOK_SECRET is required when WEBHOOK_URL is set (Telegram sends it back in a header we check)');
+  if (e.WEBHOOK_SECRET && !/^[A-Za-z0-9_-]{1,256}$/.test(e.WEBHOOK_SECRET))
+    problems.push('config: WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -');
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+
+  return {
+    logLevel: e.LOG_LEVEL,
+    index: {
+      stateDir: path.resolve(cwd, e.STATE_DIR),
+      corpusDir: path.resolve(cwd, e.CORPUS_DIR),
+      embedding: { provider: e.EMBEDDING_PROVIDER, ...(e.EMBEDDING_MODEL ? { model: e.EMBEDDING_MODEL } : {}), dimensions: e.EMBEDDING_DIMENSIONS },
+      chunking: { chunkSize: e.CHUNK_SIZE, chunkOverlap: e.CHUNK_OVERLAP },
+    },
+    llm: {
+      ...(e.OPENAI_API_KEY ? { apiKey: e.OPENAI_API_KEY } : {}),
+      ...(e.OPENAI_BASE_URL ? { baseURL: e.OPENAI_BASE_URL } : {}),
+      ...(e.CHAT_MODEL ? { chatModel: e.CHAT_MODEL } : {}),
+      timeoutMs: e.LLM_TIMEOUT_MS,
+      maxRetries: e.LLM_MAX_RETRIES,
+    },
+    telegram: {
+      ...(e.TELEGRAM_BOT_TOKEN ? { token: e.TELEGRAM_BOT_TOKEN } : {}),
+      ...(e.TELEGRAM_API_ROOT ? { apiRoot: e.TELEGRAM_API_ROOT } : {}),
+      ...(e.WEBHOOK_URL ? { webhookUrl: e.WEBHOOK_URL } : {}),
+      ...(e.WEBHOOK_SECRET ? { webhookSecret: e.WEBHOOK_SECRET } : {}),
+      port: e.PORT,
+      allowedChatIds: e.ALLOWED_CHAT_IDS,
+      adminUserIds: e.ADMIN_USER_IDS,
+      rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      maxQuestionChars: e.MAX_QUESTION_CHARS,
+    },
+    digest: {
+      timeZone: e.DIGEST_TZ,
+      defaultTime: e.DIGEST_DEFAULT_TIME,
+      maxSubscriptionsPerChat: e.MAX_SUBSCRIPTIONS_PER_CHAT,
+    },
+    secrets: [e.OPENAI_API_KEY, e.TELEGRAM_BOT_TOKEN, e.WEBHOOK_SECRET].filter((s): s is string => !!s),
+  };
+}

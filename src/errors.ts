@@ -1,0 +1,64 @@
+/**
+ * The project's small typed error family. Each carries a stable `code` so boundaries
+ * (CLI exit, bot error boundary, digest loop) can decide what to tell the user.
+ * Messages start with the module that raised them and give the numbers involved.
+ */
+export class PlanQaError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A setting is missing or invalid; `message` is one line naming the setting. */
+export class ConfigError extends PlanQaError {
+  constructor(message: string) {
+    super('config', message);
+  }
+}
+
+/** The corpus folder or its manifest cannot be used as it is. */
+export class CorpusError extends PlanQaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('corpus', message, options);
+  }
+}
+
+/** No index on disk yet: run ingest. */
+export class IndexMissingError extends PlanQaError {
+  constructor(message: string) {
+    super('index-missing', message);
+  }
+}
+
+/** The index on disk is unreadable, half-written or of another format version. */
+export class IndexCorruptError extends PlanQaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('index-corrupt', message, options);
+  }
+}
+
+/** The query-time embedder differs from the one that built the index. */
+export class IndexMismatchError extends PlanQaError {
+  constructor(message: string) {
+    super('index-mismatch', message);
+  }
+}
+
+/** A remote service (LLM, embeddings, Telegram) failed in a way the caller may fall back from. */
+export class UpstreamError extends PlanQaError {
+  readonly status?: number;
+  constructor(message: string, options?: { cause?: unknown; status?: number }) {
+    super('upstream', message, options);
+    if (options?.status !== undefined) this.status = options.status;
+  }
+}
+
+/** Input the user gave that we refuse with a clear message (empty, too long, malformed). */
+export class InputError extends PlanQaError {
+  constructor(message: string) {
+    super('input', message);
+  }
+}
