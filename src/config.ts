@@ -95,7 +95,7 @@ const envSchema = z.object({
 
   EMBEDDING_PROVIDER: z.enum(['local', 'openai']).optional().transform((v) => v ?? 'local'),
   EMBEDDING_MODEL: optionalString,
-  EMBEDDING_DIMENSIONS: int(256, 16, 8192),
+  EMBEDDING_DIMENSIONS: int(0, 0, 8192),
   CHUNK_SIZE: int(300, 80, 4000),
   CHUNK_OVERLAP: int(40, 0, 1000),
 
@@ -135,6 +135,7 @@ export type Env = Record<string, string | undefined>;
 export interface IndexConfig {
   stateDir: string;
   corpusDir: string;
+  /** dimensions 0 = the embedder's own default (local: 512; openai: the model's native size). */
   embedding: { provider: 'local' | 'openai'; model?: string; dimensions: number };
   chunking: { chunkSize: number; chunkOverlap: number };
 }

@@ -1,0 +1,33 @@
+import type { Passage } from '../retrieve/hybrid-retriever.ts';
+
+/** One numbered excerpt an answer relies on; `quote` is verbatim document text. */
+export interface Citation {
+  n: number;
+  file: string;
+  title: string;
+  /** Section path, formatted `第五章 … › 第二节 …`. */
+  section: string;
+  quote: string;
+  /** Offsets of the quote in the normalized document. */
+  start: number;
+  end: number;
+}
+
+export interface Answer {
+  found: boolean;
+  /** The answer text with [n] markers, or the not-found message. */
+  answer: string;
+  citations: Citation[];
+  mode: 'extractive' | 'llm';
+  /** Why an LLM answer fell back to extractive, when it did. */
+  reason?: string;
+  /** The question as retrieval saw it (after follow-up rewriting). */
+  standaloneQuestion: string;
+  /** The passages retrieved, best first (for "more results" and source buttons). */
+  passages: Passage[];
+}
+
+export interface HistoryTurn {
+  q: string;
+  answer?: string;
+}

@@ -1,0 +1,152 @@
+import type { IndexedDocumentMeta } from '../index/index-store.ts';
+import type { IndexedChunk } from '../index/plan-index.ts';
+import type { Passage, RetrievalResult } from '../retrieve/hybrid-retriever.ts';
+import type { Answer, Citation } from './answer.ts';
+import { notFoundMessage } from './not-found.ts';
+import { quoteWithin } from './quote.ts';
+import type { QuestionTerms, TermWeights } from './relevance.ts';
+import { joinLeadPhrases, splitClauses, splitSentences, type TextUnit } from './sentences.ts';
+import { formatIndicator } from './indicator-text.ts';
+
+/**
+ * The answer without an LLM: the sentences of the retrieved passages that best cover the
+ * question, best first, each with a citation whose quote is the sentence itself. A
+ * rebuilt indicator row leads with its numbers. Nothing is paraphrased, so numbers are
+ * copied exactly.
+ */
+
+export interface ComposerOptions {
+  /** Minimum coverage of the question's topic terms for the documents to count as answering. */
+  minCoverage: number;
+  /** Sentences scoring at least this share of the best one may join the answer. */
+  companionRatio: number;
+  maxSentences: number;
+  /** A sentence longer than this is cut down to its best run of clauses. */
+  maxUnitChars: number;
+  passagesConsidered: number;
+}
+
+const DEFAULTS: ComposerOptions = { minCoverage: 0.5, companionRatio: 0.8, maxSentences: 3, maxUnitChars: 160, passagesConsidered: 5 };
+
+interface Candidate {
+  passage: Passage;
+  rank: number;
+  unit: TextUnit;
+  score: number;
+  coverage: number;
+}
+
+/** The best window of consecutive clauses of a long sentence (by coverage), at most maxChars long. */
+function bestWindow(text: string, unit: TextUnit, maxChars: number, score: (t: string) => number): TextUnit {
+  const clauses = splitClauses(text, unit);
+  let best: TextUnit = unit;
+  let bestScore = -1;
+  for (let i = 0; i < clauses.length; i++) {
+    for (let j = i; j < clauses.length; j++) {
+      const start = clauses[i]!.start;
+      const end = clauses[j]!.end;
+      if (end - start > maxChars && j > i) break;
+      const s = score(text.slice(start, end)) - (end - start) / 10_000;
+      if (s > bestScore) {
+        bestScore = s;
+        best = { start, end, text: text.slice(start, end) };
+      }
+    }
+  }
+  return best;
+}
+
+function displayText(unit: string): string {
+  // List markers ("- 3. ") and trailing clause punctuation are layout, not content.
+  return unit.replace(/^[-*•]\s*/, '').replace(/[，,；;、：:]$/, '');
+}
+
+export class ExtractiveComposer {
+  private readonly options: ComposerOptions;
+
+  constructor(
+    private readonly weights: TermWeights,
+    private readonly documents: readonly IndexedDocumentMeta[],
+    options: Partial<ComposerOptions> = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  private candidates(q: QuestionTerms, passages: readonly Passage[]): Candidate[] {
+    const out: Candidate[] = [];
+    passages.slice(0, this.options.passagesConsidered).forEach((passage, rank) => {
+      const chunk = passage.chunk;
+      const context = `${chunk.section.join(' ')} ${chunk.text}`;
+      const contextCoverage = this.weights.coverage(q, context);
+      const units: TextUnit[] =
+        chunk.kind === 'table-row'
+          ? [{ start: 0, end: chunk.text.length, text: chunk.text }]
+          : joinLeadPhrases(chunk.text, splitSentences(chunk.text)).map((u) =>
+              u.text.length > this.options.maxUnitChars ? bestWindow(chunk.text, u, this.options.maxUnitChars, (t) => this.weights.coverage(q, t)) : u,
+            );
+      for (const unit of units) {
+        const coverage = this.weights.coverage(q, unit.text);
+        const hasNumber = /\d/.test(unit.text);
+        let score = 0.75 * coverage + 0.25 * contextCoverage;
+        if (q.numeric) score *= hasNumber ? 1.15 : 0.85;
+        if (chunk.kind === 'table-row' && q.numeric) score *= 1.1;
+        score *= 1 - 0.04 * rank;
+        out.push({ passage, rank, unit, score, coverage: Math.max(coverage, 0.8 * contextCoverage) });
+      }
+    });
+    return out.sort((a, b) => b.score - a.score);
+  }
+
+  compose(question: string, retrieval: RetrievalResult, standaloneQuestion = question): Answer {
+    const base = { mode: 'extractive' as const, standaloneQuestion, passages: retrieval.passages };
+    const notFound = (): Answer => ({ ...base, found: false, answer: notFoundMessage(this.documents, retrieval.uncovered), citations: [] });
+    if (retrieval.uncovered !== undefined || retrieval.passages.length === 0) return notFound();
+
+    const q = this.weights.questionTerms(standaloneQuestion);
+    const candidates = this.candidates(q, retrieval.passages);
+    const best = candidates[0];
+    if (!best || best.coverage < this.options.minCoverage) return notFound();
+
+    // A comparison across districts/years: the best sentence for each facet, in facet order.
+    const facets = [...new Set(retrieval.passages.map((p) => p.facet).filter((f): f is string => !!f))];
+    const chosen: Candidate[] = [];
+    const overlaps = (a: Candidate, b: Candidate) =>
+      a.passage.chunk.ordinal === b.passage.chunk.ordinal && a.unit.start < b.unit.end && b.unit.start < a.unit.end;
+    if (facets.length > 1) {
+      for (const f of facets) {
+        const c = candidates.find((x) => x.passage.facet === f && x.coverage >= this.options.minCoverage * 0.8);
+        if (c) chosen.push(c);
+      }
+    } else {
+      for (const c of candidates) {
+        if (chosen.length >= this.options.maxSentences) break;
+        if (c.score < best.score * this.options.companionRatio) break;
+        if (chosen.some((x) => overlaps(x, c))) continue;
+        chosen.push(c);
+      }
+    }
+    if (chosen.length === 0) return notFound();
+
+    const citations: Citation[] = [];
+    const sentences: string[] = [];
+    for (const c of chosen) {
+      const citation = this.cite(c.passage.chunk, c.unit, citations.length + 1);
+      if (!citation) continue;
+      citations.push(citation);
+      const label = facets.length > 1 && c.passage.facet ? `${c.passage.facet}：` : '';
+      const text = c.passage.chunk.kind === 'table-row' && c.passage.chunk.indicator ? formatIndicator(c.passage.chunk.indicator) : displayText(c.unit.text);
+      sentences.push(`${label}${text}[${citation.n}]`);
+    }
+    if (citations.length === 0) return notFound();
+    return { ...base, found: true, answer: sentences.join('\n'), citations };
+  }
+
+  private cite(chunk: IndexedChunk, unit: TextUnit, n: number): Citation | undefined {
+    const doc = chunk.doc;
+    const common = { n, file: chunk.file, title: doc.title, section: chunk.section.join(' › ') };
+    if (chunk.kind === 'table-row') return { ...common, quote: chunk.quote, start: chunk.start, end: chunk.end };
+    const span = quoteWithin(chunk, chunk.start + unit.start, chunk.start + unit.end);
+    if (!span) return undefined;
+    return { ...common, quote: chunk.text.slice(span[0] - chunk.start, span[1] - chunk.start), start: span[0], end: span[1] };
+  }
+}

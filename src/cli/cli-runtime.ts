@@ -1,0 +1,85 @@
+import { existsSync } from 'node:fs';
+import readline from 'node:readline';
+import { z } from 'zod';
+import { parseConfig, type Config } from '../config.ts';
+import { PlanQaError } from '../errors.ts';
+import { createLogger, scrubSecrets, type Logger } from '../logger.ts';
+
+/**
+ * What every command-line entry point shares: `.env` loading, config validation, a
+ * stderr logger, and one exit path that turns our errors into one clear line and exit
+ * code 1. stdout carries only results.
+ */
+
+export interface CliContext {
+  config: Config;
+  log: Logger;
+  out: (line: string) => void;
+}
+
+export function loadConfigFromEnvironment(): Config {
+  // A .env file is optional; real environment variables win over it.
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  return parseConfig(process.env);
+}
+
+export async function runCli(name: string, main: (ctx: CliContext) => Promise<number | void>): Promise<void> {
+  let secrets: string[] = [];
+  try {
+    const config = loadConfigFromEnvironment();
+    secrets = config.secrets;
+    const log = createLogger({ level: config.logLevel, secrets }).child({ cmd: name });
+    const code = await main({ config, log, out: (line) => process.stdout.write(line + '\n') });
+    process.exitCode = code ?? 0;
+  } catch (err) {
+    const message = err instanceof PlanQaError ? err.message : `${name}: ${(err as Error)?.stack ?? String(err)}`;
+    process.stderr.write(scrubSecrets(message, secrets) + '\n');
+    process.exitCode = 1;
+  }
+}
+
+export const jsonlRequestSchema = z.object({
+  id: z.union([z.string(), z.number()]).optional(),
+  q: z.string(),
+  history: z.array(z.object({ q: z.string(), answer: z.string().optional() })).optional(),
+});
+export type JsonlRequest = z.infer<typeof jsonlRequestSchema>;
+
+/**
+ * Reads one JSON request per stdin line and prints one JSON result per line. A bad line
+ * gets `{"id", "error"}` and the rest are still answered.
+ */
+export async function forEachJsonlRequest(out: (line: string) => void, handle: (req: JsonlRequest) => Promise<Record<string, unknown>>): Promise<number> {
+  const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+  let failures = 0;
+  let lineNo = 0;
+  for await (const line of rl) {
+    lineNo++;
+    if (line.trim() === '') continue;
+    let req: JsonlRequest;
+    try {
+      const parsed = jsonlRequestSchema.safeParse(JSON.parse(line));
+      if (!parsed.success) throw new Error(`line ${lineNo}: expected {"id"?, "q": string, "history"?: [{"q","answer"}]} (${parsed.error.issues[0]?.path.join('.') || 'root'}: ${parsed.error.issues[0]?.message})`);
+      req = parsed.data;
+    } catch (err) {
+      failures++;
+      const id = (() => {
+        try {
+          return (JSON.parse(line) as { id?: unknown })?.id ?? null;
+        } catch {
+          return null;
+        }
+      })();
+      const message = err instanceof SyntaxError ? `line ${lineNo}: not valid JSON` : (err as Error).message;
+      out(JSON.stringify({ id, error: message }));
+      continue;
+    }
+    try {
+      out(JSON.stringify({ id: req.id ?? null, q: req.q, ...(await handle(req)) }));
+    } catch (err) {
+      failures++;
+      out(JSON.stringify({ id: req.id ?? null, q: req.q, error: err instanceof PlanQaError ? err.message : String((err as Error)?.message ?? err) }));
+    }
+  }
+  return failures > 0 ? 1 : 0;
+}

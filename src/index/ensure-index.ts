@@ -1,0 +1,39 @@
+import type { IndexConfig, LlmConfig } from '../config.ts';
+import { IndexCorruptError, IndexMissingError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { buildIndex, staleFiles, type IngestProgress } from './build-index.ts';
+import { loadPlanIndex, type PlanIndex } from './plan-index.ts';
+
+/**
+ * Opens the index for serving, repairing what can be repaired without asking: builds it
+ * when missing, rebuilds it when corrupt, updates it when corpus files changed. An
+ * embedder mismatch is not repaired silently (re-embedding may cost money): it throws
+ * IndexMismatchError telling the user to re-ingest.
+ */
+export async function ensureIndex(
+  config: { index: IndexConfig; llm: LlmConfig },
+  log: Logger,
+  onProgress?: (p: IngestProgress) => void,
+): Promise<PlanIndex> {
+  const build = async (rebuild: boolean, why: string) => {
+    log.info({ why }, rebuild ? 'building the index from scratch' : 'updating the index');
+    const r = await buildIndex(config, { rebuild, ...(onProgress ? { onProgress } : {}) });
+    log.info({ documents: r.documents, chunks: r.chunks, embedded: r.embedded, reused: r.reused, ms: r.ms }, 'index ready');
+  };
+  try {
+    const stale = await staleFiles(config);
+    if (stale.length > 0) await build(false, `corpus changed: ${stale.join(', ')}`);
+    return await loadPlanIndex(config.index, config.llm);
+  } catch (err) {
+    if (err instanceof IndexMissingError) {
+      await build(true, 'no index yet');
+      return loadPlanIndex(config.index, config.llm);
+    }
+    if (err instanceof IndexCorruptError) {
+      log.warn({ err: err.message }, 'index unreadable');
+      await build(true, 'index unreadable');
+      return loadPlanIndex(config.index, config.llm);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { IndexCorruptError, IndexMissingError } from '../errors.ts';
+
+/**
+ * The index on disk. Each build is written whole into its own folder under
+ * `<STATE_DIR>/index/`, then the `CURRENT` pointer is replaced by rename: a crash
+ * mid-ingest leaves the previous complete build in use. Everything read back is
+ * parsed with zod; a format version guards against reading another layout.
+ */
+
+export const INDEX_FORMAT_VERSION = 1;
+
+const indicatorSchema = z.object({
+  file: z.string(),
+  district: z.string(),
+  table: z.string(),
+  seq: z.number().int().optional(),
+  name: z.string(),
+  unit: z.string().optional(),
+  values: z.array(z.object({ column: z.string(), value: z.string() })),
+  attribute: z.string().optional(),
+  notes: z.array(z.string()),
+  start: z.number().int(),
+  end: z.number().int(),
+  cells: z.array(z.string()),
+});
+
+export const storedChunkSchema = z.object({
+  id: z.string(),
+  file: z.string(),
+  section: z.array(z.string()),
+  start: z.number().int().nonnegative(),
+  end: z.number().int().nonnegative(),
+  text: z.string(),
+  quote: z.string(),
+  kind: z.enum(['text', 'table-row']),
+  /** Sub-spans a quote may not cross (only present when the chunk has a gap). */
+  spans: z.array(z.tuple([z.number().int(), z.number().int()])).optional(),
+  indicator: indicatorSchema.optional(),
+});
+export type StoredChunk = z.infer<typeof storedChunkSchema>;
+
+export const documentMetaSchema = z.object({
+  file: z.string(),
+  title: z.string(),
+  district: z.string(),
+  year: z.number().int(),
+  years: z.array(z.number().int()),
+  kind: z.string(),
+  issuer: z.string().optional(),
+});
+
+const manifestSchema = z.object({
+  formatVersion: z.literal(INDEX_FORMAT_VERSION),
+  builtAt: z.string(),
+  embedder: z.object({ id: z.string(), model: z.string(), dimensions: z.number().int().positive() }),
+  chunking: z.object({ chunkSize: z.number().int(), chunkOverlap: z.number().int() }),
+  documents: z.array(documentMetaSchema.extend({ checksum: z.string(), chunkCount: z.number().int().nonnegative() })),
+  chunkCount: z.number().int().nonnegative(),
+  files: z.object({ chunks: z.string(), vectors: z.string(), hnsw: z.string(), lexical: z.string(), embedder: z.string().optional() }),
+});
+export type IndexManifest = z.infer<typeof manifestSchema>;
+export type IndexedDocumentMeta = IndexManifest['documents'][number];
+
+export interface BuildFiles {
+  manifest: Omit<IndexManifest, 'files' | 'formatVersion'>;
+  chunks: StoredChunk[];
+  vectors: Float32Array[];
+  writeHnsw: (file: string) => Promise<void>;
+  lexicalJson: string;
+  embedderState?: unknown;
+}
+
+export function indexRoot(stateDir: string): string {
+  return path.join(stateDir, 'index');
+}
+
+export function sha256(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+async function writeAtomic(file: string, data: string | Buffer): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  await fs.writeFile(tmp, data);
+  await fs.rename(tmp, file);
+}
+
+/** Writes a complete build, switches CURRENT to it, then removes older builds. */
+export async function writeBuild(stateDir: string, build: BuildFiles): Promise<string> {
+  const root = indexRoot(stateDir);
+  await fs.mkdir(root, { recursive: true });
+  const name = `build-${Date.now()}-${process.pid}`;
+  const dir = path.join(root, name);
+  await fs.mkdir(dir);
+  const files = { chunks: 'chunks.json', vectors: 'vectors.f32', hnsw: 'hnsw.bin', lexical: 'lexical.json', ...(build.embedderState ? { embedder: 'embedder.json' } : {}) };
+  await fs.writeFile(path.join(dir, files.chunks), JSON.stringify(build.chunks));
+  const flat = new Float32Array(build.vectors.length * build.manifest.embedder.dimensions);
+  build.vectors.forEach((v, i) => flat.set(v, i * build.manifest.embedder.dimensions));
+  await fs.writeFile(path.join(dir, files.vectors), Buffer.from(flat.buffer, flat.byteOffset, flat.byteLength));
+  await build.writeHnsw(path.join(dir, files.hnsw));
+  await fs.writeFile(path.join(dir, files.lexical), build.lexicalJson);
+  if (build.embedderState) await fs.writeFile(path.join(dir, 'embedder.json'), JSON.stringify(build.embedderState));
+  const manifest: IndexManifest = { formatVersion: INDEX_FORMAT_VERSION, ...build.manifest, files };
+  // The manifest is written last inside the build: a build folder without one is incomplete.
+  await fs.writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  await writeAtomic(path.join(root, 'CURRENT'), name);
+  for (const entry of await fs.readdir(root)) {
+    if (entry.startsWith('build-') && entry !== name) await fs.rm(path.join(root, entry), { recursive: true, force: true });
+  }
+  return dir;
+}
+
+/** The folder of the current build, or IndexMissingError when none was ever completed. */
+export async function currentBuildDir(stateDir: string): Promise<string> {
+  const root = indexRoot(stateDir);
+  let name: string;
+  try {
+    name = (await fs.readFile(path.join(root, 'CURRENT'), 'utf8')).trim();
+  } catch {
+    throw new IndexMissingError(`index: no index in ${root}; run \`npm run ingest\``);
+  }
+  if (!/^build-[\w-]+$/.test(name)) throw new IndexCorruptError(`index: ${path.join(root, 'CURRENT')} is damaged; run \`npm run ingest -- --rebuild\``);
+  return path.join(root, name);
+}
+
+export async function readManifest(dir: string): Promise<IndexManifest> {
+  let raw: string;
+  try {
+    raw = await fs.readFile(path.join(dir, 'manifest.json'), 'utf8');
+  } catch (err) {
+    throw new IndexCorruptError(`index: manifest missing in ${dir}; run \`npm run ingest -- --rebuild\``, { cause: err });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (err) {
+    throw new IndexCorruptError(`index: manifest in ${dir} is not valid JSON; run \`npm run ingest -- --rebuild\``, { cause: err });
+  }
+  const version = (json as { formatVersion?: unknown })?.formatVersion;
+  if (version !== INDEX_FORMAT_VERSION)
+    throw new IndexCorruptError(`index: format version ${String(version)} in ${dir}, this program reads ${INDEX_FORMAT_VERSION}; run \`npm run ingest -- --rebuild\``);
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success) throw new IndexCorruptError(`index: manifest in ${dir} is invalid (${parsed.error.issues[0]?.path.join('.')}); run \`npm run ingest -- --rebuild\``);
+  return parsed.data;
+}
+
+export async function readJsonFile<T>(file: string, schema: z.ZodType<T>, what: string): Promise<T> {
+  try {
+    return schema.parse(JSON.parse(await fs.readFile(file, 'utf8')));
+  } catch (err) {
+    throw new IndexCorruptError(`index: ${what} (${file}) is unreadable; run \`npm run ingest -- --rebuild\``, { cause: err });
+  }
+}
+
+export async function readVectors(file: string, dims: number, count: number): Promise<Float32Array[]> {
+  const buf = await fs.readFile(file).catch((err: unknown) => {
+    throw new IndexCorruptError(`index: vectors missing (${file}); run \`npm run ingest -- --rebuild\``, { cause: err });
+  });
+  if (buf.byteLength !== dims * count * 4) throw new IndexCorruptError(`index: vectors file has ${buf.byteLength} bytes, expected ${dims * count * 4}; run \`npm run ingest -- --rebuild\``);
+  const flat = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  return Array.from({ length: count }, (_, i) => flat.subarray(i * dims, (i + 1) * dims));
+}

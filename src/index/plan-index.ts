@@ -1,0 +1,102 @@
+import path from 'node:path';
+import { z } from 'zod';
+import type { IndexConfig } from '../config.ts';
+import { IndexMismatchError } from '../errors.ts';
+import { createOpenAiClient } from '../openai-client.ts';
+import type { LlmConfig } from '../config.ts';
+import { describeEmbedder, type Embedder, type EmbedderInfo } from './embedder.ts';
+import {
+  currentBuildDir,
+  readJsonFile,
+  readManifest,
+  storedChunkSchema,
+  type IndexManifest,
+  type IndexedDocumentMeta,
+  type StoredChunk,
+} from './index-store.ts';
+import { LexicalIndex } from './lexical-index.ts';
+import { LOCAL_EMBEDDER_ID, LocalEmbedder } from './local-embedder.ts';
+import { OpenAiEmbedder } from './openai-embedder.ts';
+import { HnswVectorIndex } from './vector-index.ts';
+import { promises as fs } from 'node:fs';
+
+/** A chunk as retrieval sees it: its stored record, its ordinal (the vector label) and its document. */
+export interface IndexedChunk extends StoredChunk {
+  ordinal: number;
+  doc: IndexedDocumentMeta;
+}
+
+/** Text that embeddings and BM25 see: district and section path give a passage its context. Never quoted. */
+export function contextText(chunk: Pick<StoredChunk, 'section' | 'text'>, doc: { district: string }): string {
+  return `${doc.district} ${chunk.section.join(' ')}\n${chunk.text}`;
+}
+
+/** The loaded, searchable index. */
+export class PlanIndex {
+  readonly documents: IndexedDocumentMeta[];
+  readonly chunks: IndexedChunk[];
+
+  constructor(
+    readonly manifest: IndexManifest,
+    chunks: StoredChunk[],
+    readonly embedder: Embedder,
+    readonly vector: HnswVectorIndex,
+    readonly lexical: LexicalIndex,
+  ) {
+    this.documents = manifest.documents;
+    const byFile = new Map(manifest.documents.map((d) => [d.file, d]));
+    this.chunks = chunks.map((c, ordinal) => {
+      const doc = byFile.get(c.file);
+      if (!doc) throw new IndexMismatchError(`index: chunk ${c.id} names unknown document ${c.file}`);
+      return { ...c, ordinal, doc };
+    });
+  }
+
+  document(file: string): IndexedDocumentMeta | undefined {
+    return this.documents.find((d) => d.file === file);
+  }
+}
+
+/** Builds the query-time embedder that config asks for. */
+export function configuredEmbedder(index: IndexConfig, llm: LlmConfig, localState?: unknown): Embedder | undefined {
+  if (index.embedding.provider === 'openai') {
+    return new OpenAiEmbedder(createOpenAiClient(llm), index.embedding.model ?? '', index.embedding.dimensions);
+  }
+  return localState === undefined ? undefined : LocalEmbedder.fromJSON(localState);
+}
+
+function sameEmbedder(a: EmbedderInfo, b: EmbedderInfo): boolean {
+  return a.id === b.id && a.model === b.model && (a.dimensions === 0 || b.dimensions === 0 || a.dimensions === b.dimensions);
+}
+
+/** What config asks for, as comparable to a manifest (dimensions 0 = not fixed by config). */
+export function requestedEmbedder(index: IndexConfig): EmbedderInfo {
+  return index.embedding.provider === 'openai'
+    ? { id: 'openai', model: index.embedding.model ?? '', dimensions: index.embedding.dimensions }
+    : { id: LOCAL_EMBEDDER_ID, model: LocalEmbedder.MODEL, dimensions: index.embedding.dimensions || LocalEmbedder.DEFAULT_DIMENSIONS };
+}
+
+export function checkEmbedderMatches(manifest: IndexManifest, index: IndexConfig): void {
+  const want = requestedEmbedder(index);
+  if (!sameEmbedder(want, manifest.embedder)) {
+    throw new IndexMismatchError(
+      `index: built with ${describeEmbedder(manifest.embedder)} but config asks for ${describeEmbedder(want)}; re-ingest with \`npm run ingest -- --rebuild\``,
+    );
+  }
+}
+
+/** Loads the current build; throws IndexMissingError / IndexCorruptError / IndexMismatchError with a clear message. */
+export async function loadPlanIndex(index: IndexConfig, llm: LlmConfig): Promise<PlanIndex> {
+  const dir = await currentBuildDir(index.stateDir);
+  const manifest = await readManifest(dir);
+  checkEmbedderMatches(manifest, index);
+  const chunks = await readJsonFile(path.join(dir, manifest.files.chunks), z.array(storedChunkSchema), 'chunk table');
+  if (chunks.length !== manifest.chunkCount) throw new IndexMismatchError(`index: manifest lists ${manifest.chunkCount} chunks, chunk table has ${chunks.length}`);
+  const embedderState = manifest.files.embedder ? await readJsonFile(path.join(dir, manifest.files.embedder), z.unknown(), 'embedder state') : undefined;
+  const embedder = configuredEmbedder(index, llm, embedderState);
+  if (!embedder) throw new IndexMismatchError('index: the local embedder state is missing; re-ingest with `npm run ingest -- --rebuild`');
+  const vector = await HnswVectorIndex.load(path.join(dir, manifest.files.hnsw), manifest.embedder.dimensions, chunks.length);
+  const lexicalJson = await fs.readFile(path.join(dir, manifest.files.lexical), 'utf8');
+  const lexical = LexicalIndex.load(lexicalJson, chunks.length);
+  return new PlanIndex(manifest, chunks, embedder, vector, lexical);
+}

@@ -1,0 +1,52 @@
+import { Jieba } from '@node-rs/jieba';
+import { dict } from '@node-rs/jieba/dict.js';
+
+/**
+ * Owner of @node-rs/jieba and of the text folding used for matching. Folding (NFKC,
+ * lower case, no whitespace) applies to index keys and queries only, never to quotes.
+ */
+
+let jieba: Jieba | undefined;
+function segmenter(): Jieba {
+  // Loading the dictionary takes ~100 ms: do it on first use, not at import.
+  jieba ??= Jieba.withDict(dict);
+  return jieba;
+}
+
+const CJK = /[\u3400-\u9fff\uf900-\ufaff]/;
+const WORDISH = /[\p{L}\p{N}]/u;
+
+/** NFKC, lower-cased, whitespace removed: the form in which strings are compared. */
+export function foldForMatch(text: string): string {
+  return text.normalize('NFKC').toLowerCase().replace(/\s+/g, '');
+}
+
+export function isCjk(ch: string): boolean {
+  return CJK.test(ch);
+}
+
+/**
+ * Search tokens: jieba's search-mode words (which include the sub-words of long words,
+ * so 家庭医生 also yields 家庭, 医生) plus character bigrams of CJK runs, which catch
+ * words jieba splits differently in question and passage (治未病 vs 中 医治 未病).
+ */
+export function searchTokens(text: string): string[] {
+  const folded = text.normalize('NFKC').toLowerCase();
+  const out: string[] = [];
+  for (const w of segmenter().cutForSearch(folded, true)) {
+    const t = w.trim();
+    if (t && WORDISH.test(t)) out.push(t);
+  }
+  for (const run of folded.match(/[\u3400-\u9fff\uf900-\ufaff]{2,}/g) ?? []) {
+    for (let i = 0; i + 1 < run.length; i++) out.push('#' + run.slice(i, i + 2));
+  }
+  return out;
+}
+
+/** Plain jieba words (precise mode), folded; punctuation dropped. */
+export function words(text: string): string[] {
+  return segmenter()
+    .cut(text.normalize('NFKC').toLowerCase(), true)
+    .map((w) => w.trim())
+    .filter((w) => w && WORDISH.test(w));
+}

@@ -1,0 +1,82 @@
+import hnswlib from 'hnswlib-node';
+import { IndexCorruptError, IndexMismatchError } from '../errors.ts';
+
+/**
+ * Owner of hnswlib-node. Labels are chunk ordinals. Vectors are unit length, so the
+ * inner-product space gives cosine similarity. Checks what hnswlib does not: dimensions
+ * on load and on query, k clamped to the index size, ef restored after readIndex
+ * (which resets it to 10).
+ */
+
+export interface VectorHit {
+  label: number;
+  /** Cosine similarity, 1 = identical direction. */
+  score: number;
+}
+
+export interface VectorIndexOptions {
+  m?: number;
+  efConstruction?: number;
+  efSearch?: number;
+}
+
+const DEFAULTS = { m: 16, efConstruction: 200, efSearch: 64 } as const;
+
+export class HnswVectorIndex {
+  private constructor(
+    private readonly index: hnswlib.HierarchicalNSW,
+    readonly dimensions: number,
+    private readonly efSearch: number,
+  ) {}
+
+  static build(vectors: readonly Float32Array[], dimensions: number, options: VectorIndexOptions = {}): HnswVectorIndex {
+    const o = { ...DEFAULTS, ...options };
+    const index = new hnswlib.HierarchicalNSW('ip', dimensions);
+    index.initIndex({ maxElements: Math.max(1, vectors.length), m: o.m, efConstruction: o.efConstruction, randomSeed: 100 });
+    vectors.forEach((v, label) => {
+      if (v.length !== dimensions) throw new IndexMismatchError(`vector-index: expected ${dimensions} dims, got ${v.length} for item ${label}`);
+      index.addPoint(Array.from(v), label);
+    });
+    index.setEf(o.efSearch);
+    return new HnswVectorIndex(index, dimensions, o.efSearch);
+  }
+
+  static async load(file: string, dimensions: number, expectedCount: number, options: VectorIndexOptions = {}): Promise<HnswVectorIndex> {
+    const efSearch = options.efSearch ?? DEFAULTS.efSearch;
+    const index = new hnswlib.HierarchicalNSW('ip', dimensions);
+    try {
+      await index.readIndex(file);
+    } catch (err) {
+      throw new IndexCorruptError(`vector-index: cannot read ${file}: ${(err as Error).message}`, { cause: err });
+    }
+    const dims = index.getNumDimensions();
+    if (dims !== dimensions) throw new IndexMismatchError(`vector-index: expected ${dimensions} dims, got ${dims} in ${file}`);
+    const count = index.getCurrentCount();
+    if (count !== expectedCount) throw new IndexCorruptError(`vector-index: expected ${expectedCount} vectors, found ${count} in ${file}`);
+    index.setEf(efSearch);
+    return new HnswVectorIndex(index, dimensions, efSearch);
+  }
+
+  get size(): number {
+    return this.index.getCurrentCount();
+  }
+
+  async save(file: string): Promise<void> {
+    await this.index.writeIndex(file);
+  }
+
+  search(query: Float32Array, k: number, filter?: (label: number) => boolean): VectorHit[] {
+    if (query.length !== this.dimensions) throw new IndexMismatchError(`vector-index: expected ${this.dimensions} dims, got ${query.length}`);
+    const n = Math.min(k, this.size);
+    if (n <= 0) return [];
+    // ef must be at least k for hnswlib to return k results.
+    if (n > this.efSearch) this.index.setEf(n);
+    try {
+      const { neighbors, distances } = this.index.searchKnn(Array.from(query), n, filter);
+      // 'ip' distance is 1 - dot product.
+      return neighbors.map((label, i) => ({ label, score: 1 - distances[i]! }));
+    } finally {
+      if (n > this.efSearch) this.index.setEf(this.efSearch);
+    }
+  }
+}

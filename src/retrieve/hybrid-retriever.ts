@@ -1,0 +1,148 @@
+import type { IndexedDocumentMeta } from '../index/index-store.ts';
+import type { IndexedChunk, PlanIndex } from '../index/plan-index.ts';
+import { analyzeQuery, documentsInScope, type QueryScope } from './query-analysis.ts';
+
+/**
+ * question → ranked, scope-filtered, de-duplicated passages. BM25 and vector rankings are
+ * fused by reciprocal rank. A question that compares districts or years ("河北区和津南区
+ * 各降了多少", "2018年和2023年分别") is split into one facet per district or year so each
+ * side gets its own passages.
+ */
+
+export interface Passage {
+  chunk: IndexedChunk;
+  /** Fused score (higher is better); comparable within one result list only. */
+  score: number;
+  lexicalRank?: number;
+  vectorRank?: number;
+  /** The facet (district or year) this passage was retrieved for, when the question was split. */
+  facet?: string;
+}
+
+export interface RetrievalResult {
+  passages: Passage[];
+  scope: QueryScope;
+  documents: IndexedDocumentMeta[];
+  /** Set when the question names a district, region or year the corpus does not cover. */
+  uncovered?: string;
+}
+
+export interface RetrieverOptions {
+  /** Candidates taken from each ranking before fusion. */
+  candidates: number;
+  /** Reciprocal-rank-fusion constant. */
+  rrfK: number;
+  /** Relative weight of the vector ranking in fusion (lexical has 1). */
+  vectorWeight: number;
+}
+
+const DEFAULTS: RetrieverOptions = { candidates: 60, rrfK: 20, vectorWeight: 0.8 };
+
+function overlapRatio(a: IndexedChunk, b: IndexedChunk): number {
+  if (a.file !== b.file) return 0;
+  const overlap = Math.min(a.end, b.end) - Math.max(a.start, b.start);
+  if (overlap <= 0) return 0;
+  return overlap / Math.min(a.end - a.start, b.end - b.start);
+}
+
+/** Years a section heading is explicitly about ("一、2017年工作回顾" → 2017). */
+function sectionYears(section: readonly string[]): number[] {
+  const years: number[] = [];
+  for (const heading of section) for (const m of heading.matchAll(/(?<!\d)(20\d{2})年/g)) years.push(Number(m[1]));
+  return years;
+}
+
+export class HybridRetriever {
+  private readonly options: RetrieverOptions;
+
+  constructor(
+    private readonly index: PlanIndex,
+    options: Partial<RetrieverOptions> = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  get planIndex(): PlanIndex {
+    return this.index;
+  }
+
+  async retrieve(question: string, k = 5): Promise<RetrievalResult> {
+    const scope = analyzeQuery(question, this.index.documents.map((d) => d.district));
+    const { documents, uncovered } = documentsInScope(scope, this.index.documents);
+    if (uncovered !== undefined || documents.length === 0) return { passages: [], scope, documents, ...(uncovered ? { uncovered } : {}) };
+
+    const facets = this.facets(scope, documents);
+    if (facets.length <= 1) return { passages: await this.rank(question, documents, k, scope.explicitYears), scope, documents };
+
+    // One ranking per facet, interleaved so each side of a comparison is near the top.
+    const lists = await Promise.all(
+      facets.map(async (f) => (await this.rank(question, f.documents, k, f.years ?? scope.explicitYears)).map((p) => ({ ...p, facet: f.name }))),
+    );
+    const merged: Passage[] = [];
+    for (let i = 0; merged.length < k && lists.some((l) => i < l.length); i++) {
+      for (const list of lists) {
+        const p = list[i];
+        if (p && merged.length < k && !merged.some((m) => m.chunk.ordinal === p.chunk.ordinal)) merged.push(p);
+      }
+    }
+    return { passages: merged, scope, documents };
+  }
+
+  private facets(scope: QueryScope, documents: IndexedDocumentMeta[]): Array<{ name: string; documents: IndexedDocumentMeta[]; years?: number[] }> {
+    if (scope.districts.length >= 2) {
+      return scope.districts.map((d) => ({ name: d, documents: documents.filter((doc) => doc.district === d) })).filter((f) => f.documents.length > 0);
+    }
+    const explicitYears = scope.explicitYears;
+    if (explicitYears.length >= 2 && explicitYears.length <= 4) {
+      const facets = explicitYears.map((y) => {
+        // Prefer the documents that are *about* that year (a report of that year) over a plan spanning it.
+        const own = documents.filter((d) => d.year === y || (d.kind !== '五年规划' && d.years.includes(y)));
+        return { name: `${y}年`, years: [y], documents: own.length > 0 ? own : documents.filter((d) => d.years.includes(y)) };
+      });
+      const distinct = new Set(facets.map((f) => f.documents.map((d) => d.file).join(',')));
+      if (distinct.size > 1) return facets.filter((f) => f.documents.length > 0);
+    }
+    return [{ name: '', documents }];
+  }
+
+  /**
+   * Fused ranking within a set of documents. When the question names years, passages in a
+   * section about other years are left out: a report's "2022年…执行情况" does not
+   * answer a question about its "2023年…目标任务".
+   */
+  async rank(question: string, documents: readonly IndexedDocumentMeta[], k: number, years: readonly number[] = []): Promise<Passage[]> {
+    const allowed = new Set(documents.map((d) => d.file));
+    const all = allowed.size === this.index.documents.length;
+    const yearOk = (label: number) => {
+      if (years.length === 0) return true;
+      const named = sectionYears(this.index.chunks[label]!.section);
+      return named.length === 0 || named.some((y) => years.includes(y));
+    };
+    const filter = all && years.length === 0 ? undefined : (label: number) => allowed.has(this.index.chunks[label]!.file) && yearOk(label);
+    const n = this.options.candidates;
+
+    const lexical = this.index.lexical.search(question, n, filter);
+    const queryVector = await this.index.embedder.embedQuery(question);
+    const vector = this.index.vector.search(queryVector, n, filter);
+
+    const fused = new Map<number, Passage>();
+    const add = (label: number, rank: number, weight: number, which: 'lexicalRank' | 'vectorRank') => {
+      const chunk = this.index.chunks[label]!;
+      const p = fused.get(label) ?? { chunk, score: 0 };
+      p.score += weight / (this.options.rrfK + rank + 1);
+      p[which] = rank + 1;
+      fused.set(label, p);
+    };
+    lexical.forEach((h, r) => add(h.label, r, 1, 'lexicalRank'));
+    vector.forEach((h, r) => add(h.label, r, this.options.vectorWeight, 'vectorRank'));
+
+    const ranked = [...fused.values()].sort((a, b) => b.score - a.score);
+    const kept: Passage[] = [];
+    for (const p of ranked) {
+      if (kept.some((q) => overlapRatio(q.chunk, p.chunk) > 0.5)) continue;
+      kept.push(p);
+      if (kept.length >= k) break;
+    }
+    return kept;
+  }
+}

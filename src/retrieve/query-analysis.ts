@@ -1,0 +1,117 @@
+import type { IndexedDocumentMeta } from '../index/index-store.ts';
+
+/**
+ * Reads the scope a question names — districts, years, document kinds — so retrieval can
+ * filter instead of guessing. A district or year the corpus does not cover makes the
+ * scope empty: the answer is "not found", never a passage from somewhere else.
+ */
+
+/** Tianjin's sixteen districts; 河北区 is one of them (not 河北省). */
+export const TIANJIN_DISTRICTS = [
+  '和平区', '河东区', '河西区', '南开区', '河北区', '红桥区', '东丽区', '西青区',
+  '津南区', '北辰区', '武清区', '宝坻区', '宁河区', '静海区', '蓟州区', '滨海新区',
+];
+
+/**
+ * Short forms that are safe to read as a district. Some are left out or guarded because
+ * they are ordinary words or parts of names in the plans: 和平 (peace), 河东/河西
+ * (河西务镇), 南开 (南开大学), 河北 (河北省, 京津冀).
+ */
+const SHORT_FORMS: Array<[RegExp, string]> = [
+  [/武清/, '武清区'],
+  [/津南/, '津南区'],
+  [/东丽/, '东丽区'],
+  [/西青/, '西青区'],
+  [/北辰/, '北辰区'],
+  [/宝坻/, '宝坻区'],
+  [/宁河/, '宁河区'],
+  [/静海/, '静海区'],
+  [/蓟州|蓟县/, '蓟州区'],
+  [/红桥/, '红桥区'],
+  [/滨海新区|滨海/, '滨海新区'],
+  [/河北(?![省])/, '河北区'],
+  [/南开(?!大学)/, '南开区'],
+  [/河西(?!务)/, '河西区'],
+];
+
+/** Regions outside Tianjin's districts that people may name; none is in the corpus. */
+const OTHER_REGIONS =
+  /河北省|(?:山东|山西|河南|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|湖北|湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海)省|北京市(?!场)|上海市(?!场)|重庆市(?!场)/;
+
+const PERIODS: Array<[RegExp, number[]]> = [
+  [/十三五/, [2016, 2017, 2018, 2019, 2020]],
+  [/十四五/, [2021, 2022, 2023, 2024, 2025]],
+  [/十五五/, [2026, 2027, 2028, 2029, 2030]],
+];
+
+const KIND_HINTS: Array<[RegExp, string]> = [
+  [/政府工作报告/, '政府工作报告'],
+  [/计划执行|计划草案|计划报告/, '计划报告'],
+];
+
+export interface QueryScope {
+  /** Districts named (full names), whether or not the corpus covers them. */
+  districts: string[];
+  /** A named region that is not a Tianjin district (e.g. 河北省). */
+  otherRegion?: string;
+  /** Years named or implied (十四五 → 2021-2025). */
+  years: number[];
+  /** Only the years written as numbers (2018年), for splitting comparisons. */
+  explicitYears: number[];
+  kinds: string[];
+}
+
+export function analyzeQuery(question: string, knownDistricts: readonly string[] = []): QueryScope {
+  // 京津冀 / 京冀 name the region, not the district 河北区.
+  const q = question.replace(/京津冀|京冀|津冀/g, '　');
+  const districts = new Set<string>();
+  for (const d of [...TIANJIN_DISTRICTS, ...knownDistricts]) if (q.includes(d)) districts.add(d);
+  let rest = q;
+  for (const d of districts) rest = rest.split(d).join('　');
+  for (const [re, d] of SHORT_FORMS) if (re.test(rest)) districts.add(d);
+  for (const d of knownDistricts) {
+    const short = d.replace(/(新区|区|县|市)$/, '');
+    if (short.length >= 2 && rest.includes(short)) districts.add(d);
+  }
+  const other = q.match(OTHER_REGIONS)?.[0];
+
+  const explicitYears = [...new Set([...q.matchAll(/(?<!\d)(19[5-9]\d|20\d{2})(?!\d)/g)].map((m) => Number(m[1])))];
+  const years = new Set<number>(explicitYears);
+  for (const [re, ys] of PERIODS) if (re.test(q)) ys.forEach((y) => years.add(y));
+
+  const kinds = KIND_HINTS.filter(([re]) => re.test(q)).map(([, k]) => k);
+  return {
+    districts: [...districts],
+    ...(other && districts.size === 0 ? { otherRegion: other } : {}),
+    years: [...years].sort(),
+    explicitYears,
+    kinds,
+  };
+}
+
+export interface ScopeResult {
+  documents: IndexedDocumentMeta[];
+  /** Why the scope is empty, in the user's terms (for the not-found message). */
+  uncovered?: string;
+}
+
+/** The documents a scope allows. Years are only a filter when they name documents' own years. */
+export function documentsInScope(scope: QueryScope, documents: readonly IndexedDocumentMeta[]): ScopeResult {
+  if (scope.otherRegion) return { documents: [], uncovered: scope.otherRegion };
+  let docs = [...documents];
+  if (scope.districts.length > 0) {
+    const missing = scope.districts.filter((d) => !documents.some((doc) => doc.district === d));
+    docs = docs.filter((d) => scope.districts.includes(d.district));
+    if (docs.length === 0) return { documents: [], uncovered: missing.join('、') };
+  }
+  if (scope.kinds.length > 0) {
+    const byKind = docs.filter((d) => scope.kinds.includes(d.kind));
+    if (byKind.length > 0) docs = byKind;
+  }
+  if (scope.years.length > 0) {
+    const byYear = docs.filter((d) => d.years.some((y) => scope.years.includes(y)));
+    if (byYear.length === 0) return { documents: [], uncovered: scope.years.map((y) => `${y}年`).join('、') };
+    docs = byYear;
+  }
+  return { documents: docs };
+}
