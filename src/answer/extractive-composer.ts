@@ -4,8 +4,8 @@ import type { Passage, RetrievalResult } from '../retrieve/hybrid-retriever.ts';
 import type { Answer, Citation } from './answer.ts';
 import { notFoundMessage } from './not-found.ts';
 import { quoteWithin } from './quote.ts';
-import type { QuestionTerms, TermWeights } from './relevance.ts';
-import { joinLeadPhrases, splitClauses, splitSentences, type TextUnit } from './sentences.ts';
+import type { QuestionTerms, TermWeights } from '../retrieve/relevance.ts';
+import { joinLeadPhrases, splitClauses, splitSentences, type TextUnit } from '../retrieve/sentences.ts';
 import { formatIndicator } from './indicator-text.ts';
 
 /**
@@ -24,9 +24,11 @@ export interface ComposerOptions {
   /** A sentence longer than this is cut down to its best run of clauses. */
   maxUnitChars: number;
   passagesConsidered: number;
+  /** A list answer continues through its paragraph up to this many characters. */
+  maxListChars: number;
 }
 
-const DEFAULTS: ComposerOptions = { minCoverage: 0.5, companionRatio: 0.8, maxSentences: 3, maxUnitChars: 160, passagesConsidered: 5 };
+const DEFAULTS: ComposerOptions = { minCoverage: 0.5, companionRatio: 0.8, maxSentences: 3, maxUnitChars: 160, passagesConsidered: 5, maxListChars: 320 };
 
 interface Candidate {
   passage: Passage;
@@ -85,13 +87,13 @@ export class ExtractiveComposer {
               u.text.length > this.options.maxUnitChars ? bestWindow(chunk.text, u, this.options.maxUnitChars, (t) => this.weights.coverage(q, t)) : u,
             );
       for (const unit of units) {
-        const coverage = this.weights.coverage(q, unit.text);
-        const hasNumber = /\d/.test(unit.text);
-        let score = 0.75 * coverage + 0.25 * contextCoverage;
-        if (q.numeric) score *= hasNumber ? 1.15 : 0.85;
+        let score = 0.75 * this.weights.sentenceScore(q, chunk.section.at(-1) ?? '', unit.text) + 0.25 * contextCoverage;
         if (chunk.kind === 'table-row' && q.numeric) score *= 1.1;
         score *= 1 - 0.04 * rank;
-        out.push({ passage, rank, unit, score, coverage: Math.max(coverage, 0.8 * contextCoverage) });
+        // Whether the documents answer is judged on the sentence with its section heading,
+        // not the whole passage: a passage may mention 消费 in one sentence and 债券 in another.
+        const answerCoverage = this.weights.coverage(q, `${chunk.section.at(-1) ?? ''} ${unit.text}`);
+        out.push({ passage, rank, unit, score, coverage: answerCoverage });
       }
     });
     return out.sort((a, b) => b.score - a.score);
@@ -126,6 +128,7 @@ export class ExtractiveComposer {
       }
     }
     if (chosen.length === 0) return notFound();
+    if (q.list && facets.length <= 1) this.continueList(q, chosen);
 
     const citations: Citation[] = [];
     const sentences: string[] = [];
@@ -139,6 +142,27 @@ export class ExtractiveComposer {
     }
     if (citations.length === 0) return notFound();
     return { ...base, found: true, answer: sentences.join('\n'), citations };
+  }
+
+  /**
+   * A list question ("有啥政策", "哪些做法") is answered by a run of sentences: the best
+   * one is followed by the next sentences of its paragraph that still touch the question.
+   */
+  private continueList(q: QuestionTerms, chosen: Candidate[]): void {
+    const first = chosen[0]!;
+    const text = first.passage.chunk.text;
+    const sentences = splitSentences(text);
+    let end = first.unit.end;
+    let added = 0;
+    for (const s of sentences) {
+      if (s.start < end || added >= 2) continue;
+      if (text.slice(end, s.start).includes('\n') || s.end - first.unit.start > this.options.maxListChars) break;
+      if (this.weights.coverage(q, s.text) === 0) break;
+      if (chosen.some((c) => c.passage === first.passage && c.unit.start < s.end && s.start < c.unit.end)) break;
+      chosen.splice(1 + added, 0, { ...first, unit: s, score: first.score });
+      end = s.end;
+      added++;
+    }
   }
 
   private cite(chunk: IndexedChunk, unit: TextUnit, n: number): Citation | undefined {

@@ -4,7 +4,7 @@ import { HybridRetriever, type RetrievalResult } from '../retrieve/hybrid-retrie
 import type { Answer, HistoryTurn } from './answer.ts';
 import { ExtractiveComposer } from './extractive-composer.ts';
 import { rewriteFollowUp } from './follow-up.ts';
-import { TermWeights } from './relevance.ts';
+import { TermWeights } from '../retrieve/relevance.ts';
 
 /**
  * question (+ history) → standalone question → passages → cited answer. This is the
@@ -32,7 +32,7 @@ export class QuestionAnswerer {
   ) {
     this.options = { maxQuestionChars: 500, k: 5, ...options };
     this.retriever = new HybridRetriever(index);
-    this.weights = new TermWeights(index);
+    this.weights = this.retriever.weights;
     this.extractive = new ExtractiveComposer(this.weights, index.documents);
   }
 

@@ -12,8 +12,9 @@ import { foldForMatch } from './tokenize.ts';
 
 export const LOCAL_EMBEDDER_ID = 'local-tfidf';
 const MODEL = 'char-ngram-1-3-v1';
-const DEFAULT_DIMENSIONS = 512;
-const NGRAM_WEIGHTS = [0, 0.35, 1, 0.8];
+const DEFAULT_DIMENSIONS = 2048;
+let NGRAM_WEIGHTS = [0, 0.35, 1, 0.8];
+export function _setNgramWeights(w: number[]) { NGRAM_WEIGHTS = w; }
 
 const stateSchema = z.object({
   model: z.literal(MODEL),

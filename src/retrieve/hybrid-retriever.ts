@@ -1,6 +1,8 @@
 import type { IndexedDocumentMeta } from '../index/index-store.ts';
 import type { IndexedChunk, PlanIndex } from '../index/plan-index.ts';
-import { analyzeQuery, documentsInScope, type QueryScope } from './query-analysis.ts';
+import { analyzeQuery, documentsInScope, topicText, type QueryScope } from './query-analysis.ts';
+import { TermWeights } from './relevance.ts';
+import { joinLeadPhrases, splitSentences } from './sentences.ts';
 
 /**
  * question → ranked, scope-filtered, de-duplicated passages. BM25 and vector rankings are
@@ -34,9 +36,13 @@ export interface RetrieverOptions {
   rrfK: number;
   /** Relative weight of the vector ranking in fusion (lexical has 1). */
   vectorWeight: number;
+  /** How many fused candidates are re-ranked by how well their best sentence covers the question. */
+  rerankDepth: number;
+  /** Weights of fused rank, best-sentence coverage and whole-passage coverage in re-ranking. */
+  rerankWeights: [number, number, number];
 }
 
-const DEFAULTS: RetrieverOptions = { candidates: 60, rrfK: 20, vectorWeight: 0.8 };
+const DEFAULTS: RetrieverOptions = { candidates: 60, rrfK: 20, vectorWeight: 0.8, rerankDepth: 20, rerankWeights: [1, 1, 0.5] };
 
 function overlapRatio(a: IndexedChunk, b: IndexedChunk): number {
   if (a.file !== b.file) return 0;
@@ -54,12 +60,14 @@ function sectionYears(section: readonly string[]): number[] {
 
 export class HybridRetriever {
   private readonly options: RetrieverOptions;
+  readonly weights: TermWeights;
 
   constructor(
     private readonly index: PlanIndex,
     options: Partial<RetrieverOptions> = {},
   ) {
     this.options = { ...DEFAULTS, ...options };
+    this.weights = new TermWeights(index);
   }
 
   get planIndex(): PlanIndex {
@@ -121,8 +129,9 @@ export class HybridRetriever {
     const filter = all && years.length === 0 ? undefined : (label: number) => allowed.has(this.index.chunks[label]!.file) && yearOk(label);
     const n = this.options.candidates;
 
-    const lexical = this.index.lexical.search(question, n, filter);
-    const queryVector = await this.index.embedder.embedQuery(question);
+    const topic = topicText(question, analyzeQuery(question, this.index.documents.map((d) => d.district)));
+    const lexical = this.index.lexical.search(topic, n, filter);
+    const queryVector = await this.index.embedder.embedQuery(topic);
     const vector = this.index.vector.search(queryVector, n, filter);
 
     const fused = new Map<number, Passage>();
@@ -136,7 +145,7 @@ export class HybridRetriever {
     lexical.forEach((h, r) => add(h.label, r, 1, 'lexicalRank'));
     vector.forEach((h, r) => add(h.label, r, this.options.vectorWeight, 'vectorRank'));
 
-    const ranked = [...fused.values()].sort((a, b) => b.score - a.score);
+    const ranked = this.rerank(question, [...fused.values()].sort((a, b) => b.score - a.score));
     const kept: Passage[] = [];
     for (const p of ranked) {
       if (kept.some((q) => overlapRatio(q.chunk, p.chunk) > 0.5)) continue;
@@ -144,5 +153,28 @@ export class HybridRetriever {
       if (kept.length >= k) break;
     }
     return kept;
+  }
+
+  /**
+   * BM25 and the hashed-n-gram vectors reward passages that repeat the question's words
+   * anywhere; the answer is usually one sentence. The top candidates are re-scored by the
+   * share of the question their best sentence covers (with its section heading).
+   */
+  private rerank(question: string, ranked: Passage[]): Passage[] {
+    const [wRank, wSentence, wPassage] = this.options.rerankWeights;
+    const depth = Math.min(this.options.rerankDepth, ranked.length);
+    if (depth === 0 || wSentence + wPassage === 0) return ranked;
+    const q = this.weights.questionTerms(question);
+    const top = ranked[0]!.score;
+    const head = ranked.slice(0, depth).map((p) => {
+      const heading = p.chunk.section.at(-1) ?? '';
+      const sentences = p.chunk.kind === 'table-row' ? [p.chunk.text] : joinLeadPhrases(p.chunk.text, splitSentences(p.chunk.text)).map((u) => u.text);
+      let best = 0;
+      for (const s of sentences) best = Math.max(best, this.weights.sentenceScore(q, heading, s));
+      const passage = this.weights.coverage(q, `${p.chunk.section.join(' ')} ${p.chunk.text}`);
+      return { ...p, score: (wRank * p.score) / top + wSentence * best + wPassage * passage };
+    });
+    head.sort((a, b) => b.score - a.score);
+    return [...head, ...ranked.slice(depth)];
   }
 }

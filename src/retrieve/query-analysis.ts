@@ -49,6 +49,37 @@ const KIND_HINTS: Array<[RegExp, string]> = [
   [/计划执行|计划草案|计划报告/, '计划报告'],
 ];
 
+/** Phrases that frame a question but say nothing about its topic. */
+export const QUESTION_FRAMES =
+  /是多少|有多少|多少个|多少家|多少|哪些|哪几|什么样|什么|怎么样|怎么|如何|怎样|是啥|啥|吗|呢|么|请问|一下|打算|准备|要达到|达到|目标是|目标|要建|要|这块|那块|方面|具体|分别|各自|主要|有关|相关|情况|说的|上有|有何|规划里|规划中|规划|十四五|十三五|期间|时期|到\d{4}年|\d{4}年/g;
+
+/**
+ * The question's topic: scope words (districts, years, periods) and question frames
+ * removed. Scope is applied as a filter, so leaving it in the query only adds noise to
+ * the ranking.
+ */
+export function topicText(question: string, scope: QueryScope): string {
+  let q = question;
+  for (const d of scope.districts) q = q.split(d).join(' ').split(d.replace(/(新区|区)$/, '')).join(' ');
+  // Planning periods stay: "十三五" points at the review sections ("“十三五”时期发展成就").
+  const periods = q.match(/十三五|十四五|十五五/g) ?? [];
+  q = q.replace(/十三五|十四五|十五五/g, ' ');
+  for (const [re, plan] of QUESTION_SYNONYMS) q = q.replace(re, (m) => `${m} ${plan}`);
+  return [...periods, q].join(' ').replace(/天津市?/g, ' ').replace(QUESTION_FRAMES, ' ').replace(/[？?！!。，,、]/g, ' ').replace(/\s+/g, ' ').trim() || question;
+}
+
+/**
+ * Everyday words in questions and the words the plans use for the same thing; the plan's
+ * word is added to the topic (the question's own stays).
+ */
+const QUESTION_SYNONYMS: Array<[RegExp, string]> = [
+  [/一共|总共|合计|总计/g, '累计'],
+  [/降了|降低了|减少了/g, '下降'],
+  [/涨了|增加了|提高了/g, '增长 提高'],
+  [/老人|老年人/g, '养老'],
+  [/钱/g, '资金'],
+];
+
 export interface QueryScope {
   /** Districts named (full names), whether or not the corpus covers them. */
   districts: string[];

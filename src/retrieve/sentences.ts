@@ -55,7 +55,9 @@ export function joinLeadPhrases(text: string, units: readonly TextUnit[], maxLea
   for (let i = 0; i < units.length; i++) {
     const u = units[i]!;
     const next = units[i + 1];
-    if (next && u.end - u.start <= maxLeadChars && !text.slice(u.end, next.start).includes('\n') && /[。]$/.test(u.text)) {
+    // A title has no clause break and does not end in a quantity ("新开通公交线路2条。" is a fact).
+    const titleLike = /。$/.test(u.text) && !/[，,；;]/.test(u.text) && !/\d[^\d]{0,2}。$/.test(u.text);
+    if (next && titleLike && u.end - u.start <= maxLeadChars && !text.slice(u.end, next.start).includes('\n')) {
       out.push({ start: u.start, end: next.end, text: text.slice(u.start, next.end) });
       i++;
     } else out.push(u);
