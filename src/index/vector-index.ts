@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises';
 import hnswlib from 'hnswlib-node';
 import { IndexCorruptError, IndexMismatchError } from '../errors.ts';
 
@@ -22,6 +23,29 @@ export interface VectorIndexOptions {
 
 const DEFAULTS = { m: 16, efConstruction: 200, efSearch: 64 } as const;
 
+/**
+ * Reads dimensions and element count from an hnswlib index file header, since readIndex
+ * accepts a file of any dimensions. Header: offsetLevel0, maxElements, curElementCount,
+ * sizeDataPerElement, labelOffset, offsetData (uint64 LE each); a vector occupies
+ * labelOffset - offsetData bytes of float32.
+ */
+async function readHeader(file: string): Promise<{ dimensions: number; count: number }> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(48);
+    const { bytesRead } = await fh.read(buf, 0, 48, 0);
+    if (bytesRead < 48) throw new Error(`file too short (${bytesRead} bytes)`);
+    const count = Number(buf.readBigUInt64LE(16));
+    const labelOffset = Number(buf.readBigUInt64LE(32));
+    const offsetData = Number(buf.readBigUInt64LE(40));
+    const bytes = labelOffset - offsetData;
+    if (bytes <= 0 || bytes % 4 !== 0 || count < 0 || count > 1e9) throw new Error('not an hnswlib index');
+    return { dimensions: bytes / 4, count };
+  } finally {
+    await fh.close();
+  }
+}
+
 export class HnswVectorIndex {
   private constructor(
     private readonly index: hnswlib.HierarchicalNSW,
@@ -43,14 +67,20 @@ export class HnswVectorIndex {
 
   static async load(file: string, dimensions: number, expectedCount: number, options: VectorIndexOptions = {}): Promise<HnswVectorIndex> {
     const efSearch = options.efSearch ?? DEFAULTS.efSearch;
+    let header;
+    try {
+      header = await readHeader(file);
+    } catch (err) {
+      throw new IndexCorruptError(`vector-index: cannot read ${file}: ${(err as Error).message}`, { cause: err });
+    }
+    if (header.dimensions !== dimensions) throw new IndexMismatchError(`vector-index: expected ${dimensions} dims, got ${header.dimensions} in ${file}`);
+    if (header.count !== expectedCount) throw new IndexCorruptError(`vector-index: expected ${expectedCount} vectors, found ${header.count} in ${file}`);
     const index = new hnswlib.HierarchicalNSW('ip', dimensions);
     try {
       await index.readIndex(file);
     } catch (err) {
       throw new IndexCorruptError(`vector-index: cannot read ${file}: ${(err as Error).message}`, { cause: err });
     }
-    const dims = index.getNumDimensions();
-    if (dims !== dimensions) throw new IndexMismatchError(`vector-index: expected ${dimensions} dims, got ${dims} in ${file}`);
     const count = index.getCurrentCount();
     if (count !== expectedCount) throw new IndexCorruptError(`vector-index: expected ${expectedCount} vectors, found ${count} in ${file}`);
     index.setEf(efSearch);

@@ -100,9 +100,12 @@ export function analyzeQuery(question: string, knownDistricts: readonly string[]
   let rest = q;
   for (const d of districts) rest = rest.split(d).join('　');
   for (const [re, d] of SHORT_FORMS) if (re.test(rest)) districts.add(d);
+  // Districts of documents added beyond Tianjin's: their short form counts unless a
+  // province or city name continues it (X省, X市).
   for (const d of knownDistricts) {
+    if (TIANJIN_DISTRICTS.includes(d)) continue;
     const short = d.replace(/(新区|区|县|市)$/, '');
-    if (short.length >= 2 && rest.includes(short)) districts.add(d);
+    if (short.length >= 2 && new RegExp(`${short}(?![省市])`).test(rest)) districts.add(d);
   }
   const other = q.match(OTHER_REGIONS)?.[0];
 

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { LocalEmbedder } from '../../src/index/local-embedder.ts';
+
+const corpus = [
+  '到2025年，森林覆盖率达到13%，建成区绿化覆盖率稳步提高。',
+  '新建床位数不少于200张的公立精神专科医院和床位数不少于100张的公立传染病医院。',
+  '推进河西务镇京津冀农产品集散中心建设，做优“京津菜篮子”市场。',
+  '开展“企业服务日”和“政企会客厅”活动，构建亲清新型政商关系。',
+];
+const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i]!, 0);
+
+describe('LocalEmbedder', () => {
+  const emb = LocalEmbedder.fit(corpus, 512);
+
+  it('gives unit vectors of the configured size, deterministically', async () => {
+    const [v] = await emb.embedDocuments([corpus[0]!]);
+    expect(v).toHaveLength(512);
+    expect(dot(v!, v!)).toBeCloseTo(1, 5);
+    expect(Array.from(await emb.embedQuery(corpus[0]!))).toEqual(Array.from(v!));
+  });
+
+  it('puts a question closest to the passage that answers it', async () => {
+    const docs = await emb.embedDocuments(corpus);
+    const q = await emb.embedQuery('森林覆盖率目标是多少');
+    const sims = docs.map((d) => dot(q, d));
+    expect(sims.indexOf(Math.max(...sims))).toBe(0);
+    const q2 = await emb.embedQuery('要新建什么医院');
+    const sims2 = docs.map((d) => dot(q2, d));
+    expect(sims2.indexOf(Math.max(...sims2))).toBe(1);
+  });
+
+  it('survives a round trip through its saved state', async () => {
+    const restored = LocalEmbedder.fromJSON(JSON.parse(JSON.stringify(emb.toJSON())));
+    expect(restored.info).toEqual(emb.info);
+    expect(Array.from(await restored.embedQuery('政企会客厅'))).toEqual(Array.from(await emb.embedQuery('政企会客厅')));
+  });
+
+  it('refuses a state of another model', () => {
+    expect(() => LocalEmbedder.fromJSON({ ...emb.toJSON(), model: 'other' })).toThrow();
+  });
+
+  it('embeds empty text as a zero-safe vector', async () => {
+    const v = await emb.embedQuery('');
+    expect(v.every((x) => Number.isFinite(x))).toBe(true);
+  });
+});
