@@ -12,7 +12,7 @@ import { foldForMatch } from './tokenize.ts';
  */
 
 export const LOCAL_EMBEDDER_ID = 'local-tfidf';
-const MODEL = 'char-ngram-1-3-v1';
+const MODEL = 'char-ngram-1-3-v2';
 const DEFAULT_DIMENSIONS = 2048;
 // Bigrams carry most of the meaning in Chinese; unigrams add recall, trigrams precision.
 const NGRAM_WEIGHTS = [0, 0.35, 1, 0.8];
@@ -21,52 +21,56 @@ const stateSchema = z.object({
   model: z.literal(MODEL),
   dimensions: z.number().int().positive(),
   documents: z.number().int().nonnegative(),
-  df: z.record(z.string(), z.number().int().positive()),
+  /** Document frequencies keyed by the n-gram's 32-bit hash, as [hash, df] pairs. */
+  df: z.array(z.tuple([z.number().int(), z.number().int().positive()])),
 });
 export type LocalEmbedderState = z.infer<typeof stateSchema>;
 
-function ngrams(text: string): Map<string, number> {
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/**
+ * Counts of the text's 1-, 2- and 3-grams keyed by FNV-1a hash (with the length mixed
+ * in), and each key's n. Hashing as we go avoids building a string per n-gram, the
+ * cost that dominated embedding time.
+ */
+function ngramCounts(text: string): Map<number, { tf: number; n: number }> {
   // Punctuation carries no topic; digits and Latin letters do (PM2.5, 5G).
-  const chars = Array.from(foldForMatch(text).replace(/[^\p{L}\p{N}.%]/gu, ' '));
-  const counts = new Map<string, number>();
-  for (let i = 0; i < chars.length; i++) {
-    for (let n = 1; n <= 3 && i + n <= chars.length; n++) {
-      const g = chars.slice(i, i + n).join('');
-      if (g.includes(' ')) break;
-      counts.set(g, (counts.get(g) ?? 0) + 1);
+  const folded = foldForMatch(text).replace(/[^\p{L}\p{N}.%]+/gu, ' ');
+  const counts = new Map<number, { tf: number; n: number }>();
+  for (let i = 0; i < folded.length; i++) {
+    let h = FNV_OFFSET;
+    for (let n = 1; n <= 3 && i + n <= folded.length; n++) {
+      const c = folded.charCodeAt(i + n - 1);
+      if (c === 32) break;
+      h = Math.imul(h ^ c, FNV_PRIME);
+      const key = Math.imul(h ^ n, FNV_PRIME) >>> 0;
+      const entry = counts.get(key);
+      if (entry) entry.tf++;
+      else counts.set(key, { tf: 1, n });
     }
   }
   return counts;
-}
-
-function hash(s: string): number {
-  // FNV-1a, 32 bit.
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 export class LocalEmbedder implements Embedder {
   static readonly MODEL = MODEL;
   static readonly DEFAULT_DIMENSIONS = DEFAULT_DIMENSIONS;
   readonly info: EmbedderInfo;
-  private readonly df: Map<string, number>;
+  private readonly df: Map<number, number>;
   private readonly documents: number;
 
   private constructor(state: LocalEmbedderState) {
     this.info = { id: LOCAL_EMBEDDER_ID, model: MODEL, dimensions: state.dimensions };
-    this.df = new Map(Object.entries(state.df));
+    this.df = new Map(state.df);
     this.documents = state.documents;
   }
 
   /** Fits document frequencies on the given texts (the corpus' chunks). */
   static fit(texts: readonly string[], dimensions = DEFAULT_DIMENSIONS): LocalEmbedder {
-    const df: Record<string, number> = {};
-    for (const t of texts) for (const g of ngrams(t).keys()) df[g] = (df[g] ?? 0) + 1;
-    return new LocalEmbedder({ model: MODEL, dimensions: dimensions || DEFAULT_DIMENSIONS, documents: texts.length, df });
+    const df = new Map<number, number>();
+    for (const t of texts) for (const g of ngramCounts(t).keys()) df.set(g, (df.get(g) ?? 0) + 1);
+    return new LocalEmbedder({ model: MODEL, dimensions: dimensions || DEFAULT_DIMENSIONS, documents: texts.length, df: [...df] });
   }
 
   static fromJSON(json: unknown): LocalEmbedder {
@@ -74,20 +78,17 @@ export class LocalEmbedder implements Embedder {
   }
 
   toJSON(): LocalEmbedderState {
-    return { model: MODEL, dimensions: this.info.dimensions, documents: this.documents, df: Object.fromEntries(this.df) };
-  }
-
-  private idf(gram: string): number {
-    const df = this.df.get(gram) ?? 0;
-    return Math.log((this.documents + 1) / (df + 1)) + 1;
+    return { model: MODEL, dimensions: this.info.dimensions, documents: this.documents, df: [...this.df] };
   }
 
   embed(text: string): Float32Array {
-    const v = new Float32Array(this.info.dimensions);
-    for (const [g, tf] of ngrams(text)) {
-      const weight = (1 + Math.log(tf)) * this.idf(g) * NGRAM_WEIGHTS[Array.from(g).length]!;
-      const h = hash(g);
-      v[h % this.info.dimensions]! += h & 0x80000000 ? -weight : weight;
+    const dims = this.info.dimensions;
+    const v = new Float32Array(dims);
+    for (const [key, { tf, n }] of ngramCounts(text)) {
+      const df = this.df.get(key) ?? 0;
+      const idf = Math.log((this.documents + 1) / (df + 1)) + 1;
+      const weight = (1 + Math.log(tf)) * idf * NGRAM_WEIGHTS[n]!;
+      v[key % dims]! += key & 0x80000000 ? -weight : weight;
     }
     return l2Normalize(v);
   }

@@ -36,27 +36,15 @@ export interface QuestionTerms {
 }
 
 export class TermWeights {
-  private readonly texts: string[];
-  private readonly dfCache = new Map<string, number>();
   private readonly scopeWords: string[];
 
-  constructor(index: PlanIndex) {
-    this.texts = index.chunks.map((c) => foldForMatch(`${c.section.join(' ')} ${c.text}`));
+  constructor(private readonly index: PlanIndex) {
     this.scopeWords = [...new Set(index.documents.flatMap((d) => [d.district, d.district.replace(/(新区|区)$/, '')]))].sort((a, b) => b.length - a.length);
   }
 
-  private df(term: string): number {
-    let n = this.dfCache.get(term);
-    if (n === undefined) {
-      n = 0;
-      for (const t of this.texts) if (t.includes(term)) n++;
-      this.dfCache.set(term, n);
-    }
-    return n;
-  }
-
   idf(term: string): number {
-    return Math.log((this.texts.length + 1) / (this.df(term) + 1)) + 1;
+    const n = this.index.lexical.size;
+    return Math.log((n + 1) / (this.index.lexical.documentFrequency(term) + 1)) + 1;
   }
 
   /** The question's topic words, with scope (districts, years) and question frames removed. */
