@@ -29,9 +29,11 @@ function rng(seed: number) {
 
 export async function benchScale(sentences: readonly string[], questions: readonly string[], n: number, log: (msg: string) => void): Promise<ScaleResult> {
   const rand = rng(42);
-  const districts = Array.from({ length: 50 }, (_, i) => `合成${i}区`);
-  const documents: IndexManifest['documents'] = districts.map((d, i) => ({
-    file: `synthetic-${i}.txt`, title: `${d}规划`, district: d, year: 2021, years: [2021, 2025], kind: '五年规划', checksum: '0'.repeat(64), chunkCount: 0,
+  // The real districts (so the questions' district filters apply) and invented ones.
+  const districts = ['武清区', '河北区', '津南区', ...Array.from({ length: 7 }, (_, i) => `合成${i + 1}区`)];
+  const documents: IndexManifest['documents'] = Array.from({ length: 50 }, (_, i) => ({
+    file: `synthetic-${i}.txt`, title: `${districts[i % districts.length]}规划${i}`, district: districts[i % districts.length]!,
+    year: 2021, years: [2016, 2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024, 2025], kind: '五年规划', checksum: '0'.repeat(64), chunkCount: 0,
   }));
   const chunks: StoredChunk[] = [];
   for (let i = 0; i < n; i++) {

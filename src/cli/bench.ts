@@ -1,0 +1,102 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { QuestionAnswerer } from '../answer/question-answerer.ts';
+import { InputError } from '../errors.ts';
+import { buildIndex } from '../index/build-index.ts';
+import { loadPlanIndex } from '../index/plan-index.ts';
+import { splitSentences } from '../retrieve/sentences.ts';
+import { benchScale } from './bench-scale.ts';
+import { percentiles } from './bench-stats.ts';
+import { runCli } from './cli-runtime.ts';
+
+/**
+ * `npm run bench [-- --scale N | --million] [--skip-scale]`: ingest time, warm search and
+ * ask latency in process, cold start of `ask`, peak memory, and a scale run on synthetic
+ * chunks. Prints a summary and writes JSON to <STATE_DIR>/bench/.
+ */
+
+/** Questions of the kinds users ask; not the evaluation set. */
+const QUESTIONS = [
+  '武清区2025年森林覆盖率目标是多少？',
+  '津南区会展经济有哪些重点项目？',
+  '河北区养老服务有什么规划',
+  '武清区2023年固定资产投资增长目标',
+  '津南区小站稻振兴怎么做',
+  '河北区意风区要打造成什么',
+  '武清区运河文化保护有哪些措施',
+  '十三五期间津南区新增就业多少',
+  '河北区营商环境有哪些举措',
+  '武清2018年棚户区改造计划',
+  '津南区绿色生态屏障建设目标',
+  '武清区研发支出占比2025年目标',
+];
+
+const TSX = path.resolve('node_modules/.bin/tsx');
+
+await runCli('bench', async (ctx) => {
+  const { values } = parseArgs({
+    options: { scale: { type: 'string', default: '100000' }, million: { type: 'boolean', default: false }, 'skip-scale': { type: 'boolean', default: false } },
+  });
+  const scaleN = values.million ? 1_000_000 : Number(values.scale);
+  if (!Number.isInteger(scaleN) || scaleN < 100) throw new InputError(`bench: --scale must be an integer ≥ 100, got "${values.scale}"`);
+  const say = (msg: string) => process.stderr.write(msg + '\n');
+  const state = mkdtempSync(path.join(os.tmpdir(), 'plan-qa-bench-'));
+  const config = { ...ctx.config, index: { ...ctx.config.index, stateDir: state } };
+  const result: Record<string, unknown> = { at: new Date().toISOString(), node: process.version, cpus: os.cpus().length };
+  try {
+    say('ingest: building the corpus index from scratch…');
+    const t0 = performance.now();
+    const built = await buildIndex(config, { rebuild: true });
+    result.ingest = { ms: Math.round(performance.now() - t0), documents: built.documents, chunks: built.chunks, embedder: built.embedder };
+
+    const index = await loadPlanIndex(config.index, config.llm);
+    const answerer = new QuestionAnswerer(index);
+    const search: number[] = [];
+    const ask: number[] = [];
+    for (let round = 0; round < 6; round++) {
+      for (const q of QUESTIONS) {
+        let s = performance.now();
+        await answerer.retrieve(q);
+        const searchMs = performance.now() - s;
+        s = performance.now();
+        await answerer.answer(q);
+        const askMs = performance.now() - s;
+        if (round > 0) {
+          search.push(searchMs);
+          ask.push(askMs);
+        }
+      }
+    }
+    result.warm = { searchMs: percentiles(search), askMs: percentiles(ask) };
+    say(`warm: search p50 ${percentiles(search).p50} ms, ask p50 ${percentiles(ask).p50} ms`);
+
+    const cold: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const s = performance.now();
+      const r = spawnSync(TSX, ['src/cli/ask.ts', QUESTIONS[i]!], { env: { ...process.env, STATE_DIR: state, LOG_LEVEL: 'silent' }, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`bench: cold ask failed: ${r.stderr}`);
+      cold.push(performance.now() - s);
+    }
+    result.coldAskMs = percentiles(cold);
+    say(`cold ask (process start to answer): p50 ${percentiles(cold).p50} ms`);
+    result.peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+
+    if (!values['skip-scale']) {
+      const sentences = index.chunks.flatMap((c) => splitSentences(c.text).map((u) => u.text)).filter((s) => s.length >= 8);
+      say(`scale: ${scaleN} synthetic chunks…`);
+      result.scale = await benchScale(sentences, QUESTIONS, scaleN, say);
+      result.peakRssMbWithScale = Math.round(process.resourceUsage().maxRSS / 1024);
+    }
+  } finally {
+    rmSync(state, { recursive: true, force: true });
+  }
+  const dir = path.join(ctx.config.index.stateDir, 'bench');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(result, null, 2));
+  ctx.out(JSON.stringify(result, null, 2));
+  say(`written to ${file}`);
+});
