@@ -104,6 +104,7 @@ const envSchema = z.object({
   CHAT_MODEL: optionalString,
   LLM_TIMEOUT_MS: int(30_000, 1_000, 600_000),
   LLM_MAX_RETRIES: int(2, 0, 10),
+  LLM_STREAM_IDLE_MS: int(15_000, 1_000, 600_000),
 
   TELEGRAM_BOT_TOKEN: z
     .string()
@@ -146,6 +147,8 @@ export interface LlmConfig {
   chatModel?: string;
   timeoutMs: number;
   maxRetries: number;
+  /** A streamed answer that sends nothing for this long is abandoned (the request timeout does not cover gaps between chunks). */
+  streamIdleMs: number;
 }
 
 export interface TelegramConfig {
@@ -218,6 +221,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
       ...(e.CHAT_MODEL ? { chatModel: e.CHAT_MODEL } : {}),
       timeoutMs: e.LLM_TIMEOUT_MS,
       maxRetries: e.LLM_MAX_RETRIES,
+      streamIdleMs: e.LLM_STREAM_IDLE_MS,
     },
     telegram: {
       ...(e.TELEGRAM_BOT_TOKEN ? { token: e.TELEGRAM_BOT_TOKEN } : {}),

@@ -14,15 +14,33 @@ export function scrubSecrets(text: string, secrets: readonly string[] = []): str
  * Secrets known from config are scrubbed from every line, since library errors
  * (grammY's contain the request URL) may embed them.
  */
-export function createLogger(options: { level: string; secrets?: readonly string[]; destination?: NodeJS.WritableStream }): Logger {
+export function createLogger(options: { level: string; secrets?: readonly string[]; destination?: NodeJS.WritableStream; pretty?: boolean }): Logger {
   const secrets = (options.secrets ?? []).filter((s) => s.length >= 6);
   const dest = options.destination ?? process.stderr;
+  const pretty = options.pretty ?? (dest === process.stderr && process.stderr.isTTY === true);
   const stream = {
     write(line: string) {
-      dest.write(scrubSecrets(line, secrets));
+      const clean = scrubSecrets(line, secrets);
+      dest.write(pretty ? prettyLine(clean) : clean);
     },
   };
   return pino({ level: options.level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, stream);
+}
+
+const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+
+/** One JSON log line as "12:00:01 info  message key=value" for a person at a terminal. */
+function prettyLine(line: string): string {
+  try {
+    const { level, time, msg, ...rest } = JSON.parse(line) as Record<string, unknown>;
+    const t = typeof time === 'string' ? time.slice(11, 19) : '';
+    const fields = Object.entries(rest)
+      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join(' ');
+    return `${t} ${(LEVELS[level as number] ?? String(level)).padEnd(5)} ${msg ?? ''}${fields ? `  ${fields}` : ''}\n`;
+  } catch {
+    return line;
+  }
 }
 
 /** A logger that discards everything (tests, library use). */

@@ -1,9 +1,14 @@
+import { LlmAnswerComposer } from '../answer/llm-composer.ts';
 import { QuestionAnswerer } from '../answer/question-answerer.ts';
 import { ensureIndex } from '../index/ensure-index.ts';
 import type { CliContext } from './cli-runtime.ts';
 
-/** The index (built or repaired on first use) and the answerer over it. */
+/**
+ * The index (built or repaired on first use) and the answerer over it. With CHAT_MODEL
+ * set, answers are composed by the LLM (prompts are loaded and checked here, at start-up).
+ */
 export async function openAnswerer(ctx: CliContext): Promise<QuestionAnswerer> {
+  const composer = ctx.config.llm.chatModel ? new LlmAnswerComposer(ctx.config.llm, { log: ctx.log.child({ module: 'llm' }) }) : undefined;
   const index = await ensureIndex(ctx.config, ctx.log);
-  return new QuestionAnswerer(index, { maxQuestionChars: ctx.config.telegram.maxQuestionChars });
+  return new QuestionAnswerer(index, { maxQuestionChars: ctx.config.telegram.maxQuestionChars, ...(composer ? { composer } : {}) });
 }

@@ -1,0 +1,164 @@
+import type { LlmConfig } from '../config.ts';
+import { ConfigError, UpstreamError } from '../errors.ts';
+import { silentLogger, type Logger } from '../logger.ts';
+import { createOpenAiClient, toUpstreamError } from '../openai-client.ts';
+import type { Answer, HistoryTurn } from './answer.ts';
+import { verifyCitations, type VerifiedAnswer } from './citation-verifier.ts';
+import { ChatModel, fetchWithRetryAfterCap, type ChatReply } from './llm-chat.ts';
+import { LlmPrompts, type ChatMessage } from './llm-messages.ts';
+import { OUTPUT_FORMATS, parseDraftAnswer, partialAnswerText, type DraftAnswer, type OutputFormat } from './llm-output.ts';
+import { cleanRewrite } from './llm-rewrite.ts';
+import type { AnswerComposer, ComposeInput } from './question-answerer.ts';
+
+/**
+ * Answers composed by a chat model behind any OpenAI-compatible API, every claim tied to
+ * a verified excerpt. Whatever goes wrong (the server, the network, the model's output,
+ * a stalled stream, a model that finds nothing its quotes can back), the user gets the
+ * extractive answer with `mode: "extractive"` and a `reason`, and the log says why.
+ */
+
+export interface LlmComposerOptions {
+  log?: Logger;
+  /** Folder with the prompt templates (default: the repository's `prompts/`). */
+  promptsDir?: string;
+  /** Passages sent to the model, best first. */
+  maxPassages?: number;
+  /** A 429/503 asking to retry later than this is not retried: the user gets the offline answer now. */
+  maxRetryAfterMs?: number;
+  /** The fetch the SDK uses (default: global fetch); the bench passes one that answers in-process. */
+  fetch?: typeof fetch;
+}
+
+/** The stages of one answer, for the bench: prompt building, then parsing and verification. */
+export interface ComposeStages {
+  messages: ChatMessage[];
+  finish(reply: ChatReply): { draft: DraftAnswer; verified: VerifiedAnswer };
+}
+
+export class LlmAnswerComposer implements AnswerComposer {
+  private readonly prompts: LlmPrompts;
+  private readonly chat: ChatModel;
+  private readonly log: Logger;
+  private readonly maxPassages: number;
+  /** Lowered for good when the server rejects a response_format (HTTP 400/422). */
+  private format: OutputFormat = 'json_schema';
+
+  constructor(config: LlmConfig, options: LlmComposerOptions = {}) {
+    if (!config.chatModel) throw new ConfigError('config: CHAT_MODEL is required for LLM answers');
+    this.prompts = new LlmPrompts(options.promptsDir);
+    this.log = options.log ?? silentLogger();
+    this.maxPassages = options.maxPassages ?? 8;
+    const cap = options.maxRetryAfterMs ?? Math.min(10_000, config.timeoutMs);
+    const client = createOpenAiClient(config, { fetch: fetchWithRetryAfterCap(cap, options.fetch) });
+    this.chat = new ChatModel(client, config.chatModel, config.streamIdleMs);
+  }
+
+  get outputFormat(): OutputFormat {
+    return this.format;
+  }
+
+  stages(question: string, input: Pick<ComposeInput, 'retrieval'>, format: OutputFormat = this.format): ComposeStages {
+    const chunks = input.retrieval.passages.slice(0, this.maxPassages).map((p) => p.chunk);
+    return {
+      messages: this.prompts.answerMessages(question, chunks, format),
+      finish: (reply) => {
+        if (reply.refusal) throw new UpstreamError('llm: the model refused to answer');
+        if (reply.content.trim() === '') throw new UpstreamError(`llm: empty answer${reply.finishReason && reply.finishReason !== 'stop' ? ` (finish reason ${reply.finishReason})` : ''}`);
+        const draft = parseDraftAnswer(reply.content);
+        return { draft, verified: verifyCitations(draft, chunks) };
+      },
+    };
+  }
+
+  async compose(input: ComposeInput): Promise<Answer> {
+    const { extractive, retrieval } = input;
+    // Nothing to compose from (a district or year the corpus does not cover): the offline
+    // not-found message already says what the corpus holds.
+    if (retrieval.passages.length === 0) return extractive;
+    const started = performance.now();
+    const ms = () => Math.round(performance.now() - started);
+    try {
+      const { draft, verified, format } = await this.ask(input);
+      const base = { mode: 'llm' as const, standaloneQuestion: input.standalone, passages: retrieval.passages };
+      if (!draft.found || verified.citedSentences === 0) {
+        if (!draft.found && !extractive.found) {
+          this.log.info({ ms: ms(), format }, 'llm: the passages do not answer the question');
+          return { ...extractive, ...base, found: false, citations: [] };
+        }
+        const reason = draft.found
+          ? `llm: no verified citations (${verified.report.removed} quotes not in the passages, ${verified.report.sentencesRemoved} sentences removed)`
+          : 'llm: the model found no answer in the passages';
+        return this.fallback(input, reason, ms());
+      }
+      this.log.info({ ms: ms(), format, citations: verified.citations.length, ...verified.report }, 'llm answer');
+      return { ...base, found: true, answer: verified.answer, citations: verified.citations };
+    } catch (err) {
+      return this.fallback(input, toUpstreamError('llm', err).message, ms(), err);
+    }
+  }
+
+  /** Asks the model, lowering the output format when the server rejects it. */
+  private async ask(input: ComposeInput): Promise<{ draft: DraftAnswer; verified: VerifiedAnswer; format: OutputFormat }> {
+    const onText = input.onPartial ? this.partialSink(input.onPartial) : undefined;
+    for (;;) {
+      const format = this.format;
+      const stages = this.stages(input.standalone, input, format);
+      let reply: ChatReply;
+      try {
+        reply = await this.chat.complete(stages.messages, { format, ...(onText ? { onText } : {}), ...(input.signal ? { signal: input.signal } : {}) });
+      } catch (err) {
+        const status = toUpstreamError('llm', err).status;
+        const next = OUTPUT_FORMATS[OUTPUT_FORMATS.indexOf(format) + 1];
+        if ((status === 400 || status === 422) && next) {
+          this.log.warn({ status, rejected: format, next }, 'llm: the server rejected the response format; asking without it');
+          if (this.format === format) this.format = next;
+          continue;
+        }
+        throw err;
+      }
+      return { ...stages.finish(reply), format };
+    }
+  }
+
+  /** Shows the answer text as it streams; a failing display callback never fails the answer. */
+  private partialSink(onPartial: (text: string) => void): (buffer: string) => void {
+    let last = '';
+    let failed = false;
+    return (buffer) => {
+      const text = partialAnswerText(buffer);
+      if (failed || text === last) return;
+      last = text;
+      try {
+        onPartial(text);
+      } catch (err) {
+        failed = true;
+        this.log.warn({ err: (err as Error)?.message }, 'llm: onPartial failed; no more partial text for this answer');
+      }
+    };
+  }
+
+  private fallback(input: ComposeInput, reason: string, ms: number, err?: unknown): Answer {
+    // A bug of ours (not the server's or the model's doing) is logged as an error, still without crashing the answer.
+    const bug = err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError;
+    this.log[bug ? 'error' : 'warn']({ reason, ms }, 'llm answer fell back to extractive');
+    return { ...input.extractive, mode: 'extractive', reason };
+  }
+
+  /** A standalone form of a follow-up, or undefined (the caller then uses the offline rewrite). */
+  async rewrite(question: string, history: readonly HistoryTurn[], signal?: AbortSignal): Promise<string | undefined> {
+    const started = performance.now();
+    try {
+      const reply = await this.chat.complete(this.prompts.rewriteMessages(question, history), { format: 'text', ...(signal ? { signal } : {}) });
+      const rewritten = reply.refusal ? undefined : cleanRewrite(reply.content, question);
+      if (rewritten === undefined) {
+        this.log.warn({ ms: Math.round(performance.now() - started), chars: reply.content.length }, 'llm rewrite unusable; using the offline rewrite');
+        return undefined;
+      }
+      this.log.info({ ms: Math.round(performance.now() - started) }, 'llm rewrite');
+      return rewritten;
+    } catch (err) {
+      this.log.warn({ reason: toUpstreamError('llm rewrite', err).message }, 'llm rewrite failed; using the offline rewrite');
+      return undefined;
+    }
+  }
+}

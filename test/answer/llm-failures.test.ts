@@ -1,0 +1,153 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Answer } from '../../src/answer/answer.ts';
+import type { LlmConfig } from '../../src/config.ts';
+import { OpenAiTestServer, type ChatScript } from '../helpers/openai-server.ts';
+import { buildTestIndex, type TestIndex } from '../helpers/test-index.ts';
+import { API_KEY, capturingLogger, closedPortURL, llmAnswerer, llmConfig } from './llm-harness.ts';
+import { goodModel } from './llm-scripts.ts';
+
+/**
+ * Every way the model's server can fail ends in the extractive answer with a reason and
+ * one log line saying why: never a crash, never a hang, never the key in a log or error.
+ */
+
+let t: TestIndex;
+let server: OpenAiTestServer;
+
+beforeAll(async () => {
+  t = await buildTestIndex();
+});
+afterAll(() => t.cleanup());
+beforeEach(async () => {
+  server = await OpenAiTestServer.start();
+});
+afterEach(async () => {
+  await server.close();
+});
+
+const Q = '武清区2025年森林覆盖率目标是多少?';
+
+async function fallsBack(
+  scripts: ChatScript[],
+  reason: RegExp,
+  options: { config?: Partial<LlmConfig>; stream?: boolean; withinMs?: number; baseURL?: string } = {},
+): Promise<{ answer: Answer; lines: string[]; ms: number; partials: string[] }> {
+  server.enqueueChat(...scripts);
+  const { log, lines } = capturingLogger();
+  const { qa } = llmAnswerer(t, llmConfig(options.baseURL ?? server, options.config), { log });
+  const partials: string[] = [];
+  const started = Date.now();
+  const answer = await qa.answer(Q, [], options.stream ? { onPartial: (s) => partials.push(s) } : {});
+  const ms = Date.now() - started;
+  expect(answer).toMatchObject({ mode: 'extractive', found: true });
+  expect(answer.citations.length).toBeGreaterThan(0);
+  expect(answer.reason).toMatch(reason);
+  const logged = lines.map((l) => JSON.parse(l) as { msg: string; reason?: string });
+  expect(logged.some((l) => l.msg === 'llm answer fell back to extractive' && reason.test(l.reason ?? ''))).toBe(true);
+  expect(lines.join('\n')).not.toContain(API_KEY);
+  expect(JSON.stringify({ ...answer, passages: undefined })).not.toContain(API_KEY);
+  if (options.withinMs !== undefined) expect(ms).toBeLessThan(options.withinMs);
+  return { answer, lines, ms, partials };
+}
+
+describe('LlmAnswerComposer failures', () => {
+  it('a request that hangs: the request timeout', async () => {
+    await fallsBack([{ kind: 'hang' }], /^llm: timed out$/, { config: { timeoutMs: 300 }, withinMs: 2_000 });
+  });
+
+  it('a stream that stalls between chunks: the idle watchdog, after showing what had arrived', async () => {
+    const { partials } = await fallsBack([{ kind: 'stream', chunks: ['{"answer":"森林覆盖', '率目标', '为13%[1]。"', '}'], stallAfter: 2 }], /stream stalled \(no data for 300 ms\)/, {
+      stream: true,
+      withinMs: 2_000,
+    });
+    expect(partials.at(-1)).toBe('森林覆盖率目标');
+  });
+
+  it('a stream that never sends its first chunk', async () => {
+    await fallsBack([{ kind: 'stream', chunks: ['{"answer":"x"}'], stallAfter: 0 }], /stream stalled/, { stream: true, withinMs: 2_000 });
+  });
+
+  it('429 with retry-after: honoured, then given up when it persists', async () => {
+    const limited: ChatScript = { kind: 'status', status: 429, headers: { 'retry-after': '1' } };
+    const { ms } = await fallsBack([limited, limited], /rate limited \(HTTP 429\)/, { config: { maxRetries: 1 } });
+    expect(ms).toBeGreaterThanOrEqual(900);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('429 with retry-after, then success: the LLM answer', async () => {
+    server.enqueueChat({ kind: 'status', status: 429, headers: { 'retry-after': '1' } }, goodModel);
+    const { qa } = llmAnswerer(t, llmConfig(server, { maxRetries: 1 }));
+    const started = Date.now();
+    const a = await qa.answer(Q);
+    expect(a.mode).toBe('llm');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+  });
+
+  it('429 asking to retry in an hour: no retry, no wait', async () => {
+    await fallsBack([{ kind: 'status', status: 429, headers: { 'retry-after': '3600' } }], /rate limited/, { config: { maxRetries: 2 }, withinMs: 1_000 });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('500, and 503 after retries', async () => {
+    await fallsBack([{ kind: 'status', status: 500 }], /server error \(HTTP 500\)/);
+    await fallsBack([{ kind: 'status', status: 503 }, { kind: 'status', status: 503 }], /server error \(HTTP 503\)/, { config: { maxRetries: 1 } });
+  });
+
+  it('connection refused', async () => {
+    await fallsBack([], /connection failed/, { baseURL: await closedPortURL(), withinMs: 2_000 });
+  });
+
+  it('a response body that is not JSON', async () => {
+    await fallsBack([{ kind: 'raw', body: '{"id": "chatcmpl-broken", "choices": [' }], /invalid JSON from server/);
+  });
+
+  it('an answer that is truncated JSON', async () => {
+    await fallsBack([{ kind: 'json', content: '{"answer":"森林覆盖率目标为13%[1]。","citations":[{"n":1,"quo', finishReason: 'length' }], /invalid JSON in the answer/);
+  });
+
+  it('an empty answer, streamed or not', async () => {
+    await fallsBack([{ kind: 'json', content: '' }], /empty answer/);
+    await fallsBack([{ kind: 'stream', chunks: [] }], /empty answer/, { stream: true });
+  });
+
+  it('a refusal', async () => {
+    await fallsBack([{ kind: 'refusal', refusal: 'I cannot help with that.' }], /refused/);
+  });
+
+  it('a wrong API key (401), without the key anywhere', async () => {
+    const guarded = await OpenAiTestServer.start({ apiKey: 'sk-test-the-right-key-0000000000' });
+    try {
+      await fallsBack([], /not authorized \(check OPENAI_API_KEY\)/, { baseURL: guarded.baseURL });
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it('the caller giving up mid-stream', async () => {
+    server.enqueueChat({ kind: 'stream', chunks: ['{"answer":"森林', '覆盖率"}'], stallAfter: 1 });
+    const { qa } = llmAnswerer(t, llmConfig(server, { streamIdleMs: 10_000 }));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 200);
+    const started = Date.now();
+    const a = await qa.answer(Q, [], { onPartial: () => {}, signal: controller.signal });
+    expect(a).toMatchObject({ mode: 'extractive', reason: 'llm: aborted' });
+    expect(Date.now() - started).toBeLessThan(1_500);
+  });
+
+  it('a display callback that throws does not fail the answer', async () => {
+    server.enqueueChat(goodModel);
+    const { qa } = llmAnswerer(t, llmConfig(server));
+    const a = await qa.answer(Q, [], {
+      onPartial: () => {
+        throw new Error('telegram: message is not modified');
+      },
+    });
+    expect(a.mode).toBe('llm');
+  });
+
+  it('sends the key to the server it is configured for', async () => {
+    server.enqueueChat(goodModel);
+    await llmAnswerer(t, llmConfig(server)).qa.answer(Q);
+    expect(server.requests[0]!.headers.authorization).toBe(`Bearer ${API_KEY}`);
+  });
+});

@@ -1,0 +1,62 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { cleanRewrite } from '../../src/answer/llm-rewrite.ts';
+import { OpenAiTestServer } from '../helpers/openai-server.ts';
+import { buildTestIndex, type TestIndex } from '../helpers/test-index.ts';
+import { capturingLogger, llmAnswerer, llmConfig } from './llm-harness.ts';
+import { goodModel, questionInPrompt } from './llm-scripts.ts';
+
+let t: TestIndex;
+let server: OpenAiTestServer;
+
+beforeAll(async () => {
+  t = await buildTestIndex();
+});
+afterAll(() => t.cleanup());
+beforeEach(async () => {
+  server = await OpenAiTestServer.start();
+});
+afterEach(async () => {
+  await server.close();
+});
+
+const HISTORY = [{ q: '武清区2025年森林覆盖率目标是多少？', answer: '武清区2025年森林覆盖率目标为13%[1]。' }];
+
+describe('follow-up rewriting by the LLM', () => {
+  it('rewrites the follow-up before retrieval and answers the standalone question', async () => {
+    server.enqueueChat({ kind: 'json', content: '津南区2025年森林覆盖率目标是多少？' }, goodModel);
+    const { qa } = llmAnswerer(t, llmConfig(server));
+    const a = await qa.answer('那津南区呢？', HISTORY);
+    expect(a.standaloneQuestion).toBe('津南区2025年森林覆盖率目标是多少？');
+    const [rewrite, compose] = server.requests;
+    expect(rewrite!.response_format).toBeUndefined();
+    expect(rewrite!.messages[1]!.content).toContain('<history>\n问：武清区2025年森林覆盖率目标是多少？\n回答：武清区2025年森林覆盖率目标为13%[1]。\n</history>');
+    expect(questionInPrompt(rewrite!)).toBe('那津南区呢？');
+    expect(questionInPrompt(compose!)).toBe('津南区2025年森林覆盖率目标是多少？');
+    expect(a.passages.every((p) => p.chunk.doc.district === '津南区')).toBe(true);
+  });
+
+  it('uses the offline rewrite when the LLM rewrite fails, and still composes', async () => {
+    server.enqueueChat({ kind: 'status', status: 500 }, goodModel);
+    const { log, lines } = capturingLogger();
+    const { qa } = llmAnswerer(t, llmConfig(server), { log });
+    const a = await qa.answer('那津南区呢？', HISTORY);
+    expect(a.standaloneQuestion).toBe('津南区2025年森林覆盖率目标是多少？');
+    expect(a.mode).toBe('llm');
+    expect(lines.some((l) => l.includes('llm rewrite failed') && l.includes('server error (HTTP 500)'))).toBe(true);
+  });
+
+  it('uses the offline rewrite when the LLM answers instead of rewriting', async () => {
+    server.enqueueChat({ kind: 'json', content: '根据资料，'.repeat(60) }, goodModel);
+    const { qa } = llmAnswerer(t, llmConfig(server));
+    expect((await qa.answer('那津南区呢？', HISTORY)).standaloneQuestion).toBe('津南区2025年森林覆盖率目标是多少？');
+  });
+});
+
+describe('cleanRewrite', () => {
+  it('takes the question out of a reply with a preamble, quotes or a fence', () => {
+    expect(cleanRewrite('改写后的问题：“津南区2025年森林覆盖率目标是多少？”', '那津南区呢？')).toBe('津南区2025年森林覆盖率目标是多少？');
+    expect(cleanRewrite('```\n津南区养老床位有多少\n```', '养老床位呢')).toBe('津南区养老床位有多少');
+    expect(cleanRewrite('  \n', 'x')).toBeUndefined();
+    expect(cleanRewrite('<question>x</question>', '那津南区呢？')).toBeUndefined();
+  });
+});
