@@ -64,21 +64,31 @@ export function topicText(question: string, scope: QueryScope): string {
   // Planning periods stay: "十三五" points at the review sections ("“十三五”时期发展成就").
   const periods = q.match(/十三五|十四五|十五五/g) ?? [];
   q = q.replace(/十三五|十四五|十五五/g, ' ');
-  for (const [re, plan] of QUESTION_SYNONYMS) q = q.replace(re, (m) => `${m} ${plan}`);
+  // Only the plans' own word is added: every variant would match unrelated passages.
+  const lower = q.toLowerCase();
+  const expansions = SYNONYM_GROUPS.filter((g) => !lower.includes(g[0]!) && g.some((w) => lower.includes(w))).map((g) => g[0]);
+  q = `${q} ${expansions.join(' ')}`;
   return [...periods, q].join(' ').replace(/天津市?/g, ' ').replace(QUESTION_FRAMES, ' ').replace(/[？?！!。，,、]/g, ' ').replace(/\s+/g, ' ').trim() || question;
 }
 
 /**
- * Everyday words in questions and the words the plans use for the same thing; the plan's
- * word is added to the topic (the question's own stays).
+ * Everyday words in questions and the words the plans use for the same thing, the plans'
+ * word first. Retrieval adds that first word to the topic when the question has another
+ * of the group; relevance counts a question word as present when any word of its group is.
  */
-const QUESTION_SYNONYMS: Array<[RegExp, string]> = [
-  [/一共|总共|合计|总计/g, '累计'],
-  [/降了|降低了|减少了/g, '下降'],
-  [/涨了|增加了|提高了/g, '增长 提高'],
-  [/老人|老年人/g, '养老'],
-  [/钱/g, '资金'],
+export const SYNONYM_GROUPS: readonly (readonly string[])[] = [
+  ['地区生产总值', 'gdp', '生产总值'],
+  ['比重', '占比', '之比', '比例'],
+  ['累计', '一共', '总共', '合计', '总计'],
+  ['下降', '降了', '降低', '减少'],
+  ['增长', '涨了', '增加', '提高'],
+  ['养老', '老人', '老年人'],
+  ['资金', '钱'],
 ];
+
+export function synonymsOf(word: string): readonly string[] {
+  return SYNONYM_GROUPS.find((g) => g.includes(word)) ?? [word];
+}
 
 export interface QueryScope {
   /** Districts named (full names), whether or not the corpus covers them. */

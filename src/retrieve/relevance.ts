@@ -1,5 +1,6 @@
 import type { PlanIndex } from '../index/plan-index.ts';
 import { foldForMatch, words } from '../index/tokenize.ts';
+import { synonymsOf } from './query-analysis.ts';
 
 /**
  * How well a piece of text covers a question: the IDF-weighted share of the question's
@@ -12,13 +13,13 @@ import { foldForMatch, words } from '../index/tokenize.ts';
 const FRAME_WORDS = new Set([
   '多少', '哪些', '哪几', '哪个', '哪几个', '什么', '什么样', '怎么', '怎么样', '如何', '怎样', '啥', '有啥', '是', '吗', '呢', '么', '请问', '一下', '打算', '准备',
   '要', '达到', '目标', '目标值', '要求', '计划', '规划', '这块', '那块', '方面', '具体', '分别', '各自', '主要', '有关', '相关', '情况', '说', '说的', '有', '有何',
-  '里', '中', '一共', '总共', '几个', '几家', '几', '搞', '搞了', '主打', '做法', '政策', '措施', '举措', '内容', '提出', '期间', '时期', '十四五', '十三五', '十五五',
+  '里', '中', '几个', '几家', '几', '搞', '搞了', '主打', '做法', '政策', '措施', '举措', '内容', '提出', '期间', '时期', '十四五', '十三五', '十五五',
   '那', '那么', '这', '这个', '那个', '还有', '以及', '和', '与', '及', '的', '了', '在', '上', '对', '给', '把', '被', '让', '年', '到', '定', '定的', '各', '降',
   '成', '建成', '打造', '样', '地方', '工作', '项目', '重点', '区里', '全区', '我区', '天津', '天津市',
 ]);
 
 /** Frame phrases cut out before segmentation, so they cannot glue onto topic words (三轴是, 镇要). */
-const FRAME_PHRASES = /十三五|十四五|十五五|要求|是多少|有多少|多少|是什么|什么样|什么|哪几个|哪几|哪些|是啥|有啥|啥|怎么样|怎么|如何|打算|准备|要达到|说的|这块|那块|一共|总共|具体|分别|各自|呢|吗|要|个|了|各/g;
+const FRAME_PHRASES = /十三五|十四五|十五五|要求|是多少|有多少|多少|是什么|什么样|什么|哪几个|哪几|哪些|是啥|有啥|啥|怎么样|怎么|如何|打算|准备|要达到|说的|这块|那块|具体|分别|各自|呢|吗|要|个|了|各/g;
 
 /** Characters that are grammar, not topic; other single characters (券, 房, 水) count. */
 const FUNCTION_CHARS = /^[的了是在和与及有把被让给对从向到为以等个发建做搞各成上中里那这其之而或也都就还又再将已很最更多少几年末]$/;
@@ -74,7 +75,7 @@ export class TermWeights {
     const folded = foldForMatch(text);
     let hit = 0;
     for (const [t, w] of q.terms) {
-      if (folded.includes(t)) hit += w;
+      if (synonymsOf(t).some((s) => folded.includes(s))) hit += w;
       else if (t.length >= 3 && /^[\u3400-\u9fff]+$/.test(t)) {
         let found = 0;
         for (let i = 0; i + 1 < t.length; i++) if (folded.includes(t.slice(i, i + 2))) found++;
