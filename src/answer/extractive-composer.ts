@@ -60,7 +60,7 @@ function bestWindow(text: string, unit: TextUnit, maxChars: number, score: (t: s
 
 function displayText(unit: string): string {
   // List markers ("- 3. ") and trailing clause punctuation are layout, not content.
-  return unit.replace(/^[-*•]\s*/, '').replace(/[，,；;、：:]$/, '');
+  return unit.replace(/^[-*•]\s*/, '').replace(/^\d{1,2}[.、．](?!\d)\s*/, '').replace(/[，,；;、：:]$/, '');
 }
 
 export class ExtractiveComposer {
@@ -112,8 +112,11 @@ export class ExtractiveComposer {
     // A comparison across districts/years: the best sentence for each facet, in facet order.
     const facets = [...new Set(retrieval.passages.map((p) => p.facet).filter((f): f is string => !!f))];
     const chosen: Candidate[] = [];
+    // In document offsets: neighbouring chunks overlap, so one sentence can come from two.
     const overlaps = (a: Candidate, b: Candidate) =>
-      a.passage.chunk.ordinal === b.passage.chunk.ordinal && a.unit.start < b.unit.end && b.unit.start < a.unit.end;
+      a.passage.chunk.file === b.passage.chunk.file &&
+      a.passage.chunk.start + a.unit.start < b.passage.chunk.start + b.unit.end &&
+      b.passage.chunk.start + b.unit.start < a.passage.chunk.start + a.unit.end;
     if (facets.length > 1) {
       for (const f of facets) {
         const c = candidates.find((x) => x.passage.facet === f && x.coverage >= this.options.minCoverage * 0.8);
@@ -123,6 +126,8 @@ export class ExtractiveComposer {
       for (const c of candidates) {
         if (chosen.length >= this.options.maxSentences) break;
         if (c.score < best.score * this.options.companionRatio) break;
+        // Sentences from another document would read as one answer without saying whose.
+        if (c.passage.chunk.file !== best.passage.chunk.file) continue;
         if (chosen.some((x) => overlaps(x, c))) continue;
         chosen.push(c);
       }

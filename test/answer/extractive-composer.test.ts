@@ -46,6 +46,15 @@ describe('extractive answers over the shipped corpus', () => {
     }
   });
 
+  it('never cites the same words twice, even when overlapping chunks both hold them', async () => {
+    for (const q of ['武清区2023年固定资产投资计划增长多少？', '武清在土地承包、城乡融合上有啥政策', '津南区小站稻振兴计划有什么内容']) {
+      const a = await qa.answer(q);
+      for (const x of a.citations)
+        for (const y of a.citations)
+          if (x !== y && x.file === y.file) expect(x.start < y.end && y.start < x.end, `${q}: [${x.n}] and [${y.n}] overlap`).toBe(false);
+    }
+  });
+
   it('says so, and what the corpus covers, when the documents do not answer', async () => {
     for (const q of ['东丽区十四五规划新增就业目标是多少？', '武清区2023年准备发多少消费券？', '河北区的地铁票价是多少']) {
       const a = await qa.answer(q);
