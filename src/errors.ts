@@ -62,3 +62,19 @@ export class InputError extends PlanQaError {
     super('input', message);
   }
 }
+
+/**
+ * Telegram did not take a message the digest sent (the bot translates grammY's errors
+ * into this one at the send boundary): `gone` (403 blocked or removed, 400 chat not
+ * found) stops that chat's subscriptions; `rate-limited` (429) carries Telegram's
+ * retry_after; `failed` (anything else, network included) is retried with back-off.
+ */
+export class DeliveryError extends PlanQaError {
+  readonly kind: 'gone' | 'rate-limited' | 'failed';
+  readonly retryAfterMs?: number;
+  constructor(kind: DeliveryError['kind'], message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
+    super('delivery', message, options);
+    this.kind = kind;
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+  }
+}

@@ -83,6 +83,7 @@ async function runLoad(answerer: Answering, dir: string, name: string, options: 
     store,
     answerer: () => answerer,
     metrics,
+    answerConcurrency: 2, // as main.ts runs offline answering
     ...(options.telegramLimits ? {} : { throttle: false as const }),
   });
   const runtime = await startLongPolling(bot, silentLogger(), { timeoutSeconds: 1 });
@@ -210,6 +211,7 @@ export async function benchBot(): Promise<Record<string, unknown>> {
     say('building the index…');
     await buildIndex(config, { rebuild: true });
     const answerer = new QuestionAnswerer(await loadPlanIndex(config.index, config.llm), { maxQuestionChars: 500 });
+    for (const q of QUESTIONS) await answerer.answer(q, []); // warm up, as main.ts does before taking updates
 
     say('idle: 50 questions one at a time…');
     const idle = await runLoad(answerer, dir, 'idle', { telegramLimits: true, sequential: true, chats: 5, perChat: 10 });

@@ -1,0 +1,135 @@
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { run } from '@grammyjs/runner';
+import type { Bot } from 'grammy';
+import type { Update } from 'grammy/types';
+import type { Logger } from '../logger.ts';
+import type { BotContext } from './context.ts';
+import { ALLOWED_UPDATES } from './create-bot.ts';
+import { describeError } from './error-boundary.ts';
+
+/**
+ * Getting updates into the bot: long polling with @grammyjs/runner (chats in parallel,
+ * each chat in order via the bot's sequentialize), or a webhook on node:http that checks
+ * Telegram's secret-token header. `stop` stops taking updates and resolves once the
+ * updates in flight are answered.
+ */
+
+export interface BotRuntime {
+  stop(): Promise<void>;
+  /** The webhook server's port (0 for long polling). */
+  port: number;
+}
+
+export async function startLongPolling(bot: Bot<BotContext>, log: Logger, options: { timeoutSeconds?: number; concurrency?: number } = {}): Promise<BotRuntime> {
+  await bot.init();
+  // A webhook left from an earlier run would make getUpdates fail with 409; pending updates are kept.
+  await bot.api.deleteWebhook();
+  const handle = run(bot, {
+    runner: { fetch: { timeout: options.timeoutSeconds ?? 30, allowed_updates: [...ALLOWED_UPDATES] }, silent: true, retryInterval: 'exponential' },
+    sink: { concurrency: options.concurrency ?? 500 },
+  });
+  log.info({ bot: bot.botInfo.username }, 'long polling started');
+  return {
+    port: 0,
+    stop: async () => {
+      // stop() ends fetching; the updates already taken are still being handled: wait for them.
+      if (handle.isRunning()) await handle.stop();
+      while (handle.size() > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      log.info('long polling stopped');
+    },
+  };
+}
+
+export interface WebhookOptions {
+  url: string;
+  secret: string;
+  port: number;
+  host?: string;
+  /** Largest request body accepted. */
+  maxBodyBytes?: number;
+}
+
+function sameSecret(got: string, want: string): boolean {
+  const a = Buffer.from(got);
+  const b = Buffer.from(want);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+async function readBody(req: IncomingMessage, max: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > max) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Webhook mode: POSTs to the path of WEBHOOK_URL carrying the secret token are
+ * acknowledged at once and handled in the background (Telegram would otherwise resend
+ * a slow update); anything else gets 401/404. Updates seen recently are not handled
+ * twice. setWebhook registers the URL and secret.
+ */
+export async function startWebhook(bot: Bot<BotContext>, options: WebhookOptions, log: Logger): Promise<BotRuntime> {
+  await bot.init();
+  const path = new URL(options.url).pathname || '/';
+  const maxBody = options.maxBodyBytes ?? 1_000_000;
+  const inflight = new Set<Promise<void>>();
+  const recent = new Set<number>();
+  let stopping = false;
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      if (req.method !== 'POST' || (req.url ?? '/').split('?')[0] !== path) return void res.writeHead(404).end();
+      const token = req.headers['x-telegram-bot-api-secret-token'];
+      if (typeof token !== 'string' || !sameSecret(token, options.secret)) {
+        log.warn({ ip: req.socket.remoteAddress }, 'webhook request without the right secret token refused');
+        return void res.writeHead(401).end();
+      }
+      if (stopping) return void res.writeHead(503).end();
+      const body = await readBody(req, maxBody);
+      let update: Update;
+      try {
+        update = JSON.parse(body ?? '') as Update;
+        if (!Number.isSafeInteger(update?.update_id)) throw new Error('no update_id');
+      } catch {
+        return void res.writeHead(400).end();
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      if (recent.has(update.update_id)) return;
+      recent.add(update.update_id);
+      if (recent.size > 5000) recent.delete(recent.values().next().value!);
+      const task: Promise<void> = bot
+        .handleUpdate(update)
+        .catch((err: unknown) => log.error({ update_id: update.update_id, err: describeError(err) }, 'webhook update failed'))
+        .finally(() => inflight.delete(task));
+      inflight.add(task);
+    })().catch((err: unknown) => {
+      log.error({ err: describeError(err) }, 'webhook request failed');
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  await bot.api.setWebhook(options.url, { secret_token: options.secret, allowed_updates: [...ALLOWED_UPDATES] });
+  log.info({ bot: bot.botInfo.username, port, path }, 'webhook listening');
+  return {
+    port,
+    stop: async () => {
+      stopping = true;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await Promise.allSettled([...inflight]);
+      log.info('webhook stopped');
+    },
+  };
+}

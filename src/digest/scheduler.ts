@@ -1,0 +1,263 @@
+import { DeliveryError } from '../errors.ts';
+import { silentLogger, type Logger } from '../logger.ts';
+import type { Delivery, DigestContent, DigestStore, Subscription } from '../store/digest-store.ts';
+import type { DigestComposer } from './compose-digest.ts';
+import { latestSlotAtOrBefore, localDateOf, nextFreeSlot } from './schedule.ts';
+
+/**
+ * Sends what is due: a tick over next_run_at. Each pass chooses the digests of the
+ * subscriptions whose slot has come and delivers every undelivered one, several at a
+ * time (the bot's outgoing throttle paces them within Telegram's limits).
+ *
+ * The guarantee, per subscription and local date:
+ * - At most one ledger row, ever (UNIQUE (subscription, local date)). It is written with
+ *   the chosen content in the same transaction that records those passages as received
+ *   and moves next_run_at on, so no crash can leave a day chosen twice, chosen without
+ *   its passages counted, or counted without a ledger row.
+ * - The row is marked `sending` (committed) before Telegram is called and `sent` after
+ *   Telegram accepted every part. A process killed in between leaves it `sending`; the
+ *   next start sends it again, from the first part not recorded as accepted, with the
+ *   same stored content. So a day's digest is never lost, and a crash (or a network
+ *   error after Telegram took the message) can repeat at most the one message Telegram
+ *   may have accepted before the crash — never a second, different digest.
+ * - After downtime a subscription gets one catch-up digest for the last slot it missed,
+ *   not one per missed day.
+ * - Telegram's answers: 429 pauses every send for retry_after and retries the digest
+ *   (not counted as an attempt); 403 (blocked, removed) stops that chat's subscriptions
+ *   and drops its undelivered digests, releasing their passages; anything else is retried
+ *   with exponential back-off on later ticks, and after `maxAttempts` the digest is
+ *   dropped (logged as an error) and its passages released for a later digest.
+ * One scheduler per database: two processes ticking the same file could both send a
+ * digest that a crash left `sending`.
+ */
+
+export interface DigestClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const realClock: DigestClock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+};
+
+/** A digest to put in a chat: the bot renders `content` and sends the parts from `partsSent` on. */
+export interface OutgoingDigest {
+  chatId: number;
+  deliveryId: number;
+  content: DigestContent;
+  partsSent: number;
+}
+
+/**
+ * How the digest reaches Telegram (main.ts builds it from the bot's API). Calls
+ * `onPartSent` as each message is accepted; throws DeliveryError when Telegram refuses.
+ */
+export type DigestSend = (digest: OutgoingDigest, onPartSent: (part: number, messageId: number) => void) => Promise<void>;
+
+export interface SchedulerOptions {
+  /** Longest pause between two passes. */
+  tickMs: number;
+  /** Digests in flight at once. */
+  concurrency: number;
+  /** Attempts (429s not counted) before a digest is dropped. */
+  maxAttempts: number;
+  /** Back-off after a failed attempt: base × 2^(attempts−1), at most max. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+}
+
+export const SCHEDULER_DEFAULTS: SchedulerOptions = { tickMs: 30_000, concurrency: 32, maxAttempts: 10, retryBaseMs: 60_000, retryMaxMs: 6 * 3_600_000 };
+
+export interface TickReport {
+  /** Digests chosen (ledger rows written) in this pass. */
+  chosen: number;
+  /** Due subscriptions whose day already had a digest. */
+  skipped: number;
+  sent: number;
+  /** Failed attempts scheduled for a later pass. */
+  retried: number;
+  /** 429s waited out. */
+  rateLimited: number;
+  /** Chats whose subscriptions were stopped (403). */
+  stoppedChats: number;
+  dropped: number;
+  /** Subscriptions whose digest could not be composed (retried later). */
+  failedChoices: number;
+}
+
+export interface SchedulerDeps {
+  store: DigestStore;
+  composer: DigestComposer;
+  send: DigestSend;
+  log?: Logger;
+  clock?: DigestClock;
+  options?: Partial<SchedulerOptions>;
+  /** Test hook: runs after a digest is chosen (committed) and before it is sent. */
+  afterChoose?: (deliveryId: number) => Promise<void> | void;
+}
+
+type Work = { kind: 'choose'; sub: Subscription } | { kind: 'deliver'; id: number };
+
+export class DigestScheduler {
+  readonly options: SchedulerOptions;
+  private readonly store: DigestStore;
+  private readonly log: Logger;
+  private readonly clock: DigestClock;
+  private running: Promise<TickReport> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private pauseUntil = 0;
+
+  constructor(private readonly deps: SchedulerDeps) {
+    this.options = { ...SCHEDULER_DEFAULTS, ...deps.options };
+    this.store = deps.store;
+    this.log = deps.log ?? silentLogger();
+    this.clock = deps.clock ?? realClock;
+  }
+
+  /** Runs passes until stop(): at once, then whenever something is due (at most tickMs apart). */
+  start(): void {
+    this.stopping = false;
+    const loop = async () => {
+      this.timer = undefined;
+      try {
+        await this.tick();
+      } catch (err) {
+        this.log.error({ err: (err as Error).message }, 'digest: pass failed');
+      }
+      if (this.stopping) return;
+      const wake = this.store.nextWake();
+      const delay = Math.min(this.options.tickMs, Math.max(250, (wake ?? Infinity) - this.clock.now()));
+      this.timer = setTimeout(() => void loop(), delay);
+    };
+    void loop();
+    this.log.info({ concurrency: this.options.concurrency }, 'digest scheduler started');
+  }
+
+  /** Stops taking work; resolves when the digests in flight are settled (the rest wait for the next start). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => {});
+  }
+
+  /** One pass (passes never overlap: a call during a pass waits for it). */
+  tick(): Promise<TickReport> {
+    this.running ??= this.pass().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async pass(): Promise<TickReport> {
+    const report: TickReport = { chosen: 0, skipped: 0, sent: 0, retried: 0, rateLimited: 0, stoppedChats: 0, dropped: 0, failedChoices: 0 };
+    const now = this.clock.now();
+    const added = this.deps.composer.syncDocuments(now);
+    if (added.length > 0) this.log.info({ files: added }, 'digest: new documents');
+    const queue: Work[] = [
+      ...this.store.pendingDeliveries(now).map((d): Work => ({ kind: 'deliver', id: d.id })),
+      ...this.store.due(now).map((sub): Work => ({ kind: 'choose', sub })),
+    ];
+    if (queue.length === 0) return report;
+    const t0 = performance.now();
+    const worker = async () => {
+      for (let work = queue.shift(); work && !this.stopping; work = queue.shift()) {
+        // The per-recipient boundary: one subscription's failure never stops the others.
+        try {
+          const id = work.kind === 'choose' ? await this.choose(work.sub, report) : work.id;
+          if (id !== undefined && (await this.deliver(id, report)) === 'again') queue.push({ kind: 'deliver', id });
+        } catch (err) {
+          if (work.kind === 'choose' && this.store.subscription(work.sub.id)?.nextRunAt === work.sub.nextRunAt) {
+            // Composing failed (nothing was written): try again later.
+            report.failedChoices++;
+            this.store.postpone(work.sub.id, this.clock.now() + this.options.retryBaseMs);
+            this.log.warn({ subscription: work.sub.id, err: (err as Error).message }, 'digest: could not compose; will retry');
+          } else {
+            this.log.error({ work: work.kind, id: work.kind === 'deliver' ? work.id : work.sub.id, err: (err as Error).message }, 'digest: unexpected failure');
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, queue.length) }, worker));
+    this.log.info({ ...report, ms: Math.round(performance.now() - t0) }, 'digest pass');
+    return report;
+  }
+
+  /** Writes the day's ledger row (with its content); returns its id, or undefined when there is nothing to send. */
+  private async choose(sub: Subscription, report: TickReport): Promise<number | undefined> {
+    const now = this.clock.now();
+    const slot = latestSlotAtOrBefore(now, sub.sendTime, sub.timeZone);
+    const next = nextFreeSlot(sub, now, (date) => this.store.hasDelivery(sub.id, date));
+    if (this.store.hasDelivery(sub.id, slot.date)) {
+      this.store.postpone(sub.id, next.at);
+      report.skipped++;
+      return undefined;
+    }
+    const choice = await this.deps.composer.choose(sub, { localDate: slot.date, catchUp: slot.date !== localDateOf(now, sub.timeZone), now });
+    const id = this.store.recordChoice({ subscriptionId: sub.id, chatId: sub.chatId, localDate: slot.date, ...choice, nextRunAt: next.at, now });
+    if (id === undefined) {
+      report.skipped++;
+      return undefined;
+    }
+    report.chosen++;
+    await this.deps.afterChoose?.(id);
+    return id;
+  }
+
+  /** Sends one ledger row. 'again': rate-limited, to be retried in this pass after the pause. */
+  private async deliver(id: number, report: TickReport): Promise<'done' | 'again'> {
+    for (let wait = this.pauseUntil - this.clock.now(); wait > 0; wait = this.pauseUntil - this.clock.now()) await this.clock.sleep(wait);
+    const delivery = this.store.delivery(id);
+    if (!delivery || delivery.status === 'sent' || delivery.status === 'dropped') return 'done';
+    const sub = this.store.subscription(delivery.subscriptionId);
+    if (sub?.status !== 'active') {
+      this.store.drop(id, `subscription ${sub?.status ?? 'removed'}`);
+      report.dropped++;
+      return 'done';
+    }
+    this.store.markSending(id);
+    try {
+      await this.deps.send(
+        { chatId: delivery.chatId, deliveryId: id, content: delivery.content, partsSent: delivery.partsSent },
+        (part, messageId) => this.store.recordPart(id, part, messageId),
+      );
+    } catch (err) {
+      return this.failed(delivery, err, report);
+    }
+    this.store.markSent(id, this.clock.now());
+    report.sent++;
+    return 'done';
+  }
+
+  private failed(delivery: Delivery, err: unknown, report: TickReport): 'done' | 'again' {
+    const now = this.clock.now();
+    const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof DeliveryError && err.kind === 'gone') {
+      const { subscriptions, dropped } = this.store.stopChat(delivery.chatId, message, now);
+      report.stoppedChats++;
+      report.dropped += dropped;
+      this.log.info({ chat: delivery.chatId, subscriptions, dropped, err: message }, 'digest: chat unreachable (403); its subscriptions stopped');
+      return 'done';
+    }
+    if (err instanceof DeliveryError && err.kind === 'rate-limited') {
+      const waitMs = Math.max(1000, err.retryAfterMs ?? 1000);
+      this.pauseUntil = Math.max(this.pauseUntil, now + waitMs);
+      this.store.markRetry(delivery.id, { retryAt: now + waitMs, error: message, countAttempt: false });
+      report.rateLimited++;
+      this.log.warn({ chat: delivery.chatId, delivery: delivery.id, retryAfterMs: waitMs }, 'digest: rate-limited by Telegram; pausing sends');
+      return 'again';
+    }
+    const attempts = delivery.attempts + 1;
+    if (attempts >= this.options.maxAttempts) {
+      this.store.drop(delivery.id, message);
+      report.dropped++;
+      this.log.error({ chat: delivery.chatId, delivery: delivery.id, attempts, err: message }, 'digest: giving up; its passages go to a later digest');
+      return 'done';
+    }
+    const backoff = Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** (attempts - 1));
+    this.store.markRetry(delivery.id, { retryAt: now + backoff, error: message, countAttempt: true });
+    report.retried++;
+    this.log.warn({ chat: delivery.chatId, delivery: delivery.id, attempts, retryInMs: backoff, err: message }, 'digest: send failed; will retry');
+    return 'done';
+  }
+}

@@ -1,0 +1,66 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BotApiEmulator } from '../helpers/bot-api-emulator.ts';
+import { REPO, start } from './start.ts';
+
+/** main.ts with a token: long polling a Bot API at TELEGRAM_API_ROOT (the emulator), commands registered, SIGTERM handled. */
+
+let stateDir: string;
+let emulator: BotApiEmulator;
+beforeAll(async () => {
+  stateDir = await mkdtemp(path.join(os.tmpdir(), 'plan-qa-main-'));
+  emulator = await BotApiEmulator.start();
+});
+afterAll(async () => {
+  await emulator.close();
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+describe('npm start with TELEGRAM_BOT_TOKEN', () => {
+  it('polls TELEGRAM_API_ROOT, registers commands, answers, and shuts down gracefully on SIGTERM', async () => {
+    const app = start(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      STATE_DIR: stateDir,
+      CORPUS_DIR: path.join(REPO, 'data/corpus'),
+      TELEGRAM_BOT_TOKEN: emulator.token,
+      TELEGRAM_API_ROOT: emulator.apiRoot,
+      ADMIN_USER_IDS: '9001',
+    });
+    await emulator.waitFor((c) => c.method === 'getUpdates', 45_000, 0);
+    await emulator.waitFor((c) => c.method === 'setMyCommands' && (c.params.scope as { chat_id?: number } | undefined)?.chat_id === 9001, 10_000, 0);
+    const menus = emulator.calls('setMyCommands');
+    expect(menus.map((c) => c.params.language_code ?? 'default')).toEqual(['default', 'en', 'default']);
+    expect(menus.every((c) => !c.error)).toBe(true);
+
+    const user = { id: 9001, first_name: 'Admin' };
+    emulator.sendMessage(user.id, user, '武清区2025年森林覆盖率目标是多少？');
+    const [answer] = await emulator.waitForMessages(user.id, 1, 10_000);
+    expect(answer?.text).toMatch(/13%[\s\S]*来源/);
+
+    // A question in flight when SIGTERM arrives is still answered.
+    emulator.sendMessage(user.id, user, '津南区十四五期间要建设哪些医院？');
+    await emulator.waitFor((c) => c.method === 'sendChatAction' && c.params.chat_id === user.id && emulator.calls('sendChatAction').length >= 2, 10_000, 0);
+    app.child.kill('SIGTERM');
+    expect(await app.exited).toBe(0);
+    expect(emulator.messagesIn(user.id)).toHaveLength(2);
+
+    const logs = app.stderr();
+    expect(logs).toMatch(/"msg":"long polling started"/);
+    expect(logs).toMatch(/"msg":"shutting down".*"why":"SIGTERM"|"why":"SIGTERM".*"msg":"shutting down"/);
+    expect(logs).toMatch(/"msg":"stopped"/);
+    expect(logs).not.toContain(emulator.token.split(':')[1]!);
+  }, 60_000);
+
+  it('exits with a clear message when Telegram rejects the token', async () => {
+    const app = start(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      STATE_DIR: stateDir,
+      CORPUS_DIR: path.join(REPO, 'data/corpus'),
+      TELEGRAM_BOT_TOKEN: '999999:WRONG-token-abcdefghijklmnopqrstuvwxyz',
+      TELEGRAM_API_ROOT: emulator.apiRoot,
+    });
+    expect(await app.exited).toBe(1);
+    expect(app.stderr()).toContain('config: TELEGRAM_BOT_TOKEN was rejected by Telegram (401 Unauthorized)');
+    expect(app.stderr()).not.toContain('WRONG-token');
+  }, 40_000);
+});
