@@ -146,8 +146,12 @@ export class LexicalIndex {
     return min;
   }
 
-  search(query: string, k: number, filter?: (label: number) => boolean): LexicalHit[] {
-    const ids = [...new Set(searchTokens(query).filter((t) => !QUERY_STOPWORDS.has(t)))]
+  /** `allowed`: per document, 1 if it may be returned (omit for all). */
+  search(query: string, k: number, allowed?: Uint8Array): LexicalHit[] {
+    const tokens = searchTokens(query).filter((t) => !QUERY_STOPWORDS.has(t));
+    // A bigram that is also one of the query's words adds cost, not information.
+    const wordSet = new Set(tokens.filter((t) => !t.startsWith('#')));
+    const ids = [...new Set(tokens.filter((t) => !(t.startsWith('#') && wordSet.has(t.slice(1)))))]
       .map((t) => this.termIds.get(t))
       .filter((id): id is number => id !== undefined);
     if (ids.length === 0 || k <= 0) return [];
@@ -165,6 +169,7 @@ export class LexicalIndex {
       const w = idf * (K1 + 1);
       for (let i = from; i < to; i++) {
         const doc = docs[i]!;
+        if (allowed && allowed[doc] !== 1) continue;
         const tf = tfs[i]!;
         if (scores[doc] === 0) touched[touchedCount++] = doc;
         scores[doc]! += (w * tf) / (tf + norms[doc]!);
@@ -177,7 +182,6 @@ export class LexicalIndex {
       const score = scores[doc]!;
       scores[doc] = 0;
       if (best.length === k && score <= best[k - 1]!.score) continue;
-      if (filter && !filter(doc)) continue;
       let i = best.length < k ? best.length : k - 1;
       while (i > 0 && best[i - 1]!.score < score) {
         if (i < k) best[i] = best[i - 1]!;

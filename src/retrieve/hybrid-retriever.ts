@@ -61,6 +61,8 @@ function sectionYears(section: readonly string[]): number[] {
 export class HybridRetriever {
   private readonly options: RetrieverOptions;
   readonly weights: TermWeights;
+  /** Per chunk ordinal: the years its section headings name. */
+  private readonly sectionYears: number[][];
 
   constructor(
     private readonly index: PlanIndex,
@@ -68,6 +70,7 @@ export class HybridRetriever {
   ) {
     this.options = { ...DEFAULTS, ...options };
     this.weights = new TermWeights(index);
+    this.sectionYears = index.chunks.map((c) => sectionYears(c.section));
   }
 
   get planIndex(): PlanIndex {
@@ -119,18 +122,24 @@ export class HybridRetriever {
    * answer a question about its "2023年…目标任务".
    */
   async rank(question: string, documents: readonly IndexedDocumentMeta[], k: number, years: readonly number[] = []): Promise<Passage[]> {
-    const allowed = new Set(documents.map((d) => d.file));
-    const all = allowed.size === this.index.documents.length;
-    const yearOk = (label: number) => {
-      if (years.length === 0) return true;
-      const named = sectionYears(this.index.chunks[label]!.section);
-      return named.length === 0 || named.some((y) => years.includes(y));
-    };
-    const filter = all && years.length === 0 ? undefined : (label: number) => allowed.has(this.index.chunks[label]!.file) && yearOk(label);
+    // The filter runs for every node the vector search visits: precompute it as flags.
+    const allowedDocs = new Set(documents.map((d) => d.file));
+    const yearsFilter = years.length > 0;
+    let filter: ((label: number) => boolean) | undefined;
+    let ok: Uint8Array | undefined;
+    if (allowedDocs.size < this.index.documents.length || yearsFilter) {
+      const flags = new Uint8Array(this.index.chunks.length);
+      this.index.chunks.forEach((c, i) => {
+        const named = this.sectionYears[i]!;
+        flags[i] = allowedDocs.has(c.file) && (!yearsFilter || named.length === 0 || named.some((y) => years.includes(y))) ? 1 : 0;
+      });
+      ok = flags;
+      filter = (label) => flags[label] === 1;
+    }
     const n = this.options.candidates;
 
     const topic = topicText(question, analyzeQuery(question, this.index.documents.map((d) => d.district)));
-    const lexical = this.index.lexical.search(topic, n, filter);
+    const lexical = this.index.lexical.search(topic, n, ok);
     const queryVector = await this.index.embedder.embedQuery(topic);
     const vector = this.index.vector.search(queryVector, n, filter);
 

@@ -28,7 +28,7 @@ describe('buildIndex', () => {
     const dir = await currentBuildDir(state);
     const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
     expect(manifest.formatVersion).toBe(1);
-    expect(manifest.embedder).toMatchObject({ id: 'local-tfidf', dimensions: 2048 });
+    expect(manifest.embedder).toMatchObject({ id: 'local-tfidf', dimensions: 1024 });
     expect(manifest.chunking).toEqual({ chunkSize: 300, chunkOverlap: 40 });
     expect(manifest.documents.map((d: { checksum: string }) => d.checksum.length)).toEqual([64, 64, 64, 64, 64]);
   });
