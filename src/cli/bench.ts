@@ -8,15 +8,23 @@ import { InputError } from '../errors.ts';
 import { buildIndex } from '../index/build-index.ts';
 import { loadPlanIndex } from '../index/plan-index.ts';
 import { splitSentences } from '../retrieve/sentences.ts';
+import { benchBot } from './bench-bot.ts';
+import { benchDigest } from './bench-digest.ts';
+import { benchLlmPipeline } from './bench-llm.ts';
 import { benchScale } from './bench-scale.ts';
 import { percentiles } from './bench-stats.ts';
 import { runCli } from './cli-runtime.ts';
 
 /**
- * `npm run bench [-- --scale N | --million] [--skip-scale]`: ingest time, warm search and
- * ask latency in process, cold start of `ask`, peak memory, and a scale run on synthetic
- * chunks. Prints a summary and writes JSON to <STATE_DIR>/bench/.
+ * `npm run bench [-- --scale N | --million] [--sections core,llm,bot,digest,scale]`:
+ * core: ingest time, warm search and ask latency in process, cold start of `ask`, peak
+ * memory; llm: answer-pipeline overhead without the model's time; bot: 1,000 questions
+ * from 100 chats through the Bot API emulator; digest: one day's fan-out to 10,000
+ * subscriptions; scale: index build and hybrid search on synthetic chunks.
+ * Prints the results and writes JSON to <STATE_DIR>/bench/.
  */
+
+const SECTIONS = ['core', 'llm', 'bot', 'digest', 'scale'] as const;
 
 /** Questions of the kinds users ask; not the evaluation set. */
 const QUESTIONS = [
@@ -38,8 +46,16 @@ const TSX = path.resolve('node_modules/.bin/tsx');
 
 await runCli('bench', async (ctx) => {
   const { values } = parseArgs({
-    options: { scale: { type: 'string', default: '100000' }, million: { type: 'boolean', default: false }, 'skip-scale': { type: 'boolean', default: false } },
+    options: {
+      scale: { type: 'string', default: '100000' },
+      million: { type: 'boolean', default: false },
+      sections: { type: 'string', default: SECTIONS.join(',') },
+      'skip-scale': { type: 'boolean', default: false },
+    },
   });
+  const sections = new Set(values.sections.split(',').map((x) => x.trim()));
+  for (const x of sections) if (!(SECTIONS as readonly string[]).includes(x)) throw new InputError(`bench: unknown section "${x}"; sections: ${SECTIONS.join(', ')}`);
+  if (values['skip-scale']) sections.delete('scale');
   const scaleN = values.million ? 1_000_000 : Number(values.scale);
   if (!Number.isInteger(scaleN) || scaleN < 100) throw new InputError(`bench: --scale must be an integer ≥ 100, got "${values.scale}"`);
   const say = (msg: string) => process.stderr.write(msg + '\n');
@@ -53,38 +69,52 @@ await runCli('bench', async (ctx) => {
     result.ingest = { ms: Math.round(performance.now() - t0), documents: built.documents, chunks: built.chunks, embedder: built.embedder };
 
     const index = await loadPlanIndex(config.index, config.llm);
-    const answerer = new QuestionAnswerer(index);
-    const search: number[] = [];
-    const ask: number[] = [];
-    for (let round = 0; round < 6; round++) {
-      for (const q of QUESTIONS) {
-        let s = performance.now();
-        await answerer.retrieve(q);
-        const searchMs = performance.now() - s;
-        s = performance.now();
-        await answerer.answer(q);
-        const askMs = performance.now() - s;
-        if (round > 0) {
-          search.push(searchMs);
-          ask.push(askMs);
+    if (sections.has('core')) {
+      const answerer = new QuestionAnswerer(index);
+      const search: number[] = [];
+      const ask: number[] = [];
+      for (let round = 0; round < 6; round++) {
+        for (const q of QUESTIONS) {
+          let s = performance.now();
+          await answerer.retrieve(q);
+          const searchMs = performance.now() - s;
+          s = performance.now();
+          await answerer.answer(q);
+          const askMs = performance.now() - s;
+          if (round > 0) {
+            search.push(searchMs);
+            ask.push(askMs);
+          }
         }
       }
-    }
-    result.warm = { searchMs: percentiles(search), askMs: percentiles(ask) };
-    say(`warm: search p50 ${percentiles(search).p50} ms, ask p50 ${percentiles(ask).p50} ms`);
+      result.warm = { searchMs: percentiles(search), askMs: percentiles(ask) };
+      say(`warm: search p50 ${percentiles(search).p50} ms, ask p50 ${percentiles(ask).p50} ms`);
 
-    const cold: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const s = performance.now();
-      const r = spawnSync(TSX, ['src/cli/ask.ts', QUESTIONS[i]!], { env: { ...process.env, STATE_DIR: state, LOG_LEVEL: 'silent' }, encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`bench: cold ask failed: ${r.stderr}`);
-      cold.push(performance.now() - s);
+      const cold: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const s = performance.now();
+        const r = spawnSync(TSX, ['src/cli/ask.ts', QUESTIONS[i]!], { env: { ...process.env, STATE_DIR: state, LOG_LEVEL: 'silent' }, encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`bench: cold ask failed: ${r.stderr}`);
+        cold.push(performance.now() - s);
+      }
+      result.coldAskMs = percentiles(cold);
+      say(`cold ask (process start to answer): p50 ${percentiles(cold).p50} ms`);
     }
-    result.coldAskMs = percentiles(cold);
-    say(`cold ask (process start to answer): p50 ${percentiles(cold).p50} ms`);
     result.peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+    if (sections.has('llm')) {
+      say('llm: answer pipeline overhead…');
+      result.llm = await benchLlmPipeline();
+    }
+    if (sections.has('bot')) {
+      say('bot: 1,000 questions from 100 chats through the emulator…');
+      result.bot = await benchBot();
+    }
+    if (sections.has('digest')) {
+      say('digest: one day of 10,000 subscriptions through the emulator…');
+      result.digest = await benchDigest();
+    }
 
-    if (!values['skip-scale']) {
+    if (sections.has('scale')) {
       const sentences = index.chunks.flatMap((c) => splitSentences(c.text).map((u) => u.text)).filter((s) => s.length >= 8);
       say(`scale: ${scaleN} synthetic chunks…`);
       result.scale = await benchScale(sentences, QUESTIONS, scaleN, say);
