@@ -1,13 +1,17 @@
 import type { IndexedDocumentMeta } from '../index/index-store.ts';
 
-/** The not-found message: says so plainly and what the corpus does cover. */
+/**
+ * The not-found message: says so plainly, then what the corpus does cover, compactly
+ * (district → its documents by year and kind), so the user can rephrase or look elsewhere.
+ */
 export function notFoundMessage(documents: readonly IndexedDocumentMeta[], uncovered?: string): string {
-  const districts = [...new Set(documents.map((d) => d.district))];
   const lead = uncovered ? `资料中没有关于${uncovered}的内容。` : '资料中没有找到能回答这个问题的内容。';
-  const list = documents
-    .map((d) => `《${d.title}》（${d.district}，${d.kind}）`)
+  const byDistrict = new Map<string, IndexedDocumentMeta[]>();
+  for (const d of documents) byDistrict.set(d.district, [...(byDistrict.get(d.district) ?? []), d]);
+  const list = [...byDistrict]
+    .map(([district, docs]) => `${district}（${docs.map((d) => `${d.year}年${d.kind}`).join('、')}）`)
     .join('；');
-  const yearsAll = documents.flatMap((d) => d.years);
-  const span = yearsAll.length ? `，时间范围${Math.min(...yearsAll)}–${Math.max(...yearsAll)}年` : '';
-  return `${lead}目前收录天津市${districts.join('、')}的${documents.length}份文件${span}：${list}。`;
+  const years = documents.flatMap((d) => d.years);
+  const span = years.length ? `，涉及${Math.min(...years)}–${Math.max(...years)}年` : '';
+  return `${lead}目前收录天津市${[...byDistrict.keys()].join('、')}的${documents.length}份文件${span}：${list}。`;
 }

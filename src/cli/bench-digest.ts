@@ -98,7 +98,7 @@ export async function benchDigest(options: { subscriptions?: number; groupsShare
     });
     const scheduler = new DigestScheduler({ store, composer, send: createDigestSender(bot.api), clock, log: silentLogger() });
     offset = day + 5_000 - Date.now();
-    say(`fan-out of ${n} digests at Telegram's limits (about ${Math.ceil(n / 26)} s)…`);
+    say(`fan-out of ${n} digests at Telegram's limits (about ${Math.ceil(n / 28)} s)…`);
     const progress = setInterval(() => say(`  ${emulator.calls('sendMessage').filter((c) => !c.error).length}/${n} sent`), 15_000);
     const f0 = performance.now();
     let report;

@@ -81,11 +81,12 @@ export class DigestService {
     return this.get(chatId, id);
   }
 
-  /** Resumes a paused or stopped subscription from its next free slot (no catch-up for the days it was off). */
+  /** Resumes a paused or stopped subscription from its next free slot (no catch-up for the days it was off), in DIGEST_TZ. */
   resume(chatId: number, id: number): Subscription | undefined {
     const sub = this.get(chatId, id);
     if (!sub) return undefined;
-    this.deps.store.schedule(id, { status: 'active', nextRunAt: this.nextRun(sub, sub.sendTime) });
+    const timeZone = this.settings.timeZone;
+    this.deps.store.schedule(id, { status: 'active', timeZone, nextRunAt: this.nextRun({ ...sub, timeZone }, sub.sendTime) });
     return this.get(chatId, id);
   }
 
@@ -95,7 +96,8 @@ export class DigestService {
     const t = parseTime(time);
     if (!sub || !t) return undefined;
     const status = sub.status === 'paused' ? 'paused' : 'active';
-    this.deps.store.schedule(id, { status, sendTime: t, nextRunAt: this.nextRun(sub, t) });
+    const timeZone = this.settings.timeZone;
+    this.deps.store.schedule(id, { status, sendTime: t, timeZone, nextRunAt: this.nextRun({ ...sub, timeZone }, t) });
     return this.get(chatId, id);
   }
 

@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { passageKey } from '../../src/digest/digest-items.ts';
 import { latestSlotAtOrBefore } from '../../src/digest/schedule.ts';
 import { buildTestIndex, type TestIndex } from '../helpers/test-index.ts';
-import { DAY, HOUR, digestRig, passagesByDay, type DigestRig, type RigOptions } from './helpers.ts';
+import { DigestService } from '../../src/digest/digest-service.ts';
+import { DAY, HOUR, digestConfig, digestRig, passagesByDay, type DigestRig, type RigOptions } from './helpers.ts';
 
 /**
  * The scheduler over a real SQLite file and the bot's real digest sender (recording API),
@@ -219,5 +220,14 @@ describe('daily digests', () => {
     await run(r, 2 * DAY, HOUR);
     expect(r.store.deliveries(s.id).map((d) => d.localDate)).toEqual(['2026-01-06', '2026-01-07']);
     expect(new Date(r.store.deliveries(s.id)[1]!.sentAt!).toISOString()).toBe('2026-01-07T12:00:00.000Z');
+  });
+
+  it('moves subscriptions to a new DIGEST_TZ, keeping their local time', async () => {
+    const r = setup();
+    const s = await subscribe(r, 1001, '养老', '08:00');
+    const berlin = new DigestService({ store: r.store, composer: r.composer, config: digestConfig({ timeZone: 'Europe/Berlin' }), now: r.clock.now });
+    expect(berlin.adoptTimeZone()).toBe(1);
+    expect(r.store.subscription(s.id)).toMatchObject({ timeZone: 'Europe/Berlin', sendTime: '08:00', nextRunAt: Date.parse('2026-01-05T07:00:00Z') }); // 05:00 in Berlin now
+    expect(berlin.adoptTimeZone()).toBe(0);
   });
 });
