@@ -16,6 +16,7 @@ import { silentLogger } from '../logger.ts';
 import { BotStore } from '../store/bot-store.ts';
 import { databaseFile, openDatabase } from '../store/database.ts';
 import { BotApiEmulator } from '../../test/helpers/bot-api-emulator.ts';
+import { BENCH_QUESTIONS as QUESTIONS } from './bench-questions.ts';
 
 /**
  * Bench section "bot": 1,000 questions from 100 chats through the Bot API emulator over
@@ -29,24 +30,6 @@ import { BotApiEmulator } from '../../test/helpers/bot-api-emulator.ts';
  *   formatting, splitting, grammY) with answering precomputed and an instant API.
  */
 
-const QUESTIONS = [
-  '武清区2025年森林覆盖率目标是多少？',
-  '津南区会展经济有哪些重点项目？',
-  '河北区养老服务有什么规划',
-  '武清区2023年固定资产投资增长目标',
-  '津南区小站稻振兴怎么做',
-  '河北区意风区要打造成什么',
-  '武清区运河文化保护有哪些措施',
-  '十三五期间津南区新增就业多少',
-  '河北区营商环境有哪些举措',
-  '武清2018年棚户区改造计划',
-  '津南区绿色生态屏障建设目标',
-  '武清区研发支出占比2025年目标',
-  '河北区十四五时期的发展目标是什么？',
-  '津南区十四五期间要建设哪些医院？',
-  '武清区京津冀协同发展有哪些重点',
-  '津南区海河教育园怎么发展',
-];
 
 const CHATS = 100;
 const PER_CHAT = 10;

@@ -11,6 +11,7 @@ import { splitSentences } from '../retrieve/sentences.ts';
 import { benchBot } from './bench-bot.ts';
 import { benchDigest } from './bench-digest.ts';
 import { benchLlmPipeline } from './bench-llm.ts';
+import { BENCH_QUESTIONS as QUESTIONS } from './bench-questions.ts';
 import { benchScale } from './bench-scale.ts';
 import { percentiles } from './bench-stats.ts';
 import { runCli } from './cli-runtime.ts';
@@ -26,21 +27,6 @@ import { runCli } from './cli-runtime.ts';
 
 const SECTIONS = ['core', 'llm', 'bot', 'digest', 'scale'] as const;
 
-/** Questions of the kinds users ask; not the evaluation set. */
-const QUESTIONS = [
-  '武清区2025年森林覆盖率目标是多少？',
-  '津南区会展经济有哪些重点项目？',
-  '河北区养老服务有什么规划',
-  '武清区2023年固定资产投资增长目标',
-  '津南区小站稻振兴怎么做',
-  '河北区意风区要打造成什么',
-  '武清区运河文化保护有哪些措施',
-  '十三五期间津南区新增就业多少',
-  '河北区营商环境有哪些举措',
-  '武清2018年棚户区改造计划',
-  '津南区绿色生态屏障建设目标',
-  '武清区研发支出占比2025年目标',
-];
 
 const TSX = path.resolve('node_modules/.bin/tsx');
 
