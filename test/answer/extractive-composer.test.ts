@@ -87,7 +87,7 @@ describe('extractive answers over the shipped corpus', () => {
   });
 
   it('keeps quotes verbatim across the whole dev set', async () => {
-    const items = readFileSync('../shared/eval/dev.jsonl', 'utf8')
+    const items = readFileSync('test/fixtures/dev-questions.jsonl', 'utf8')
       .split('\n')
       .filter((l) => l.trim())
       .map((l) => JSON.parse(l) as { q: string; history?: Array<{ q: string; answer: string }> });

@@ -25,7 +25,7 @@ interface DevItem {
   kind: string;
 }
 
-const items: DevItem[] = readFileSync('../shared/eval/dev.jsonl', 'utf8')
+const items: DevItem[] = readFileSync('test/fixtures/dev-questions.jsonl', 'utf8')
   .split('\n')
   .filter((l) => l.trim())
   .map((l) => JSON.parse(l) as DevItem);
