@@ -50,3 +50,12 @@ export function words(text: string): string[] {
     .map((w) => w.trim())
     .filter((w) => w && WORDISH.test(w));
 }
+
+/**
+ * The dictionary words inside a compound (重点项目 → 重点, 项目), from jieba's search mode;
+ * empty when it has none shorter than itself.
+ */
+export function subWords(word: string): string[] {
+  const w = word.normalize('NFKC').toLowerCase();
+  return [...new Set(segmenter().cutForSearch(w, false).filter((p) => p.length >= 2 && p.length < w.length))];
+}

@@ -1,5 +1,5 @@
 import type { PlanIndex } from '../index/plan-index.ts';
-import { foldForMatch, words } from '../index/tokenize.ts';
+import { foldForMatch, subWords, words } from '../index/tokenize.ts';
 import { synonymsOf } from './query-analysis.ts';
 
 /**
@@ -27,6 +27,8 @@ const FUNCTION_CHARS = /^[的了是在和与及有把被让给对从向到为以
 export interface QuestionTerms {
   /** term → weight (IDF). */
   terms: Map<string, number>;
+  /** For compound terms: their dictionary sub-words (会展经济 → 会展, 经济). */
+  parts: Map<string, string[]>;
   total: number;
   /** The question asks for a quantity (多少, 几, 比例 …). */
   numeric: boolean;
@@ -63,12 +65,15 @@ export class TermWeights {
     }
     let total = 0;
     for (const w of terms.values()) total += w;
-    return { terms, total, numeric, list, years };
+    const parts = new Map<string, string[]>();
+    for (const t of terms.keys()) if (t.length >= 3 && /^[\u3400-\u9fff]+$/.test(t)) parts.set(t, subWords(t));
+    return { terms, parts, total, numeric, list, years };
   }
 
   /**
-   * Share of the question's term weight found in `text` (0..1). A long word that is not
-   * found whole gets half credit for the share of its bigrams that are (治未病 vs 治未病服务).
+   * Share of the question's term weight found in `text` (0..1). A compound that is not
+   * found whole gets partial credit: for the share of its dictionary sub-words that are
+   * (重点项目 vs "重点推进…项目"), else half credit for the share of its bigrams.
    */
   coverage(q: QuestionTerms, text: string): number {
     if (q.total === 0) return 0;
@@ -77,9 +82,11 @@ export class TermWeights {
     for (const [t, w] of q.terms) {
       if (synonymsOf(t).some((s) => folded.includes(s))) hit += w;
       else if (t.length >= 3 && /^[\u3400-\u9fff]+$/.test(t)) {
+        const sub = q.parts.get(t) ?? [];
+        const subShare = sub.length > 0 ? sub.filter((p) => synonymsOf(p).some((s) => folded.includes(s))).length / sub.length : 0;
         let found = 0;
         for (let i = 0; i + 1 < t.length; i++) if (folded.includes(t.slice(i, i + 2))) found++;
-        hit += 0.5 * w * (found / (t.length - 1));
+        hit += w * Math.max(0.8 * subShare, 0.5 * (found / (t.length - 1)));
       }
     }
     return hit / q.total;
