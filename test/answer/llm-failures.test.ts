@@ -1,9 +1,9 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Answer } from '../../src/answer/answer.ts';
 import type { LlmConfig } from '../../src/config.ts';
 import { OpenAiTestServer, type ChatScript } from '../helpers/openai-server.ts';
-import { buildTestIndex, type TestIndex } from '../helpers/test-index.ts';
-import { API_KEY, capturingLogger, closedPortURL, llmAnswerer, llmConfig } from './llm-harness.ts';
+import type { TestIndex } from '../helpers/test-index.ts';
+import { API_KEY, capturingLogger, closedPortURL, llmAnswerer, llmConfig, useIndexAndServer } from './llm-harness.ts';
 import { goodModel } from './llm-scripts.ts';
 
 /**
@@ -13,17 +13,7 @@ import { goodModel } from './llm-scripts.ts';
 
 let t: TestIndex;
 let server: OpenAiTestServer;
-
-beforeAll(async () => {
-  t = await buildTestIndex();
-});
-afterAll(() => t.cleanup());
-beforeEach(async () => {
-  server = await OpenAiTestServer.start();
-});
-afterEach(async () => {
-  await server.close();
-});
+useIndexAndServer((x) => (t = x), (x) => (server = x));
 
 const Q = '武清区2025年森林覆盖率目标是多少?';
 

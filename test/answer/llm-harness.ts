@@ -4,8 +4,9 @@ import { LlmAnswerComposer, type LlmComposerOptions } from '../../src/answer/llm
 import type { ComposeInput } from '../../src/answer/question-answerer.ts';
 import { QuestionAnswerer } from '../../src/answer/question-answerer.ts';
 import type { LlmConfig } from '../../src/config.ts';
-import type { OpenAiTestServer } from '../helpers/openai-server.ts';
-import type { TestIndex } from '../helpers/test-index.ts';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { OpenAiTestServer } from '../helpers/openai-server.ts';
+import { buildTestIndex, type TestIndex } from '../helpers/test-index.ts';
 
 export const API_KEY = 'sk-test-DO-NOT-LEAK-0123456789abcdef';
 
@@ -42,3 +43,24 @@ export async function closedPortURL(): Promise<string> {
 }
 
 export const squash = (s: string) => s.replace(/\s+/g, '');
+
+/**
+ * Registers the usual lifecycle: one real index per file, a fresh test server per test.
+ * The setters hand them to the file's own variables.
+ */
+export function useIndexAndServer(setIndex: (t: TestIndex) => void, setServer: (s: OpenAiTestServer) => void): void {
+  let t: TestIndex | undefined;
+  let server: OpenAiTestServer | undefined;
+  beforeAll(async () => {
+    t = await buildTestIndex();
+    setIndex(t);
+  });
+  afterAll(() => t?.cleanup());
+  beforeEach(async () => {
+    server = await OpenAiTestServer.start();
+    setServer(server);
+  });
+  afterEach(async () => {
+    await server?.close();
+  });
+}

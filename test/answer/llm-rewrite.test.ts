@@ -1,23 +1,13 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cleanRewrite } from '../../src/answer/llm-rewrite.ts';
-import { OpenAiTestServer } from '../helpers/openai-server.ts';
-import { buildTestIndex, type TestIndex } from '../helpers/test-index.ts';
-import { capturingLogger, llmAnswerer, llmConfig } from './llm-harness.ts';
+import type { OpenAiTestServer } from '../helpers/openai-server.ts';
+import type { TestIndex } from '../helpers/test-index.ts';
+import { capturingLogger, llmAnswerer, llmConfig, useIndexAndServer } from './llm-harness.ts';
 import { goodModel, questionInPrompt } from './llm-scripts.ts';
 
 let t: TestIndex;
 let server: OpenAiTestServer;
-
-beforeAll(async () => {
-  t = await buildTestIndex();
-});
-afterAll(() => t.cleanup());
-beforeEach(async () => {
-  server = await OpenAiTestServer.start();
-});
-afterEach(async () => {
-  await server.close();
-});
+useIndexAndServer((x) => (t = x), (x) => (server = x));
 
 const HISTORY = [{ q: '武清区2025年森林覆盖率目标是多少？', answer: '武清区2025年森林覆盖率目标为13%[1]。' }];
 
