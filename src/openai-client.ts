@@ -36,3 +36,15 @@ export function toUpstreamError(what: string, err: unknown): UpstreamError {
   if (err instanceof SyntaxError) return new UpstreamError(`${what}: invalid JSON from server`, { cause: err });
   return new UpstreamError(`${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
+
+/**
+ * Whether an error says the server is unreachable or failing (connection, timeout, 429,
+ * 5xx), as opposed to a request or a reply we got wrong: the former trips a circuit breaker.
+ */
+export function isServerUnavailable(err: unknown): boolean {
+  const cause = err instanceof UpstreamError && err.cause !== undefined ? err.cause : err;
+  if (cause instanceof OpenAI.APIUserAbortError) return false;
+  if (cause instanceof OpenAI.APIConnectionError) return true; // includes timeouts
+  if (cause instanceof OpenAI.APIError) return cause.status === 429 || (cause.status !== undefined && cause.status >= 500);
+  return false;
+}

@@ -1,7 +1,7 @@
 import type { LlmConfig } from '../config.ts';
 import { ConfigError, UpstreamError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
-import { createOpenAiClient, toUpstreamError } from '../openai-client.ts';
+import { createOpenAiClient, isServerUnavailable, toUpstreamError } from '../openai-client.ts';
 import type { Answer, HistoryTurn } from './answer.ts';
 import { verifyCitations, type VerifiedAnswer } from './citation-verifier.ts';
 import { ChatModel, fetchWithRetryAfterCap, type ChatReply } from './llm-chat.ts';
@@ -27,6 +27,11 @@ export interface LlmComposerOptions {
   maxRetryAfterMs?: number;
   /** The fetch the SDK uses (default: global fetch); the bench passes one that answers in-process. */
   fetch?: typeof fetch;
+  /** After this many failed calls in a row the model is not asked for `breakerCooldownMs` (default 3). */
+  breakerThreshold?: number;
+  /** Default 60 s. */
+  breakerCooldownMs?: number;
+  now?: () => number;
 }
 
 /** The stages of one answer, for the bench: prompt building, then parsing and verification. */
@@ -42,6 +47,11 @@ export class LlmAnswerComposer implements AnswerComposer {
   private readonly maxPassages: number;
   /** Lowered for good when the server rejects a response_format (HTTP 400/422). */
   private format: OutputFormat = 'json_schema';
+  /**
+   * A circuit breaker: a server that is down would otherwise cost every question the full
+   * timeout and retries (~90 s with the defaults) before the offline answer.
+   */
+  private readonly breaker: { threshold: number; cooldownMs: number; failures: number; openUntil: number; now: () => number };
 
   constructor(config: LlmConfig, options: LlmComposerOptions = {}) {
     if (!config.chatModel) throw new ConfigError('config: CHAT_MODEL is required for LLM answers');
@@ -51,6 +61,24 @@ export class LlmAnswerComposer implements AnswerComposer {
     const cap = options.maxRetryAfterMs ?? Math.min(10_000, config.timeoutMs);
     const client = createOpenAiClient(config, { fetch: fetchWithRetryAfterCap(cap, options.fetch) });
     this.chat = new ChatModel(client, config.chatModel, config.streamIdleMs);
+    this.breaker = { threshold: options.breakerThreshold ?? 3, cooldownMs: options.breakerCooldownMs ?? 60_000, failures: 0, openUntil: 0, now: options.now ?? Date.now };
+  }
+
+  /** Why the model is not being asked right now, or undefined when it may be. */
+  private breakerOpen(): string | undefined {
+    const b = this.breaker;
+    const left = b.openUntil - b.now();
+    return left > 0 ? `llm: not asked for another ${Math.ceil(left / 1000)} s after ${b.failures} failed calls in a row` : undefined;
+  }
+
+  private recordCall(ok: boolean): void {
+    const b = this.breaker;
+    if (ok) {
+      b.failures = 0;
+      return;
+    }
+    b.failures++;
+    if (b.failures >= b.threshold) b.openUntil = b.now() + b.cooldownMs;
   }
 
   get outputFormat(): OutputFormat {
@@ -75,10 +103,13 @@ export class LlmAnswerComposer implements AnswerComposer {
     // Nothing to compose from (a district or year the corpus does not cover): the offline
     // not-found message already says what the corpus holds.
     if (retrieval.passages.length === 0) return extractive;
+    const open = this.breakerOpen();
+    if (open) return { ...extractive, mode: 'extractive', reason: open };
     const started = performance.now();
     const ms = () => Math.round(performance.now() - started);
     try {
       const { draft, verified, format } = await this.ask(input);
+      this.recordCall(true);
       const base = { mode: 'llm' as const, standaloneQuestion: input.standalone, passages: retrieval.passages };
       if (!draft.found || verified.citedSentences === 0) {
         if (!draft.found && !extractive.found) {
@@ -93,6 +124,8 @@ export class LlmAnswerComposer implements AnswerComposer {
       this.log.info({ ms: ms(), format, citations: verified.citations.length, ...verified.report }, 'llm answer');
       return { ...base, found: true, answer: verified.answer, citations: verified.citations };
     } catch (err) {
+      // Only the server's failures count towards the breaker; bad output from a working model does not.
+      if (isServerUnavailable(err)) this.recordCall(false);
       return this.fallback(input, toUpstreamError('llm', err).message, ms(), err);
     }
   }
@@ -146,6 +179,7 @@ export class LlmAnswerComposer implements AnswerComposer {
 
   /** A standalone form of a follow-up, or undefined (the caller then uses the offline rewrite). */
   async rewrite(question: string, history: readonly HistoryTurn[], signal?: AbortSignal): Promise<string | undefined> {
+    if (this.breakerOpen()) return undefined;
     const started = performance.now();
     try {
       const reply = await this.chat.complete(this.prompts.rewriteMessages(question, history), { format: 'text', ...(signal ? { signal } : {}) });
@@ -155,8 +189,10 @@ export class LlmAnswerComposer implements AnswerComposer {
         return undefined;
       }
       this.log.info({ ms: Math.round(performance.now() - started) }, 'llm rewrite');
+      this.recordCall(true);
       return rewritten;
     } catch (err) {
+      if (isServerUnavailable(err)) this.recordCall(false);
       this.log.warn({ reason: toUpstreamError('llm rewrite', err).message }, 'llm rewrite failed; using the offline rewrite');
       return undefined;
     }

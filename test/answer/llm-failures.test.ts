@@ -83,6 +83,32 @@ describe('LlmAnswerComposer failures', () => {
     await fallsBack([{ kind: 'status', status: 503 }, { kind: 'status', status: 503 }], /server error \(HTTP 503\)/, { config: { maxRetries: 1 } });
   });
 
+  it('a server that keeps failing is not asked again until a cool-down passes', async () => {
+    let now = 1_000_000;
+    const { log, lines } = capturingLogger();
+    const { qa } = llmAnswerer(t, llmConfig(server, { maxRetries: 0 }), { log, breakerThreshold: 3, breakerCooldownMs: 60_000, now: () => now });
+    server.setDefaultChat({ kind: 'status', status: 503 });
+    for (let i = 0; i < 3; i++) expect((await qa.answer(Q)).reason).toMatch(/HTTP 503/);
+    expect(server.requests).toHaveLength(3);
+    const skipped = await qa.answer(Q);
+    expect(skipped).toMatchObject({ mode: 'extractive', found: true });
+    expect(skipped.reason).toMatch(/not asked for another 60 s after 3 failed calls/);
+    expect(server.requests).toHaveLength(3);
+    // After the cool-down the model is asked again.
+    now += 61_000;
+    server.setDefaultChat(goodModel);
+    expect((await qa.answer(Q)).mode).toBe('llm');
+    expect(server.requests).toHaveLength(4);
+    expect(lines.join('\n')).not.toContain(API_KEY);
+  });
+
+  it('bad output from a working server does not trip the breaker', async () => {
+    const { qa } = llmAnswerer(t, llmConfig(server, { maxRetries: 0 }), { breakerThreshold: 2 });
+    server.setDefaultChat({ kind: 'json', content: '{"answer": "未完' });
+    for (let i = 0; i < 3; i++) expect((await qa.answer(Q)).mode).toBe('extractive');
+    expect(server.requests).toHaveLength(3);
+  });
+
   it('connection refused', async () => {
     await fallsBack([], /connection failed/, { baseURL: await closedPortURL(), withinMs: 2_000 });
   });
