@@ -127,7 +127,7 @@ export class HybridRetriever {
   async rank(question: string, documents: readonly IndexedDocumentMeta[], k: number, years: readonly number[] = []): Promise<Passage[]> {
     const scope = this.scopeFlags(documents, years);
     const n = this.options.candidates;
-    const topic = topicText(question, analyzeQuery(question, this.index.documents.map((d) => d.district)));
+    const topic = topicText(question, analyzeQuery(question, this.index.documents.map((d) => d.district)), this.weights.questionTerms(question));
     const lexical = this.index.lexical.search(topic, n, scope?.flags);
     const vector = this.vectorSearch(await this.index.embedder.embedQuery(topic), scope);
 

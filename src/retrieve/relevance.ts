@@ -1,6 +1,8 @@
 import type { PlanIndex } from '../index/plan-index.ts';
 import { foldForMatch, subWords, words } from '../index/tokenize.ts';
-import { synonymsOf } from './query-analysis.ts';
+import { CorpusLexicon } from './corpus-lexicon.ts';
+import { districtForms } from './districts.ts';
+import { FRAME_PHRASES, FRAME_WORDS, FUNCTION_CHARS, normalizeQuestion, questionIntent, synonymsOf, type QuestionIntent } from './query-language.ts';
 
 /**
  * How well a piece of text covers a question: the IDF-weighted share of the question's
@@ -8,21 +10,6 @@ import { synonymsOf } from './query-analysis.ts';
  * decide that the documents do not answer. Presence is tested as a substring of the
  * folded text, so it does not depend on how jieba segments the passage.
  */
-
-/** Words that frame a question (what, how many, plan to …) but say nothing about its topic. */
-const FRAME_WORDS = new Set([
-  '多少', '哪些', '哪几', '哪个', '哪几个', '什么', '什么样', '怎么', '怎么样', '如何', '怎样', '啥', '有啥', '是', '吗', '呢', '么', '请问', '一下', '打算', '准备',
-  '要', '达到', '目标', '目标值', '要求', '计划', '规划', '这块', '那块', '方面', '具体', '分别', '各自', '主要', '有关', '相关', '情况', '说', '说的', '有', '有何',
-  '里', '中', '几个', '几家', '几', '搞', '搞了', '主打', '做法', '政策', '措施', '举措', '内容', '提出', '期间', '时期', '十四五', '十三五', '十五五',
-  '那', '那么', '这', '这个', '那个', '还有', '以及', '和', '与', '及', '的', '了', '在', '上', '对', '给', '把', '被', '让', '年', '到', '定', '定的', '各', '降',
-  '成', '建成', '打造', '样', '地方', '工作', '项目', '重点', '区里', '全区', '我区', '天津', '天津市',
-]);
-
-/** Frame phrases cut out before segmentation, so they cannot glue onto topic words (三轴是, 镇要). */
-const FRAME_PHRASES = /十三五|十四五|十五五|要求|是多少|有多少|多少|是什么|什么样|什么|哪几个|哪几|哪些|是啥|有啥|啥|怎么样|怎么|如何|打算|准备|要达到|说的|这块|那块|具体|分别|各自|呢|吗|要|个|了|各/g;
-
-/** Characters that are grammar, not topic; other single characters (券, 房, 水) count. */
-const FUNCTION_CHARS = /^[的了是在和与及有把被让给对从向到为以等个发建做搞各成上中里那这其之而或也都就还又再将已很最更多少几年末]$/;
 
 export interface QuestionTerms {
   /** term → weight (IDF). */
@@ -36,13 +23,20 @@ export interface QuestionTerms {
   list: boolean;
   /** Years the question names (2025年): a sentence naming them is more likely the answer. */
   years: string[];
+  /** Per term: the forms that count as the term being present (its synonyms, what it abbreviates). */
+  forms: Map<string, readonly string[]>;
+  /** Question words the corpus never uses and nothing resolves: not demanded as evidence. */
+  unknown: string[];
+  intent: QuestionIntent;
 }
 
 export class TermWeights {
   private readonly scopeWords: string[];
+  readonly lexicon: CorpusLexicon;
 
   constructor(private readonly index: PlanIndex) {
-    this.scopeWords = [...new Set(index.documents.flatMap((d) => [d.district, d.district.replace(/(新区|区)$/, '')]))].sort((a, b) => b.length - a.length);
+    this.scopeWords = [...new Set(index.documents.flatMap((d) => districtForms(d.district)))].sort((a, b) => b.length - a.length);
+    this.lexicon = new CorpusLexicon(index.chunks);
   }
 
   idf(term: string): number {
@@ -50,24 +44,61 @@ export class TermWeights {
     return Math.log((n + 1) / (this.index.lexical.documentFrequency(term) + 1)) + 1;
   }
 
+  /**
+   * The forms in which a question word can be evidence: itself and its synonyms when the
+   * corpus uses them, else the corpus term it abbreviates; empty when the corpus has none
+   * (a word the documents never use cannot be demanded of them).
+   */
+  private evidenceForms(word: string): string[] {
+    const forms = synonymsOf(word).filter((w) => w === word || this.lexicon.contains(w));
+    if (this.lexicon.contains(word)) return forms;
+    const expanded = this.lexicon.expand(word);
+    if (expanded) return [expanded, ...forms.filter((f) => f !== word)];
+    return forms.filter((f) => f !== word);
+  }
+
   /** The question's topic words, with scope (districts, years) and question frames removed. */
   questionTerms(question: string): QuestionTerms {
-    let q = foldForMatch(question);
-    const numeric = /多少|几[个家所项条万亿座名人]|比例|比重|占比|率|增长|数量|规模|面积|金额|投资|多大|多高|多长/.test(q);
-    const list = /哪些|哪几|有啥|有什么|什么样|做法|政策|措施|举措|怎么|如何|规划|内容|要求/.test(q) && !numeric;
+    const normalized = normalizeQuestion(question);
+    const intent = questionIntent(normalized);
+    let q = foldForMatch(normalized);
     const years = q.match(/(?<!\d)(?:19|20)\d{2}年/g) ?? [];
     for (const d of this.scopeWords) q = q.split(d).join('，');
-    q = q.replace(/(?<!\d)(19|20)\d{2}年?/g, '，').replace(FRAME_PHRASES, '，');
+    q = q.replace(/天津市?/g, '，').replace(/(?<!\d)(19|20)\d{2}年?/g, '，').replace(FRAME_PHRASES, '，');
+    // A single character jieba leaves beside a word may be part of a shortened term (老|小区 → 老旧小区).
+    const segmented = words(q);
+    const merged: string[] = [];
+    for (let i = 0; i < segmented.length; i++) {
+      const w = segmented[i]!;
+      const next = segmented[i + 1];
+      if (next && (w.length === 1 || next.length === 1) && !FUNCTION_CHARS.test(w) && !FUNCTION_CHARS.test(next) && /^[\u3400-\u9fff]+$/.test(w + next)) {
+        const joined = w + next;
+        if (!this.lexicon.contains(joined) && this.lexicon.expand(joined)) {
+          merged.push(joined);
+          i++;
+          continue;
+        }
+      }
+      merged.push(w);
+    }
     const terms = new Map<string, number>();
-    for (const w of words(q)) {
-      if (FRAME_WORDS.has(w) || FUNCTION_CHARS.test(w)) continue;
-      terms.set(w, this.idf(w));
+    const forms = new Map<string, readonly string[]>();
+    const unknown: string[] = [];
+    for (const w of merged) {
+      if (FRAME_WORDS.has(w) || FUNCTION_CHARS.test(w) || terms.has(w)) continue;
+      const f = this.evidenceForms(w);
+      if (f.length === 0) {
+        unknown.push(w);
+        continue;
+      }
+      terms.set(w, Math.max(...f.map((x) => this.idf(x))));
+      forms.set(w, f);
     }
     let total = 0;
     for (const w of terms.values()) total += w;
     const parts = new Map<string, string[]>();
-    for (const t of terms.keys()) if (t.length >= 3 && /^[\u3400-\u9fff]+$/.test(t)) parts.set(t, subWords(t));
-    return { terms, parts, total, numeric, list, years };
+    for (const [t, f] of forms) if (f[0]!.length >= 3 && /^[\u3400-\u9fff]+$/.test(f[0]!)) parts.set(t, subWords(f[0]!));
+    return { terms, parts, total, numeric: intent.numeric, list: intent.list, years, forms, unknown, intent };
   }
 
   /**
@@ -80,13 +111,15 @@ export class TermWeights {
     const folded = foldForMatch(text);
     let hit = 0;
     for (const [t, w] of q.terms) {
-      if (synonymsOf(t).some((s) => folded.includes(s))) hit += w;
-      else if (t.length >= 3 && /^[\u3400-\u9fff]+$/.test(t)) {
+      const forms = q.forms.get(t) ?? [t];
+      if (forms.some((s) => folded.includes(s))) hit += w;
+      else if (forms[0]!.length >= 3 && /^[\u3400-\u9fff]+$/.test(forms[0]!)) {
+        const main = forms[0]!;
         const sub = q.parts.get(t) ?? [];
         const subShare = sub.length > 0 ? sub.filter((p) => synonymsOf(p).some((s) => folded.includes(s))).length / sub.length : 0;
         let found = 0;
-        for (let i = 0; i + 1 < t.length; i++) if (folded.includes(t.slice(i, i + 2))) found++;
-        hit += w * Math.max(0.8 * subShare, 0.5 * (found / (t.length - 1)));
+        for (let i = 0; i + 1 < main.length; i++) if (folded.includes(main.slice(i, i + 2))) found++;
+        hit += w * Math.max(0.8 * subShare, 0.5 * (found / (main.length - 1)));
       }
     }
     return hit / q.total;

@@ -1,0 +1,160 @@
+import { foldForMatch, words } from '../index/tokenize.ts';
+
+/**
+ * What the corpus itself says about the words of a question: whether a word occurs in it
+ * at all, and what a word that does not occur abbreviates. People shorten the plans'
+ * terms by keeping characters in order (固投 ← 固定资产投资, 高企 ← 高新技术企业,
+ * 老小区 ← 老旧小区, 夜经济 ← 夜间经济), so an absent word is resolved to the most frequent
+ * run of corpus words that contains its characters in order, starting with its first.
+ * Nothing is listed by hand: the expansions come from the documents.
+ */
+
+export interface LexiconSource {
+  text: string;
+}
+
+export interface LexiconOptions {
+  /** Corpus characters read (work is bounded for very large corpora). */
+  maxChars: number;
+  /** Longest expansion considered, in characters. */
+  maxExpansionChars: number;
+  /** Words an expansion may span. */
+  maxExpansionWords: number;
+  /** Occurrences an expansion needs before it is trusted. */
+  minOccurrences: number;
+}
+
+const DEFAULTS: LexiconOptions = { maxChars: 4_000_000, maxExpansionChars: 8, maxExpansionWords: 4, minOccurrences: 2 };
+
+const CJK_WORD = /^[\u3400-\u9fff]+$/;
+
+/** True when `short` occurs in `long` in order, starting with long's first character. */
+function isAbbreviationOf(short: string, long: string): boolean {
+  if (long.length <= short.length || long[0] !== short[0]) return false;
+  let i = 0;
+  for (const ch of long) if (ch === short[i]) i++;
+  return i === short.length;
+}
+
+export class CorpusLexicon {
+  private readonly options: LexiconOptions;
+  private folded?: string;
+  private sequence?: string[];
+  private boundaries?: Uint8Array;
+  private readonly expansions = new Map<string, string | undefined>();
+
+  constructor(
+    private readonly sources: readonly LexiconSource[],
+    options: Partial<LexiconOptions> = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  /** The corpus text, folded and joined (built on first use). */
+  private text(): string {
+    if (this.folded === undefined) {
+      const parts: string[] = [];
+      let n = 0;
+      for (const s of this.sources) {
+        if (n >= this.options.maxChars) break;
+        const f = foldForMatch(s.text);
+        parts.push(f);
+        n += f.length;
+      }
+      this.folded = parts.join('\n');
+    }
+    return this.folded;
+  }
+
+  /**
+   * The corpus as one sequence of jieba words, and which offsets of the folded text start
+   * or end a word (built on first use; about 0.3 s per million characters).
+   */
+  private words(): string[] {
+    if (this.sequence) return this.sequence;
+    const text = this.text();
+    const seq: string[] = [];
+    const bounds = new Uint8Array(text.length + 1);
+    let cursor = 0;
+    for (const line of text.split('\n')) {
+      for (const w of words(line)) {
+        const at = text.indexOf(w, cursor);
+        if (at < 0) continue;
+        bounds[at] = 1;
+        bounds[at + w.length] = 1;
+        cursor = at + w.length;
+        seq.push(w);
+      }
+      seq.push('\n');
+    }
+    this.boundaries = bounds;
+    this.sequence = seq;
+    return seq;
+  }
+
+  /**
+   * Whether the word occurs in the corpus starting or ending a word: 高企 does not occur
+   * in 提高|企业, though the characters are there.
+   */
+  contains(word: string): boolean {
+    const w = foldForMatch(word);
+    if (w.length === 0) return false;
+    const text = this.text();
+    if (!CJK_WORD.test(w)) return text.includes(w);
+    this.words();
+    const bounds = this.boundaries!;
+    // A whole word, or the head or tail of a longer one (户外 in 户外广告).
+    for (let at = text.indexOf(w); at >= 0; at = text.indexOf(w, at + 1)) {
+      if (bounds[at] === 1 || bounds[at + w.length] === 1) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The corpus term a word abbreviates, or undefined when the word occurs in the corpus
+   * itself or nothing frequent enough contains its characters in order.
+   */
+  expand(word: string): string | undefined {
+    const a = foldForMatch(word);
+    // Grammar characters (打了, 建的) mark a phrase, not an abbreviation.
+    if (a.length < 2 || a.length > 4 || !CJK_WORD.test(a) || /[了的着过吗呢]/.test(a) || this.contains(a)) return undefined;
+    if (this.expansions.has(a)) return this.expansions.get(a);
+    const seq = this.words();
+    const counts = new Map<string, { n: number; initials: boolean }>();
+    const last = a[a.length - 1]!;
+    for (let i = 0; i < seq.length; i++) {
+      if (seq[i]![0] !== a[0]) continue;
+      let span = '';
+      for (let j = i; j < Math.min(seq.length, i + this.options.maxExpansionWords); j++) {
+        const w = seq[j]!;
+        if (!CJK_WORD.test(w)) break;
+        span += w;
+        if (span.length > Math.min(this.options.maxExpansionChars, 3 * a.length)) break;
+        if (!w.includes(last) || !isAbbreviationOf(a, span)) continue;
+        // Each abbreviated character starting a word of the term (高新|技术|企业 → 高企) is the usual way to shorten.
+        const starts = new Set<string>();
+        for (let k = i; k <= j; k++) {
+          starts.add(seq[k]![0]!);
+        }
+        const entry = counts.get(span) ?? { n: 0, initials: [...a].every((c) => starts.has(c)) };
+        entry.n++;
+        counts.set(span, entry);
+      }
+    }
+    let best: string | undefined;
+    let bestScore = 0;
+    for (const [span, { n, initials }] of counts) {
+      // A term the corpus uses once is trusted only when the short form is its initials.
+      if (n < (initials ? 1 : this.options.minOccurrences)) continue;
+      // Shorter terms are more likely what was abbreviated than longer phrases around them.
+      const score = (n * (initials ? 3 : 1)) / span.length;
+      if (score > bestScore) {
+        bestScore = score;
+        best = span;
+      }
+    }
+    if (this.expansions.size > 5000) this.expansions.clear();
+    this.expansions.set(a, best);
+    return best;
+  }
+}
