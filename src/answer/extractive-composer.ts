@@ -7,6 +7,7 @@ import { quoteWithin } from './quote.ts';
 import type { QuestionTerms, TermWeights } from '../retrieve/relevance.ts';
 import { joinLeadPhrases, splitClauses, splitSentences, type TextUnit } from '../retrieve/sentences.ts';
 import { formatIndicator } from './indicator-text.ts';
+import { holdsQuantity, namedYears, sentenceTense, type Tense } from '../retrieve/query-language.ts';
 
 /**
  * The answer without an LLM: the sentences of the retrieved passages that best cover the
@@ -36,6 +37,33 @@ interface Candidate {
   unit: TextUnit;
   score: number;
   coverage: number;
+  /** Holds a number that can answer a quantity question (undefined: not a quantity question). */
+  quantity?: boolean;
+  /** Speaks of the year(s) the question asks about (true when it names none). */
+  fitsYears: boolean;
+}
+
+/** How strongly the fit of a sentence to what the question asks (its tense, its number) moves its score. */
+const FIT = { tenseMatch: 1.15, tenseMismatch: 0.7 };
+
+/**
+ * Whether a candidate speaks of one of the years asked about: it names the year, its
+ * section is about it, its report is about it, or — in a five-year plan — the year is the
+ * plan's target year and the sentence states a plan (or the reviewed period's last year
+ * and it states a result). A five-year total does not answer a question about one year.
+ */
+function speaksOfYears(chunk: IndexedChunk, text: string, tense: Tense | undefined, years: readonly number[]): boolean {
+  if (years.length === 0) return true;
+  const hit = (ys: readonly number[]) => ys.some((y) => years.includes(y));
+  if (hit(namedYears(text))) return true;
+  if (chunk.indicator) return hit(chunk.indicator.values.flatMap((v) => namedYears(v.column)));
+  const headingYears = namedYears(chunk.section.join(' '));
+  if (headingYears.length > 0) return hit(headingYears);
+  const doc = chunk.doc;
+  if (doc.kind !== '五年规划') return hit(doc.years);
+  const planEnd = Math.max(...doc.years.filter((y) => doc.years.includes(y - 1)));
+  if (years.includes(planEnd) && tense !== 'achievement') return true;
+  return years.includes(planEnd - 5) && tense === 'achievement';
 }
 
 /** The best window of consecutive clauses of a long sentence (by coverage), at most maxChars long. */
@@ -58,6 +86,9 @@ function bestWindow(text: string, unit: TextUnit, maxChars: number, score: (t: s
   return best;
 }
 
+/** A candidate that fits what the question asks: its years, and a number when it asks for one. */
+const fits = (c: Candidate) => c.fitsYears && c.quantity !== false;
+
 function displayText(unit: string): string {
   // List markers ("- 3. ") and trailing clause punctuation are layout, not content.
   return unit.replace(/^[-*•]\s*/, '').replace(/^\d{1,2}[.、．](?!\d)\s*/, '').replace(/[，,；;、：:]$/, '');
@@ -74,7 +105,7 @@ export class ExtractiveComposer {
     this.options = { ...DEFAULTS, ...options };
   }
 
-  private candidates(q: QuestionTerms, passages: readonly Passage[]): Candidate[] {
+  private candidates(q: QuestionTerms, passages: readonly Passage[], yearsAsked: readonly number[] = []): Candidate[] {
     const out: Candidate[] = [];
     passages.slice(0, this.options.passagesConsidered).forEach((passage, rank) => {
       const chunk = passage.chunk;
@@ -90,13 +121,33 @@ export class ExtractiveComposer {
         let score = 0.75 * this.weights.sentenceScore(q, chunk.section.at(-1) ?? '', unit.text) + 0.25 * contextCoverage;
         if (chunk.kind === 'table-row' && q.numeric) score *= 1.1;
         score *= 1 - 0.04 * rank;
+        // An indicator row holds both the base value and the target: it fits either question.
+        const tense = chunk.indicator ? q.intent.tense : sentenceTense(unit.text, chunk.section);
+        if (q.intent.tense && tense) score *= tense === q.intent.tense ? FIT.tenseMatch : FIT.tenseMismatch;
+        // "How much money / how many" needs a number; a rate or change may be answered by a
+        // commitment in words ("与经济增长基本同步", "完成市下达任务").
+        const needsNumber = q.intent.quantity !== undefined && q.intent.quantity !== 'percent' && q.intent.quantity !== 'any';
+        const quantity = needsNumber ? (chunk.indicator ? true : holdsQuantity(unit.text)) : undefined;
+        const years = passage.facet && /^\d{4}年$/.test(passage.facet) ? [Number(passage.facet.slice(0, 4))] : yearsAsked;
+        const fitsYears = speaksOfYears(chunk, unit.text, tense, years);
         // Whether the documents answer is judged on the sentence with its section heading,
         // not the whole passage: a passage may mention 消费 in one sentence and 债券 in another.
         const answerCoverage = this.weights.coverage(q, `${chunk.section.at(-1) ?? ''} ${unit.text}`);
-        out.push({ passage, rank, unit, score, coverage: answerCoverage });
+        out.push({ passage, rank, unit, score, coverage: answerCoverage, fitsYears, ...(quantity !== undefined ? { quantity } : {}) });
       }
     });
     return out.sort((a, b) => b.score - a.score);
+  }
+
+  /**
+   * How sure the documents answer: the coverage of the best sentence that fits what the
+   * question asks (its years; a number when it asks for one). 0 when none fits.
+   */
+  confidence(question: string, retrieval: RetrievalResult): number {
+    if (retrieval.uncovered !== undefined || retrieval.passages.length === 0 || retrieval.scope.cityLevel) return 0;
+    const q = this.weights.questionTerms(question);
+    const best = this.candidates(q, retrieval.passages, retrieval.scope.explicitYears).find(fits);
+    return best?.coverage ?? 0;
   }
 
   compose(question: string, retrieval: RetrievalResult, standaloneQuestion = question): Answer {
@@ -105,9 +156,28 @@ export class ExtractiveComposer {
     if (retrieval.uncovered !== undefined || retrieval.passages.length === 0) return notFound();
 
     const q = this.weights.questionTerms(standaloneQuestion);
-    const candidates = this.candidates(q, retrieval.passages);
+    const all = this.candidates(q, retrieval.passages, retrieval.scope.explicitYears);
+    const candidates = all.filter(fits);
     const best = candidates[0];
-    if (!best || best.coverage < this.options.minCoverage) return notFound();
+    if (retrieval.scope.cityLevel || !best || best.coverage < this.options.minCoverage) {
+      // The documents do not answer; a close fact may still help, said plainly for what it is.
+      const near = all.find((c) => c.coverage >= this.options.minCoverage);
+      if (!near) return notFound();
+      const lead = retrieval.scope.cityLevel
+        ? '资料只有区级文件，没有天津市全市的数据。'
+        : !near.fitsYears
+          ? `资料中没有${retrieval.scope.explicitYears.map((y) => `${y}年`).join('、')}的这项内容。`
+          : near.quantity === false
+            ? '资料中没有这一项的具体数字。'
+            : undefined;
+      if (!lead) return notFound();
+      const citation = this.cite(near.passage.chunk, near.unit, 1);
+      if (!citation) return notFound();
+      const chunk = near.passage.chunk;
+      const when = namedYears(near.unit.text).map((y) => `${y}年`).join('、') || (chunk.section.at(-1) ?? chunk.doc.title);
+      const label = `最相近的是${chunk.doc.district}（${when}）：`;
+      return { ...base, found: false, answer: `${lead}${label}${this.displayUnit(near)}[1]\n${notFoundMessage(this.documents, undefined, '')}`, citations: [citation] };
+    }
 
     // A comparison across districts/years: the best sentence for each facet, in facet order.
     const facets = [...new Set(retrieval.passages.map((p) => p.facet).filter((f): f is string => !!f))];
@@ -142,7 +212,7 @@ export class ExtractiveComposer {
       if (!citation) continue;
       citations.push(citation);
       const label = facets.length > 1 && c.passage.facet ? `${c.passage.facet}：` : '';
-      const text = c.passage.chunk.kind === 'table-row' && c.passage.chunk.indicator ? formatIndicator(c.passage.chunk.indicator) : displayText(c.unit.text);
+      const text = this.displayUnit(c);
       sentences.push(`${label}${text}[${citation.n}]`);
     }
     if (citations.length === 0) return notFound();
@@ -168,6 +238,10 @@ export class ExtractiveComposer {
       end = s.end;
       added++;
     }
+  }
+
+  private displayUnit(c: Candidate): string {
+    return c.passage.chunk.kind === 'table-row' && c.passage.chunk.indicator ? formatIndicator(c.passage.chunk.indicator) : displayText(c.unit.text);
   }
 
   private cite(chunk: IndexedChunk, unit: TextUnit, n: number): Citation | undefined {

@@ -4,8 +4,8 @@ import type { IndexedDocumentMeta } from '../index/index-store.ts';
  * The not-found message: says so plainly, then what the corpus does cover, compactly
  * (district → its documents by year and kind), so the user can rephrase or look elsewhere.
  */
-export function notFoundMessage(documents: readonly IndexedDocumentMeta[], uncovered?: string): string {
-  const lead = uncovered ? `资料中没有关于${uncovered}的内容。` : '资料中没有找到能回答这个问题的内容。';
+export function notFoundMessage(documents: readonly IndexedDocumentMeta[], uncovered?: string, lead?: string): string {
+  lead ??= uncovered ? `资料中没有关于${uncovered}的内容。` : '资料中没有找到能回答这个问题的内容。';
   const byDistrict = new Map<string, IndexedDocumentMeta[]>();
   for (const d of documents) byDistrict.set(d.district, [...(byDistrict.get(d.district) ?? []), d]);
   const list = [...byDistrict]

@@ -139,7 +139,7 @@ export function questionIntent(normalized: string): QuestionIntent {
   const plan = normalized.match(PLAN_CUES)?.length ?? 0;
   const done = normalized.match(ACHIEVEMENT_CUES)?.length ?? 0;
   const tense: Tense | undefined = plan > done ? 'plan' : done > plan ? 'achievement' : undefined;
-  const numeric = /多少|几[个家所项条万亿座名人件处次倍成年]|比例|比重|占比|[^效频]率(?!先)|增速|增幅|数量|规模|面积|金额|多大|多高|多长|多远|多重/.test(normalized);
+  const numeric = /多少|(?<!哪)几[个家所项条万亿座名人件处次倍成年]|比例|比重|占比|[^效频]率(?!先)|增速|增幅|数量|规模|面积|金额|多大|多高|多长|多远|多重/.test(normalized);
   let quantity: QuantityKind | undefined;
   if (numeric) {
     if (/多少钱|金额|资金|投资额|收入.*多少|多少.*[元块]|工资/.test(normalized)) quantity = 'money';

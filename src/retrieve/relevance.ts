@@ -2,7 +2,7 @@ import type { PlanIndex } from '../index/plan-index.ts';
 import { foldForMatch, subWords, words } from '../index/tokenize.ts';
 import { CorpusLexicon } from './corpus-lexicon.ts';
 import { districtForms } from './districts.ts';
-import { FRAME_PHRASES, FRAME_WORDS, FUNCTION_CHARS, normalizeQuestion, questionIntent, synonymsOf, type QuestionIntent } from './query-language.ts';
+import { FRAME_PHRASES, FRAME_WORDS, FUNCTION_CHARS, holdsQuantity, normalizeQuestion, questionIntent, synonymsOf, type QuestionIntent } from './query-language.ts';
 
 /**
  * How well a piece of text covers a question: the IDF-weighted share of the question's
@@ -132,7 +132,7 @@ export class TermWeights {
    */
   sentenceScore(q: QuestionTerms, heading: string, sentence: string): number {
     let score = this.coverage(q, `${heading} ${sentence}`);
-    if (q.numeric) score *= /\d/.test(sentence) ? 1.15 : 0.85;
+    if (q.numeric) score *= holdsQuantity(sentence, q.intent.quantity) ? 1.15 : 0.85;
     if (q.years.some((y) => sentence.includes(y))) score *= 1.15;
     return score;
   }
