@@ -29,7 +29,7 @@ export interface ComposerOptions {
   maxListChars: number;
 }
 
-const DEFAULTS: ComposerOptions = { minCoverage: 0.5, companionRatio: 0.8, maxSentences: 3, maxUnitChars: 160, passagesConsidered: 5, maxListChars: 320 };
+export const EXTRACTIVE_DEFAULTS: ComposerOptions = { minCoverage: 0.4, companionRatio: 0.8, maxSentences: 3, maxUnitChars: 160, passagesConsidered: 5, maxListChars: 320 };
 
 interface Candidate {
   passage: Passage;
@@ -102,7 +102,7 @@ export class ExtractiveComposer {
     private readonly documents: readonly IndexedDocumentMeta[],
     options: Partial<ComposerOptions> = {},
   ) {
-    this.options = { ...DEFAULTS, ...options };
+    this.options = { ...EXTRACTIVE_DEFAULTS, ...options };
   }
 
   private candidates(q: QuestionTerms, passages: readonly Passage[], yearsAsked: readonly number[] = []): Candidate[] {

@@ -5,6 +5,7 @@ import { foldForMatch } from '../index/tokenize.ts';
 import { InputError } from '../errors.ts';
 import { runCli } from './cli-runtime.ts';
 import { openAnswerer } from './open-answerer.ts';
+import { EXTRACTIVE_DEFAULTS, ExtractiveComposer } from '../answer/extractive-composer.ts';
 
 /**
  * Scores search and answers on a question set (format: ../shared/eval/README.md).
@@ -41,11 +42,66 @@ function searchRank(item: Item, results: Array<{ file: string; text: string }>):
   return i >= 0 ? i + 1 : undefined;
 }
 
+interface Scored {
+  item: Item;
+  /** The composer's confidence that the documents answer (what the found decision thresholds). */
+  confidence: number;
+  /** The answer, had it been given, is correct and cited (answerable items). */
+  correctIfAnswered: boolean;
+  rank?: number;
+}
+
+/** Errors at one threshold: answerable refused, answerable answered wrongly, unanswerable answered. */
+function scoreAt(items: readonly Scored[], t: number) {
+  let correct = 0, refused = 0, wrong = 0, falseAnswer = 0, answerable = 0, unanswerable = 0;
+  for (const s of items) {
+    const found = s.confidence >= t;
+    if (s.item.kind === 'unanswerable') {
+      unanswerable++;
+      if (found) falseAnswer++;
+      continue;
+    }
+    answerable++;
+    if (!found) refused++;
+    else if (s.correctIfAnswered) correct++;
+    else wrong++;
+  }
+  return { correct, refused, wrong, falseAnswer, answerable, unanswerable };
+}
+
+/** A wrong answer (a wrong number, or an answer where the documents have none) costs twice a refusal. */
+const WRONG_ANSWER_COST = 2;
+
+/**
+ * The threshold with the least cost on `items`: one per answerable question refused, two
+ * per wrong answer or unanswerable question answered. Ties take the middle of the best run.
+ */
+function fitThreshold(items: readonly Scored[]): number {
+  const values = [...new Set(items.map((s) => s.confidence))].sort((a, b) => a - b);
+  const cuts = [0, ...values.map((v, i) => (i + 1 < values.length ? (v + values[i + 1]!) / 2 : v + 0.01))];
+  let best = Infinity;
+  let run: number[] = [];
+  for (const t of cuts) {
+    const r = scoreAt(items, t);
+    const cost = r.refused + WRONG_ANSWER_COST * (r.wrong + r.falseAnswer);
+    if (cost < best) {
+      best = cost;
+      run = [t];
+    } else if (cost === best) run.push(t);
+  }
+  return run[Math.floor(run.length / 2)] ?? 0.5;
+}
+
 await runCli('eval', async (ctx) => {
-  const { values, positionals } = parseArgs({ options: { k: { type: 'string', default: '5' }, verbose: { type: 'boolean', short: 'v', default: false } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    options: { k: { type: 'string', default: '5' }, folds: { type: 'string', default: '5' }, verbose: { type: 'boolean', short: 'v', default: false } },
+    allowPositionals: true,
+  });
   const file = positionals[0];
-  if (!file) throw new InputError('usage: npm run eval -- <questions.jsonl> [--k 5] [--verbose]');
+  if (!file) throw new InputError('usage: npm run eval -- <questions.jsonl> [--k 5] [--folds 5] [--verbose]');
   const k = Number(values.k);
+  const folds = Number(values.folds);
+  if (!Number.isInteger(k) || k < 1 || !Number.isInteger(folds) || folds < 2) throw new InputError('eval: --k must be ≥ 1 and --folds ≥ 2');
   let items: Item[];
   try {
     items = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => itemSchema.parse(JSON.parse(l)));
@@ -53,19 +109,30 @@ await runCli('eval', async (ctx) => {
     throw new InputError(`eval: cannot read ${file}: ${(err as Error).message.split('\n')[0]}`);
   }
   const answerer = await openAnswerer(ctx);
+  // The same composer with the found decision switched off: what it would answer, and how sure it is.
+  const forced = new ExtractiveComposer(answerer.weights, answerer.index.documents, { minCoverage: 0 });
+  const forcedDefault = EXTRACTIVE_DEFAULTS.minCoverage;
 
   let hit1 = 0, hit5 = 0, rr = 0, searchable = 0, contextChars = 0;
-  let correct = 0, answerable = 0, refused = 0, unanswerable = 0;
+  let correct = 0, answerable = 0, refused = 0, unanswerable = 0, refusedAnswerable = 0;
   const failures: string[] = [];
+  const scored: Scored[] = [];
   for (const item of items) {
     const standalone = answerer.standalone(item.q, item.history ?? []);
-    const passages = (await answerer.retrieve(standalone, k)).passages.map((p) => ({ file: p.chunk.file, text: p.chunk.text }));
+    const retrieval = await answerer.retrieve(standalone, k);
+    const passages = retrieval.passages.map((p) => ({ file: p.chunk.file, text: p.chunk.text }));
     contextChars += passages.reduce((n, p) => n + p.text.length, 0);
     const a = await answerer.answer(item.q, item.history ?? []);
+    const files = item.docs ?? (item.doc ? [item.doc] : []);
+    const isCorrect = (x: typeof a) =>
+      x.found && item.key.every((kk) => has(x.answer, kk)) && x.citations.some((c) => files.includes(c.file) && item.must.some((m) => has(c.quote, m)));
+    const confidence = forced.confidence(standalone, retrieval);
     if (item.kind === 'unanswerable') {
       unanswerable++;
+      scored.push({ item, confidence, correctIfAnswered: false });
       if (!a.found) refused++;
       else failures.push(`${item.id} answered an unanswerable question: ${a.answer.slice(0, 80)}`);
+      if (values.verbose) failures.push(`${item.id} [unanswerable] found=${a.found} conf=${confidence.toFixed(2)} q=${item.q}`);
       continue;
     }
     searchable++;
@@ -74,19 +141,41 @@ await runCli('eval', async (ctx) => {
     if (rank === 1) hit1++;
     if (rank !== undefined && rank <= 5) hit5++;
     if (rank !== undefined) rr += 1 / rank;
-    const files = item.docs ?? (item.doc ? [item.doc] : []);
     const keysOk = item.key.every((kk) => has(a.answer, kk));
     const citedOk = a.citations.some((c) => files.includes(c.file) && item.must.some((m) => has(c.quote, m)));
-    const ok = a.found && keysOk && citedOk;
+    const ok = isCorrect(a);
     if (ok) correct++;
+    if (!a.found) refusedAnswerable++;
+    scored.push({ item, confidence, correctIfAnswered: isCorrect(forced.compose(item.q, retrieval, standalone)), ...(rank ? { rank } : {}) });
     if (!ok || rank !== 1)
-      failures.push(`${item.id} [${item.kind}] rank=${rank ?? '-'} found=${a.found} keys=${keysOk} cited=${citedOk} q=${item.q}${values.verbose ? `\n    → ${a.answer.replace(/\n/g, ' / ').slice(0, 160)}` : ''}`);
+      failures.push(`${item.id} [${item.kind}] rank=${rank ?? '-'} found=${a.found} keys=${keysOk} cited=${citedOk} conf=${confidence.toFixed(2)} q=${item.q}${values.verbose ? `\n    → ${a.answer.replace(/\n/g, ' / ').slice(0, 160)}` : ''}`);
   }
   for (const f of failures) ctx.log.info(f);
+
+  // k-fold cross-validation of the found/not-found threshold: fit on the other folds, score the held-out one.
+  // Folds are stratified: the few unanswerable items are spread over them like the rest.
+  const fold = new Map<Scored, number>();
+  for (const group of [scored.filter((s) => s.item.kind !== 'unanswerable'), scored.filter((s) => s.item.kind === 'unanswerable')])
+    group.forEach((s, i) => fold.set(s, i % folds));
+  const held = { correct: 0, refused: 0, wrong: 0, falseAnswer: 0, answerable: 0, unanswerable: 0 };
+  const thresholds: number[] = [];
+  for (let f = 0; f < folds; f++) {
+    const test = scored.filter((s) => fold.get(s) === f);
+    const t = fitThreshold(scored.filter((s) => fold.get(s) !== f));
+    thresholds.push(t);
+    const r = scoreAt(test, t);
+    for (const key of Object.keys(held) as Array<keyof typeof held>) held[key] += r[key];
+  }
+
   const pct = (x: number, n: number) => (n ? (x / n).toFixed(3) : 'n/a');
   ctx.out(`items: ${items.length} (${answerable} answerable, ${unanswerable} unanswerable)`);
   ctx.out(`search  hit@1 ${pct(hit1, searchable)}  hit@5 ${pct(hit5, searchable)}  MRR ${pct(rr, searchable)}`);
   ctx.out(`context chars in top ${k}: mean ${searchable ? Math.round(contextChars / (searchable + unanswerable)) : 0}`);
   ctx.out(`answers correct and cited ${pct(correct, answerable)} (${correct}/${answerable})`);
+  ctx.out(`answerable refused ${pct(refusedAnswerable, answerable)} (${refusedAnswerable}/${answerable})  unanswerable answered ${unanswerable - refused}/${unanswerable}`);
   ctx.out(`refusals ${refused}/${unanswerable} unanswerable items refused`);
+  ctx.out(`found threshold fitted on the whole set: ${fitThreshold(scored).toFixed(3)} (the composer uses ${forcedDefault.toFixed(3)})`);
+  ctx.out(
+    `${folds}-fold cross-validated found threshold (fitted ${thresholds.map((t) => t.toFixed(2)).join(' ')}): answers correct ${pct(held.correct, held.answerable)}  answerable refused ${pct(held.refused, held.answerable)}  unanswerable answered ${held.falseAnswer}/${held.unanswerable}`,
+  );
 });
