@@ -17,8 +17,13 @@ import { holdsQuantity, namedYears, sentenceTense, type Tense } from '../retriev
  */
 
 export interface ComposerOptions {
-  /** Minimum coverage of the question's topic terms for the documents to count as answering. */
+  /** Minimum confidence (coverage of the question's topic terms, discounted for unknown words) to answer. */
   minCoverage: number;
+  /**
+   * How much a question word the corpus never uses counts against an answer, relative to
+   * a word it has (0: ignored; 1: as much as a missing known word).
+   */
+  unknownPenalty: number;
   /** Sentences scoring at least this share of the best one may join the answer. */
   companionRatio: number;
   maxSentences: number;
@@ -29,7 +34,7 @@ export interface ComposerOptions {
   maxListChars: number;
 }
 
-export const EXTRACTIVE_DEFAULTS: ComposerOptions = { minCoverage: 0.4, companionRatio: 0.8, maxSentences: 3, maxUnitChars: 160, passagesConsidered: 5, maxListChars: 320 };
+export const EXTRACTIVE_DEFAULTS: ComposerOptions = { minCoverage: 0.4, unknownPenalty: 1, companionRatio: 0.8, maxSentences: 3, maxUnitChars: 160, passagesConsidered: 5, maxListChars: 320 };
 
 interface Candidate {
   passage: Passage;
@@ -143,11 +148,17 @@ export class ExtractiveComposer {
    * How sure the documents answer: the coverage of the best sentence that fits what the
    * question asks (its years; a number when it asks for one). 0 when none fits.
    */
-  confidence(question: string, retrieval: RetrievalResult): number {
-    if (retrieval.uncovered !== undefined || retrieval.passages.length === 0 || retrieval.scope.cityLevel) return 0;
+  confidence(question: string, retrieval: RetrievalResult): { coverage: number; unknownShare: number } {
     const q = this.weights.questionTerms(question);
+    const unknownShare = q.total > 0 ? q.unknownWeight / q.total : 0;
+    if (retrieval.uncovered !== undefined || retrieval.passages.length === 0 || retrieval.scope.cityLevel) return { coverage: 0, unknownShare };
     const best = this.candidates(q, retrieval.passages, retrieval.scope.explicitYears).find(fits);
-    return best?.coverage ?? 0;
+    return { coverage: best?.coverage ?? 0, unknownShare };
+  }
+
+  /** Coverage discounted for the share of the question the corpus has no words for. */
+  private discounted(coverage: number, q: QuestionTerms): number {
+    return q.total > 0 ? (coverage * q.total) / (q.total + this.options.unknownPenalty * q.unknownWeight) : 0;
   }
 
   compose(question: string, retrieval: RetrievalResult, standaloneQuestion = question): Answer {
@@ -159,7 +170,7 @@ export class ExtractiveComposer {
     const all = this.candidates(q, retrieval.passages, retrieval.scope.explicitYears);
     const candidates = all.filter(fits);
     const best = candidates[0];
-    if (retrieval.scope.cityLevel || !best || best.coverage < this.options.minCoverage) {
+    if (retrieval.scope.cityLevel || !best || this.discounted(best.coverage, q) < this.options.minCoverage) {
       // The documents do not answer; a close fact may still help, said plainly for what it is.
       const near = all.find((c) => c.coverage >= this.options.minCoverage);
       if (!near) return notFound();

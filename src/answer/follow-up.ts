@@ -1,3 +1,4 @@
+import { districtForms } from '../retrieve/districts.ts';
 import { analyzeQuery } from '../retrieve/query-analysis.ts';
 import type { HistoryTurn } from './answer.ts';
 
@@ -20,8 +21,7 @@ function scopeWords(question: string, knownDistricts: readonly string[]): { dist
 
 function replaceFirst(text: string, targets: readonly string[], replacement: string): string | undefined {
   for (const t of targets) {
-    const short = t.replace(/(新区|区)$/, '');
-    for (const form of [t, short]) {
+    for (const form of districtForms(t)) {
       const i = text.indexOf(form);
       if (i >= 0) return text.slice(0, i) + replacement + text.slice(i + form.length);
     }

@@ -5,6 +5,7 @@ import type { TermWeights } from '../retrieve/relevance.ts';
 import type { Answer, HistoryTurn } from './answer.ts';
 import { ExtractiveComposer } from './extractive-composer.ts';
 import { rewriteFollowUp } from './follow-up.ts';
+import { smallTalkReply } from './small-talk.ts';
 
 /**
  * question (+ history) → standalone question → passages → cited answer. The single entry
@@ -79,6 +80,8 @@ export class QuestionAnswerer {
 
   async answer(question: string, history: readonly HistoryTurn[] = [], call: AnswerCallOptions = {}): Promise<Answer> {
     const q = this.validate(question);
+    const smallTalk = history.length === 0 ? smallTalkReply(q, this.index.documents) : undefined;
+    if (smallTalk) return { found: false, answer: smallTalk, citations: [], mode: 'extractive', standaloneQuestion: q, passages: [] };
     const composer = this.options.composer;
     const standalone = (history.length > 0 && composer?.rewrite ? await composer.rewrite(q, history, call.signal) : undefined) ?? this.standalone(q, history);
     const retrieval = await this.retriever.retrieve(standalone, this.options.k);

@@ -1,5 +1,6 @@
 import type { IndexedDocumentMeta } from '../index/index-store.ts';
 import type { PlanIndex } from '../index/plan-index.ts';
+import { matchDistrictName } from '../retrieve/districts.ts';
 
 /** What the index covers, for /start, /help, /docs and the console banner. */
 
@@ -46,7 +47,5 @@ export function examplesFor(index: PlanIndex, max = 4): Array<{ index: number; q
 
 /** The district a user typed ("武清" or "武清区"), as the corpus names it. */
 export function matchDistrict(index: PlanIndex, wanted: string): string | undefined {
-  const short = (d: string) => d.replace(/(新区|区)$/, '');
-  const w = wanted.trim();
-  return corpusSummary(index).districts.find((d) => d === w || short(d) === short(w));
+  return matchDistrictName(wanted, corpusSummary(index).districts);
 }

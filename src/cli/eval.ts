@@ -44,18 +44,27 @@ function searchRank(item: Item, results: Array<{ file: string; text: string }>):
 
 interface Scored {
   item: Item;
-  /** The composer's confidence that the documents answer (what the found decision thresholds). */
-  confidence: number;
+  /** Coverage of the best fitting sentence (before the discount for unknown words). */
+  coverage: number;
+  /** Weight of the question's words the corpus never uses, relative to the known ones. */
+  unknownShare: number;
   /** The answer, had it been given, is correct and cited (answerable items). */
   correctIfAnswered: boolean;
   rank?: number;
 }
 
-/** Errors at one threshold: answerable refused, answerable answered wrongly, unanswerable answered. */
-function scoreAt(items: readonly Scored[], t: number) {
+interface Decision {
+  penalty: number;
+  threshold: number;
+}
+
+const confidence = (s: Scored, penalty: number) => s.coverage / (1 + penalty * s.unknownShare);
+
+/** Errors at one decision: answerable refused, answerable answered wrongly, unanswerable answered. */
+function scoreAt(items: readonly Scored[], d: Decision) {
   let correct = 0, refused = 0, wrong = 0, falseAnswer = 0, answerable = 0, unanswerable = 0;
   for (const s of items) {
-    const found = s.confidence >= t;
+    const found = confidence(s, d.penalty) >= d.threshold;
     if (s.item.kind === 'unanswerable') {
       unanswerable++;
       if (found) falseAnswer++;
@@ -76,20 +85,26 @@ const WRONG_ANSWER_COST = 2;
  * The threshold with the least cost on `items`: one per answerable question refused, two
  * per wrong answer or unanswerable question answered. Ties take the middle of the best run.
  */
-function fitThreshold(items: readonly Scored[]): number {
-  const values = [...new Set(items.map((s) => s.confidence))].sort((a, b) => a - b);
-  const cuts = [0, ...values.map((v, i) => (i + 1 < values.length ? (v + values[i + 1]!) / 2 : v + 0.01))];
-  let best = Infinity;
-  let run: number[] = [];
-  for (const t of cuts) {
-    const r = scoreAt(items, t);
-    const cost = r.refused + WRONG_ANSWER_COST * (r.wrong + r.falseAnswer);
-    if (cost < best) {
-      best = cost;
-      run = [t];
-    } else if (cost === best) run.push(t);
+const PENALTIES = [0, 0.25, 0.5, 0.75, 1];
+
+function fitDecision(items: readonly Scored[]): Decision & { cost: number } {
+  let best: Decision & { cost: number } = { penalty: 0, threshold: 0.5, cost: Infinity };
+  for (const penalty of PENALTIES) {
+    const values = [...new Set(items.map((s) => confidence(s, penalty)))].sort((a, b) => a - b);
+    const cuts = [0, ...values.map((v, i) => (i + 1 < values.length ? (v + values[i + 1]!) / 2 : v + 0.01))];
+    let low = Infinity;
+    let run: number[] = [];
+    for (const threshold of cuts) {
+      const r = scoreAt(items, { penalty, threshold });
+      const cost = r.refused + WRONG_ANSWER_COST * (r.wrong + r.falseAnswer);
+      if (cost < low) {
+        low = cost;
+        run = [threshold];
+      } else if (cost === low) run.push(threshold);
+    }
+    if (low < best.cost) best = { penalty, threshold: run[Math.floor(run.length / 2)] ?? 0.5, cost: low };
   }
-  return run[Math.floor(run.length / 2)] ?? 0.5;
+  return best;
 }
 
 await runCli('eval', async (ctx) => {
@@ -111,7 +126,6 @@ await runCli('eval', async (ctx) => {
   const answerer = await openAnswerer(ctx);
   // The same composer with the found decision switched off: what it would answer, and how sure it is.
   const forced = new ExtractiveComposer(answerer.weights, answerer.index.documents, { minCoverage: 0 });
-  const forcedDefault = EXTRACTIVE_DEFAULTS.minCoverage;
 
   let hit1 = 0, hit5 = 0, rr = 0, searchable = 0, contextChars = 0;
   let correct = 0, answerable = 0, refused = 0, unanswerable = 0, refusedAnswerable = 0;
@@ -126,13 +140,14 @@ await runCli('eval', async (ctx) => {
     const files = item.docs ?? (item.doc ? [item.doc] : []);
     const isCorrect = (x: typeof a) =>
       x.found && item.key.every((kk) => has(x.answer, kk)) && x.citations.some((c) => files.includes(c.file) && item.must.some((m) => has(c.quote, m)));
-    const confidence = forced.confidence(standalone, retrieval);
+    const { coverage, unknownShare } = forced.confidence(standalone, retrieval);
+    const conf = confidence({ item, coverage, unknownShare, correctIfAnswered: false }, EXTRACTIVE_DEFAULTS.unknownPenalty);
     if (item.kind === 'unanswerable') {
       unanswerable++;
-      scored.push({ item, confidence, correctIfAnswered: false });
+      scored.push({ item, coverage, unknownShare, correctIfAnswered: false });
       if (!a.found) refused++;
       else failures.push(`${item.id} answered an unanswerable question: ${a.answer.slice(0, 80)}`);
-      if (values.verbose) failures.push(`${item.id} [unanswerable] found=${a.found} conf=${confidence.toFixed(2)} q=${item.q}`);
+      if (values.verbose) failures.push(`${item.id} [unanswerable] found=${a.found} conf=${conf.toFixed(2)} q=${item.q}`);
       continue;
     }
     searchable++;
@@ -146,9 +161,9 @@ await runCli('eval', async (ctx) => {
     const ok = isCorrect(a);
     if (ok) correct++;
     if (!a.found) refusedAnswerable++;
-    scored.push({ item, confidence, correctIfAnswered: isCorrect(forced.compose(item.q, retrieval, standalone)), ...(rank ? { rank } : {}) });
+    scored.push({ item, coverage, unknownShare, correctIfAnswered: isCorrect(forced.compose(item.q, retrieval, standalone)), ...(rank ? { rank } : {}) });
     if (!ok || rank !== 1)
-      failures.push(`${item.id} [${item.kind}] rank=${rank ?? '-'} found=${a.found} keys=${keysOk} cited=${citedOk} conf=${confidence.toFixed(2)} q=${item.q}${values.verbose ? `\n    → ${a.answer.replace(/\n/g, ' / ').slice(0, 160)}` : ''}`);
+      failures.push(`${item.id} [${item.kind}] rank=${rank ?? '-'} found=${a.found} keys=${keysOk} cited=${citedOk} conf=${conf.toFixed(2)} q=${item.q}${values.verbose ? `\n    → ${a.answer.replace(/\n/g, ' / ').slice(0, 160)}` : ''}`);
   }
   for (const f of failures) ctx.log.info(f);
 
@@ -158,12 +173,12 @@ await runCli('eval', async (ctx) => {
   for (const group of [scored.filter((s) => s.item.kind !== 'unanswerable'), scored.filter((s) => s.item.kind === 'unanswerable')])
     group.forEach((s, i) => fold.set(s, i % folds));
   const held = { correct: 0, refused: 0, wrong: 0, falseAnswer: 0, answerable: 0, unanswerable: 0 };
-  const thresholds: number[] = [];
+  const fitted: Decision[] = [];
   for (let f = 0; f < folds; f++) {
     const test = scored.filter((s) => fold.get(s) === f);
-    const t = fitThreshold(scored.filter((s) => fold.get(s) !== f));
-    thresholds.push(t);
-    const r = scoreAt(test, t);
+    const d = fitDecision(scored.filter((s) => fold.get(s) !== f));
+    fitted.push(d);
+    const r = scoreAt(test, d);
     for (const key of Object.keys(held) as Array<keyof typeof held>) held[key] += r[key];
   }
 
@@ -174,8 +189,11 @@ await runCli('eval', async (ctx) => {
   ctx.out(`answers correct and cited ${pct(correct, answerable)} (${correct}/${answerable})`);
   ctx.out(`answerable refused ${pct(refusedAnswerable, answerable)} (${refusedAnswerable}/${answerable})  unanswerable answered ${unanswerable - refused}/${unanswerable}`);
   ctx.out(`refusals ${refused}/${unanswerable} unanswerable items refused`);
-  ctx.out(`found threshold fitted on the whole set: ${fitThreshold(scored).toFixed(3)} (the composer uses ${forcedDefault.toFixed(3)})`);
+  const whole = fitDecision(scored);
   ctx.out(
-    `${folds}-fold cross-validated found threshold (fitted ${thresholds.map((t) => t.toFixed(2)).join(' ')}): answers correct ${pct(held.correct, held.answerable)}  answerable refused ${pct(held.refused, held.answerable)}  unanswerable answered ${held.falseAnswer}/${held.unanswerable}`,
+    `found decision fitted on the whole set: unknown-word penalty ${whole.penalty}, threshold ${whole.threshold.toFixed(3)} (the composer uses ${EXTRACTIVE_DEFAULTS.unknownPenalty}, ${EXTRACTIVE_DEFAULTS.minCoverage})`,
+  );
+  ctx.out(
+    `${folds}-fold cross-validated found decision (fitted ${fitted.map((d) => `${d.penalty}/${d.threshold.toFixed(2)}`).join(' ')}): answers correct ${pct(held.correct, held.answerable)}  answerable refused ${pct(held.refused, held.answerable)}  unanswerable answered ${held.falseAnswer}/${held.unanswerable}`,
   );
 });

@@ -3,6 +3,7 @@ import { formatIndicator } from '../answer/indicator-text.ts';
 import { ensureIndex } from '../index/ensure-index.ts';
 import { InputError } from '../errors.ts';
 import { runCli } from './cli-runtime.ts';
+import { matchDistrictName } from '../retrieve/districts.ts';
 
 /** Prints the indicator tables rebuilt at ingest (e.g. 武清区 主要指标), optionally for one district. */
 await runCli('targets', async (ctx) => {
@@ -10,7 +11,7 @@ await runCli('targets', async (ctx) => {
   const index = await ensureIndex(ctx.config, ctx.log);
   const wanted = positionals[0]?.trim();
   const districts = [...new Set(index.documents.map((d) => d.district))];
-  const district = wanted ? districts.find((d) => d === wanted || d.replace(/(新区|区)$/, '') === wanted.replace(/(新区|区)$/, '')) : undefined;
+  const district = wanted ? matchDistrictName(wanted, districts) : undefined;
   if (wanted && !district) throw new InputError(`targets: no documents for "${wanted}"; districts in the corpus: ${districts.join('、')}`);
   const rows = index.chunks.filter((c) => c.indicator && (!district || c.doc.district === district));
   if (values.json) {

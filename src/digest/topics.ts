@@ -2,6 +2,7 @@ import type { IndexedDocumentMeta } from '../index/index-store.ts';
 import type { IndexedChunk, PlanIndex } from '../index/plan-index.ts';
 import { foldForMatch, words } from '../index/tokenize.ts';
 import { HybridRetriever } from '../retrieve/hybrid-retriever.ts';
+import { districtForms } from '../retrieve/districts.ts';
 import { analyzeQuery, documentsInScope } from '../retrieve/query-analysis.ts';
 import type { TermWeights } from '../retrieve/relevance.ts';
 import type { DigestScope } from '../store/digest-store.ts';
@@ -162,7 +163,7 @@ export class TopicCatalog {
         }
       }
     }
-    const shortDistricts = this.districts.flatMap((d) => [d, d.replace(/(新区|区|县)$/, '')]);
+    const shortDistricts = this.districts.flatMap(districtForms);
     const headings = this.index.chunks.map((c) => foldForMatch(c.section.at(-1) ?? ''));
     const texts = this.index.chunks.map((c) => foldForMatch(c.text));
     const scored: Array<{ topic: string; score: number; chunks: Set<number> }> = [];

@@ -15,11 +15,6 @@ export interface LexicalHit {
   score: number;
 }
 
-// Question words and particles that every passage or no passage has: they only add noise.
-const QUERY_STOPWORDS = new Set([
-  '的', '了', '是', '在', '和', '与', '有', '要', '吗', '呢', '啊', '吧', '么', '什么', '多少', '哪些', '哪几个', '几个', '几家', '怎么', '如何', '怎样', '啥',
-  '这块', '那块', '方面', '一下', '打算', '准备', '目标', '是多少', '有哪些', '说的', '主打', '具体', '做法', '分别', '各', '那', '这',
-]);
 
 const K1 = 1.2;
 const B = 0.75;
@@ -146,9 +141,12 @@ export class LexicalIndex {
     return min;
   }
 
-  /** `allowed`: per document, 1 if it may be returned (omit for all). */
-  search(query: string, k: number, allowed?: Uint8Array): LexicalHit[] {
-    const tokens = searchTokens(query).filter((t) => !QUERY_STOPWORDS.has(t));
+  /**
+   * `allowed`: per document, 1 if it may be returned (omit for all); `ignore`: query tokens
+   * that carry no topic (the caller's question words and particles).
+   */
+  search(query: string, k: number, allowed?: Uint8Array, ignore?: ReadonlySet<string>): LexicalHit[] {
+    const tokens = searchTokens(query).filter((t) => !ignore?.has(t));
     // A bigram that is also one of the query's words adds cost, not information.
     const wordSet = new Set(tokens.filter((t) => !t.startsWith('#')));
     const ids = [...new Set(tokens.filter((t) => !(t.startsWith('#') && wordSet.has(t.slice(1)))))]

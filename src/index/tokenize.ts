@@ -51,6 +51,13 @@ export function words(text: string): string[] {
     .filter((w) => w && WORDISH.test(w));
 }
 
+/** Nouns among the words of a text (jieba's part-of-speech tags n*, and words it does not know). */
+export function nounsOf(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const { word, tag } of segmenter().tag(text.normalize('NFKC').toLowerCase(), true)) if (/^(?:n|x|eng)/.test(tag)) out.add(word.trim());
+  return out;
+}
+
 /**
  * The dictionary words inside a compound (重点项目 → 重点, 项目), from jieba's search mode;
  * empty when it has none shorter than itself.

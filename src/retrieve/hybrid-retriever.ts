@@ -1,6 +1,7 @@
 import type { IndexedDocumentMeta } from '../index/index-store.ts';
 import type { IndexedChunk, PlanIndex } from '../index/plan-index.ts';
 import { analyzeQuery, documentsInScope, topicText, type QueryScope } from './query-analysis.ts';
+import { SEARCH_STOPWORDS } from './query-language.ts';
 import { TermWeights } from './relevance.ts';
 import { joinLeadPhrases, splitSentences } from './sentences.ts';
 
@@ -128,7 +129,7 @@ export class HybridRetriever {
     const scope = this.scopeFlags(documents, years);
     const n = this.options.candidates;
     const topic = topicText(question, analyzeQuery(question, this.index.documents.map((d) => d.district)), this.weights.questionTerms(question));
-    const lexical = this.index.lexical.search(topic, n, scope?.flags);
+    const lexical = this.index.lexical.search(topic, n, scope?.flags, SEARCH_STOPWORDS);
     const vector = this.vectorSearch(await this.index.embedder.embedQuery(topic), scope);
 
     const fused = new Map<number, Passage>();

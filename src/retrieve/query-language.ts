@@ -25,7 +25,6 @@ const COLLOQUIAL: Array<[RegExp, string]> = [
   [/涨/g, '增长'],
   [/跌/g, '下降'],
   [/新盖|新修/g, '新建'],
-  [/盖/g, '建'],
   [/咱们|咱/g, ''],
   // Sentence-final particles and tags: "有啥打算没", "一样不", "到底指的啥呀".
   [/[啊呀吧呗嘛哈哦啦咯喽呐]+(?=[\s，,。？?！!]|$)/g, ''],
@@ -73,8 +72,14 @@ export const FRAME_WORDS = new Set([
   '未来', '今后', '将来', '已经', '完成', '时候', '指', '叫', '用', '做', '弄', '整', '搞', '干', '拿', '当', '去', '来', '办', '招', '路子', '说法', '口号',
 ]);
 
+/** Search tokens that every passage or no passage has: they only add noise to BM25. */
+export const SEARCH_STOPWORDS: ReadonlySet<string> = new Set([
+  '的', '了', '是', '在', '和', '与', '跟', '有', '要', '吗', '呢', '啊', '吧', '么', '什么', '多少', '哪些', '哪几个', '几个', '几家', '怎么', '如何', '怎样', '啥',
+  '这块', '那块', '方面', '一下', '打算', '准备', '目标', '是多少', '有哪些', '说的', '主打', '具体', '做法', '分别', '各', '那', '这',
+]);
+
 /** Characters that are grammar, not topic; other single characters (券, 房, 水) count. */
-export const FUNCTION_CHARS = /^[的了是在和与及跟同有把被让给对从向到为以等个发建做搞弄整干拿各成上中里那这其之而或也都就还又再将已很最更多少几年末想能会得要没吗呢么啊呀吧]$/;
+export const FUNCTION_CHARS = /^[的了是在和与及跟同有把被让给对从向到为以等个发建做搞弄整干拿盖各成上中里那这其之而或也都就还又再将已很最更多少几年末想能会得要没吗呢么啊呀吧]$/;
 
 /**
  * Everyday words and the words the plans use for the same thing, the plans' word first.
@@ -106,7 +111,7 @@ export const SYNONYM_GROUPS: readonly (readonly string[])[] = [
   ['住房', '房子'],
   ['示范', '样板', '标杆'],
   ['招商引资', '招商'],
-  ['新建', '新开', '盖'],
+  ['新建', '新开'],
 ];
 
 export function synonymsOf(word: string): readonly string[] {
@@ -142,8 +147,8 @@ export function questionIntent(normalized: string): QuestionIntent {
   const numeric = /多少|(?<!哪)几[个家所项条万亿座名人件处次倍成年]|比例|比重|占比|[^效频]率(?!先)|增速|增幅|数量|规模|面积|金额|多大|多高|多长|多远|多重/.test(normalized);
   let quantity: QuantityKind | undefined;
   if (numeric) {
-    if (/多少钱|金额|资金|投资额|收入.*多少|多少.*[元块]|工资/.test(normalized)) quantity = 'money';
-    else if (/率|比例|比重|占比|增速|增幅|百分/.test(normalized)) quantity = 'percent';
+    if (/率|比例|比重|占比|增速|增幅|百分/.test(normalized)) quantity = 'percent';
+    else if (/多少钱|金额|资金|投资额|收入|多少.*[元块]|工资|[票房电水油地]价|价格|费用?/.test(normalized)) quantity = 'money';
     else if (/面积|多少亩|几亩|平方/.test(normalized)) quantity = 'area';
     else if (/多少吨|几吨|产量/.test(normalized)) quantity = 'weight';
     else if (/几[个家所项条座名人件处次]|多少[个家所项条座名人件处次户]/.test(normalized)) quantity = 'count';

@@ -1,5 +1,5 @@
 import type { PlanIndex } from '../index/plan-index.ts';
-import { foldForMatch, subWords, words } from '../index/tokenize.ts';
+import { foldForMatch, nounsOf, subWords, words } from '../index/tokenize.ts';
 import { CorpusLexicon } from './corpus-lexicon.ts';
 import { districtForms } from './districts.ts';
 import { FRAME_PHRASES, FRAME_WORDS, FUNCTION_CHARS, holdsQuantity, normalizeQuestion, questionIntent, synonymsOf, type QuestionIntent } from './query-language.ts';
@@ -27,6 +27,13 @@ export interface QuestionTerms {
   forms: Map<string, readonly string[]>;
   /** Question words the corpus never uses and nothing resolves: not demanded as evidence. */
   unknown: string[];
+  /**
+   * The weight of the unknown nouns (IDF of a word no passage has), beside `total`: the
+   * found decision discounts an answer by how much of the question's subject the corpus
+   * has no words for (地铁票价). Unknown verbs and chat words (吃饭, 闹矛盾) are how people
+   * talk about a topic, not the topic, and are not counted.
+   */
+  unknownWeight: number;
   intent: QuestionIntent;
 }
 
@@ -96,9 +103,11 @@ export class TermWeights {
     }
     let total = 0;
     for (const w of terms.values()) total += w;
+    const nouns = unknown.length > 0 ? nounsOf(q) : new Set<string>();
+    const unknownWeight = unknown.filter((w) => nouns.has(w)).length * this.idf('\u0000');
     const parts = new Map<string, string[]>();
     for (const [t, f] of forms) if (f[0]!.length >= 3 && /^[\u3400-\u9fff]+$/.test(f[0]!)) parts.set(t, subWords(f[0]!));
-    return { terms, parts, total, numeric: intent.numeric, list: intent.list, years, forms, unknown, intent };
+    return { terms, parts, total, numeric: intent.numeric, list: intent.list, years, forms, unknown, unknownWeight, intent };
   }
 
   /**

@@ -59,7 +59,8 @@ describe('extractive answers over the shipped corpus', () => {
     for (const q of ['东丽区十四五规划新增就业目标是多少？', '武清区2023年准备发多少消费券？', '河北区的地铁票价是多少']) {
       const a = await qa.answer(q);
       expect(a.found, q).toBe(false);
-      expect(a.citations).toEqual([]);
+      // A close fact may be offered, but only labelled as such and cited.
+      if (a.citations.length > 0) expect(a.answer).toMatch(/最相近的是.*\[1\]/);
       expect(a.answer).toContain('资料中没有');
       expect(a.answer).toContain('武清区');
       expect(a.answer).toContain('津南区');
