@@ -1,4 +1,5 @@
-import { districtForms } from '../retrieve/districts.ts';
+import { districtForms, withoutDistricts } from '../retrieve/districts.ts';
+import { FRAME_PHRASES, normalizeQuestion, normalizeYears } from '../retrieve/query-language.ts';
 import { analyzeQuery } from '../retrieve/query-analysis.ts';
 import type { HistoryTurn } from './answer.ts';
 
@@ -19,6 +20,19 @@ function scopeWords(question: string, knownDistricts: readonly string[]): { dist
   return { districts: scope.districts, ...(period ? { period } : {}), years: question.match(YEAR) ?? [] };
 }
 
+/** Characters that refer back or count ("那建成的有几条") but name no topic. */
+const TOPICLESS_CHARS = /[的了是在和与及跟同有把被让给对从向到为以等个几条项家所座名件处次那这呢吗么啊呀吧要想能会得多少]/g;
+
+/** What a question is about: its words without districts, years, periods and question frames. */
+function topicOf(question: string, knownDistricts: readonly string[]): string {
+  const q = normalizeQuestion(question);
+  return withoutDistricts(q, analyzeQuery(q, knownDistricts).districts)
+    .replace(/(?<!\d)(?:19|20)\d{2}年?|十三五|十四五|十五五/g, ' ')
+    .replace(FRAME_PHRASES, ' ')
+    .replace(/^[\s，,]*(?:那么?|还有|另外)/, '')
+    .replace(/[\s？?！!。，,、：:；;]+/g, '');
+}
+
 function replaceFirst(text: string, targets: readonly string[], replacement: string): string | undefined {
   for (const t of targets) {
     for (const form of districtForms(t)) {
@@ -31,9 +45,11 @@ function replaceFirst(text: string, targets: readonly string[], replacement: str
 
 export function rewriteFollowUp(question: string, history: readonly HistoryTurn[], knownDistricts: readonly string[] = []): string {
   const q = question.trim();
-  const previous = [...history].reverse().find((t) => t.q.trim().length > 0)?.q.trim();
-  if (!previous) return q;
-  const now = scopeWords(q, knownDistricts);
+  const last = [...history].reverse().find((t) => t.q.trim().length > 0)?.q.trim();
+  if (!last) return q;
+  // Years as four digits in both, so "那18年呢" finds and swaps the year of "17年".
+  const previous = normalizeYears(last);
+  const now = scopeWords(normalizeYears(q), knownDistricts);
   const before = scopeWords(previous, knownDistricts);
   // The district the conversation is about may have been named only in an earlier turn.
   const earlierDistricts =
@@ -51,11 +67,15 @@ export function rewriteFollowUp(question: string, history: readonly HistoryTurn[
 
   // A question that names its own district starts a new topic.
   if (now.districts.length > 0) return q;
+  // "那建成的有几条？" after a question about roads: a follow-up that names no topic of its
+  // own is about the previous question's.
+  const inherited = topicOf(q, knownDistricts).replace(TOPICLESS_CHARS, '').length <= 3 ? topicOf(previous, knownDistricts) : '';
   const prefix: string[] = [];
   if (earlierDistricts.length > 0) prefix.push(earlierDistricts.join('和'));
   if (!now.period && now.years.length === 0) {
     if (before.period) prefix.push(before.period);
     else if (before.years.length > 0) prefix.push(before.years.join('和'));
   }
+  if (inherited) prefix.push(`${inherited}，`);
   return prefix.length > 0 ? `${prefix.join('')}${q}` : q;
 }

@@ -157,7 +157,7 @@ export class LlmSummaries {
       question,
       standalone: question,
       history: [],
-      retrieval: { passages, scope: { districts: [], cityLevel: false, years: [], explicitYears: [], kinds: [] }, documents: [chunk.doc] },
+      retrieval: { passages, scope: { districts: [], cityLevel: false, years: [], explicitYears: [], periods: [], kinds: [] }, documents: [chunk.doc] },
       extractive,
     });
     const citation = answer.citations[0];

@@ -42,6 +42,8 @@ export interface QueryScope extends PlaceMentions {
   years: number[];
   /** Only the years written as numbers (2018年), for splitting comparisons. */
   explicitYears: number[];
+  /** Planning periods named (十四五). */
+  periods: string[];
   kinds: string[];
 }
 
@@ -50,13 +52,19 @@ export function analyzeQuery(question: string, knownDistricts: readonly string[]
   const places = findPlaces(q, knownDistricts);
   const explicitYears = [...new Set([...q.matchAll(/(?<!\d)(19[5-9]\d|20\d{2})(?!\d)/g)].map((m) => Number(m[1])))];
   const years = new Set<number>(explicitYears);
-  for (const [re, ys] of PERIODS) if (re.test(q)) ys.forEach((y) => years.add(y));
+  const periods: string[] = [];
+  for (const [re, ys] of PERIODS)
+    if (re.test(q)) {
+      ys.forEach((y) => years.add(y));
+      periods.push(re.source);
+    }
 
   const kinds = KIND_HINTS.filter(([re]) => re.test(q)).map(([, k]) => k);
   return {
     ...places,
     years: [...years].sort(),
     explicitYears,
+    periods,
     kinds,
   };
 }
@@ -84,6 +92,12 @@ export function documentsInScope(scope: QueryScope, documents: readonly IndexedD
     const byYear = docs.filter((d) => d.years.some((y) => scope.years.includes(y)));
     if (byYear.length === 0) return { documents: [], uncovered: scope.years.map((y) => `${y}年`).join('、') };
     docs = byYear;
+  }
+  // A question about a planning period as a whole (十四五要改造多少…) is answered by the
+  // five-year plans, not by one year's report that falls within it.
+  if (scope.periods.length > 0 && scope.explicitYears.length === 0 && scope.kinds.length === 0) {
+    const plans = docs.filter((d) => d.kind === '五年规划');
+    if (plans.length > 0) docs = plans;
   }
   return { documents: docs };
 }

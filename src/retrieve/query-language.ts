@@ -42,7 +42,7 @@ const CN_DIGITS: Record<string, string> = { 〇: '0', 零: '0', 一: '1', 二: '
 export function normalizeYears(text: string): string {
   return text
     .replace(/[二][〇零][一二三四五六七八九〇零]{2}(?=年)/g, (m) => [...m].map((c) => CN_DIGITS[c] ?? c).join(''))
-    .replace(/(?<![\d.近前后每这那几第多过满共整隔连]|过去)(1[0-9]|2[0-9]|3[0-5])(?=年(?![来内间以后前多度轻])|[、和跟与至到-]\d{2}年)/g, '20$1')
+    .replace(/(?<![\d.近前后每这几第多过满共整隔连]|过去)(1[0-9]|2[0-9]|3[0-5])(?=年(?![来内间以后前多度轻])|[、和跟与至到-]\d{2}年)/g, '20$1')
     .replace(/十四五(?:末|期末|结束时?)/g, '2025年')
     .replace(/十三五末|十三五期末/g, '十三五时期2020年');
 }
@@ -112,6 +112,7 @@ export const SYNONYM_GROUPS: readonly (readonly string[])[] = [
   ['示范', '样板', '标杆'],
   ['招商引资', '招商'],
   ['新建', '新开'],
+  ['建成', '建完', '建好', '完工'],
 ];
 
 export function synonymsOf(word: string): readonly string[] {
