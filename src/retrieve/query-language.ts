@@ -57,10 +57,12 @@ export function normalizeQuestion(question: string): string {
 
 /**
  * Phrases that frame a question but say nothing about its topic: they are cut out before
- * segmentation so they cannot glue onto topic words (三轴是, 镇要).
+ * segmentation so they cannot glue onto topic words (三轴是, 镇要). Single characters that
+ * also start or end plan words (会展, 能耗, 获得) are not here: they are dropped only when
+ * jieba leaves them as words of their own (FRAME_WORDS, FUNCTION_CHARS).
  */
 export const FRAME_PHRASES =
-  /是多少|有多少|多少个|多少家|多少钱|多少|哪些|哪几个|哪几|哪个|哪里|哪儿|在哪|什么样|什么时候|是什么|什么|怎么样|怎么|如何|怎样|有没有|会不会|能不能|是不是|请问|一下|打算|准备|计划|想要|想|要达到|要到|达到|目标是|目标|定的|定了|要建|要|能|会|得|这块|那块|方面|具体|分别|各自|主要|有关|相关|情况|说的|提的|上有|有何|规划里|规划中|规划|十四五|十三五|十五五|期间|时期|时候|预计|指的是|指的|一样吗|一样|区别|不同|吗|呢|么/g;
+  /是多少|有多少|多少个|多少家|多少钱|多少|哪些|哪几个|哪几|哪个|哪里|哪儿|在哪|什么样|什么时候|是什么|什么|怎么样|怎么|如何|怎样|有没有|会不会|能不能|是不是|请问|一下|打算|准备|计划|想要|要达到|要到|达到|目标是|目标|定的|定了|要建|(?<![主重需纲只])要(?![求素点害闻道])|这块|那块|方面|具体|分别|各自|主要|有关|相关|情况|说的|提的|上有|有何|规划里|规划中|规划|十四五|十三五|十五五|期间|时期|时候|预计|指的是|指的|一样吗|一样|区别|不同|吗|呢|么/g;
 
 /** Question frames as jieba words: dropped from the topic when segmentation yields them. */
 export const FRAME_WORDS = new Set([
