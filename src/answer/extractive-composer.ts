@@ -7,7 +7,8 @@ import { quoteWithin } from './quote.ts';
 import type { QuestionTerms, TermWeights } from '../retrieve/relevance.ts';
 import { joinLeadPhrases, splitClauses, splitSentences, type TextUnit } from '../retrieve/sentences.ts';
 import { formatIndicator } from './indicator-text.ts';
-import { holdsQuantity, namedYears, sentenceTense, type Tense } from '../retrieve/query-language.ts';
+import { holdsQuantity, namedYears, sentenceTense } from '../retrieve/query-language.ts';
+import { speaksOfYears } from '../retrieve/relevance.ts';
 
 /**
  * The answer without an LLM: the sentences of the retrieved passages that best cover the
@@ -48,28 +49,6 @@ interface Candidate {
   fitsYears: boolean;
 }
 
-/** How strongly the fit of a sentence to what the question asks (its tense, its number) moves its score. */
-const FIT = { tenseMatch: 1.15, tenseMismatch: 0.7 };
-
-/**
- * Whether a candidate speaks of one of the years asked about: it names the year, its
- * section is about it, its report is about it, or — in a five-year plan — the year is the
- * plan's target year and the sentence states a plan (or the reviewed period's last year
- * and it states a result). A five-year total does not answer a question about one year.
- */
-function speaksOfYears(chunk: IndexedChunk, text: string, tense: Tense | undefined, years: readonly number[]): boolean {
-  if (years.length === 0) return true;
-  const hit = (ys: readonly number[]) => ys.some((y) => years.includes(y));
-  if (hit(namedYears(text))) return true;
-  if (chunk.indicator) return hit(chunk.indicator.values.flatMap((v) => namedYears(v.column)));
-  const headingYears = namedYears(chunk.section.join(' '));
-  if (headingYears.length > 0) return hit(headingYears);
-  const doc = chunk.doc;
-  if (doc.kind !== '五年规划') return hit(doc.years);
-  const planEnd = Math.max(...doc.years.filter((y) => doc.years.includes(y - 1)));
-  if (years.includes(planEnd) && tense !== 'achievement') return true;
-  return years.includes(planEnd - 5) && tense === 'achievement';
-}
 
 /** The best window of consecutive clauses of a long sentence (by coverage), at most maxChars long. */
 function bestWindow(text: string, unit: TextUnit, maxChars: number, score: (t: string) => number): TextUnit {
@@ -123,12 +102,11 @@ export class ExtractiveComposer {
               u.text.length > this.options.maxUnitChars ? bestWindow(chunk.text, u, this.options.maxUnitChars, (t) => this.weights.coverage(q, t)) : u,
             );
       for (const unit of units) {
-        let score = 0.75 * this.weights.sentenceScore(q, chunk.section.at(-1) ?? '', unit.text) + 0.25 * contextCoverage;
+        let score = 0.75 * this.weights.sentenceScore(q, chunk.section, unit.text, chunk.kind === 'table-row') + 0.25 * contextCoverage;
         if (chunk.kind === 'table-row' && q.numeric) score *= 1.1;
         score *= 1 - 0.04 * rank;
         // An indicator row holds both the base value and the target: it fits either question.
         const tense = chunk.indicator ? q.intent.tense : sentenceTense(unit.text, chunk.section);
-        if (q.intent.tense && tense) score *= tense === q.intent.tense ? FIT.tenseMatch : FIT.tenseMismatch;
         // "How much money / how many" needs a number; a rate or change may be answered by a
         // commitment in words ("与经济增长基本同步", "完成市下达任务").
         const needsNumber = q.intent.quantity !== undefined && q.intent.quantity !== 'percent' && q.intent.quantity !== 'any';

@@ -54,7 +54,7 @@ export function words(text: string): string[] {
 /** Nouns among the words of a text (jieba's part-of-speech tags n*, and words it does not know). */
 export function nounsOf(text: string): Set<string> {
   const out = new Set<string>();
-  for (const { word, tag } of segmenter().tag(text.normalize('NFKC').toLowerCase(), true)) if (/^(?:n|x|eng)/.test(tag)) out.add(word.trim());
+  for (const { word, tag } of segmenter().tag(text.normalize('NFKC').toLowerCase(), true)) if (/^(?:n|x|eng|j)/.test(tag)) out.add(word.trim());
   return out;
 }
 

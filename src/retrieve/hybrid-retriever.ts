@@ -1,8 +1,8 @@
 import type { IndexedDocumentMeta } from '../index/index-store.ts';
 import type { IndexedChunk, PlanIndex } from '../index/plan-index.ts';
 import { analyzeQuery, documentsInScope, topicText, type QueryScope } from './query-analysis.ts';
-import { SEARCH_STOPWORDS } from './query-language.ts';
-import { TermWeights } from './relevance.ts';
+import { SEARCH_STOPWORDS, sentenceTense } from './query-language.ts';
+import { speaksOfYears, TermWeights } from './relevance.ts';
 import { joinLeadPhrases, splitSentences } from './sentences.ts';
 
 /**
@@ -143,7 +143,7 @@ export class HybridRetriever {
     lexical.forEach((h, r) => add(h.label, r, 1, 'lexicalRank'));
     vector.forEach((h, r) => add(h.label, r, this.options.vectorWeight, 'vectorRank'));
 
-    const ranked = this.rerank(question, [...fused.values()].sort((a, b) => b.score - a.score));
+    const ranked = this.rerank(question, [...fused.values()].sort((a, b) => b.score - a.score), years);
     const kept: Passage[] = [];
     for (const p of ranked) {
       if (kept.some((q) => overlapRatio(q.chunk, p.chunk) > 0.5)) continue;
@@ -200,17 +200,21 @@ export class HybridRetriever {
    * anywhere; the answer is usually one sentence. The top candidates are re-scored by the
    * share of the question their best sentence covers (with its section heading).
    */
-  private rerank(question: string, ranked: Passage[]): Passage[] {
+  private rerank(question: string, ranked: Passage[], years: readonly number[]): Passage[] {
     const [wRank, wSentence, wPassage] = this.options.rerankWeights;
     const depth = Math.min(this.options.rerankDepth, ranked.length);
     if (depth === 0 || wSentence + wPassage === 0) return ranked;
     const q = this.weights.questionTerms(question);
     const top = ranked[0]!.score;
     const head = ranked.slice(0, depth).map((p) => {
-      const heading = p.chunk.section.at(-1) ?? '';
       const sentences = p.chunk.kind === 'table-row' ? [p.chunk.text] : joinLeadPhrases(p.chunk.text, splitSentences(p.chunk.text)).map((u) => u.text);
       let best = 0;
-      for (const s of sentences) best = Math.max(best, this.weights.sentenceScore(q, heading, s));
+      for (const s of sentences) {
+        let score = this.weights.sentenceScore(q, p.chunk.section, s, p.chunk.kind === 'table-row');
+        // A sentence about another year (a five-year total, last year's result) is a weaker answer to a question about one year.
+        if (years.length > 0 && !speaksOfYears(p.chunk, s, sentenceTense(s, p.chunk.section), years)) score *= 0.8;
+        best = Math.max(best, score);
+      }
       const passage = this.weights.coverage(q, `${p.chunk.section.join(' ')} ${p.chunk.text}`);
       return { ...p, score: (wRank * p.score) / top + wSentence * best + wPassage * passage };
     });

@@ -1,8 +1,8 @@
-import type { PlanIndex } from '../index/plan-index.ts';
+import type { IndexedChunk, PlanIndex } from '../index/plan-index.ts';
 import { foldForMatch, nounsOf, subWords, words } from '../index/tokenize.ts';
 import { CorpusLexicon } from './corpus-lexicon.ts';
 import { districtForms } from './districts.ts';
-import { FRAME_PHRASES, FRAME_WORDS, FUNCTION_CHARS, holdsQuantity, normalizeQuestion, questionIntent, synonymsOf, type QuestionIntent } from './query-language.ts';
+import { FRAME_PHRASES, FRAME_WORDS, FUNCTION_CHARS, holdsQuantity, normalizeQuestion, namedYears, questionIntent, sentenceTense, synonymsOf, type QuestionIntent, type Tense } from './query-language.ts';
 
 /**
  * How well a piece of text covers a question: the IDF-weighted share of the question's
@@ -36,6 +36,29 @@ export interface QuestionTerms {
   unknownWeight: number;
   intent: QuestionIntent;
 }
+
+/**
+ * Whether a candidate speaks of one of the years asked about: it names the year, its
+ * section is about it, its report is about it, or — in a five-year plan — the year is the
+ * plan's target year and the sentence states a plan (or the reviewed period's last year
+ * and it states a result). A five-year total does not answer a question about one year.
+ */
+export function speaksOfYears(chunk: IndexedChunk, text: string, tense: Tense | undefined, years: readonly number[]): boolean {
+  if (years.length === 0) return true;
+  const hit = (ys: readonly number[]) => ys.some((y) => years.includes(y));
+  if (hit(namedYears(text))) return true;
+  if (chunk.indicator) return hit(chunk.indicator.values.flatMap((v) => namedYears(v.column)));
+  const headingYears = namedYears(chunk.section.join(' '));
+  if (headingYears.length > 0) return hit(headingYears);
+  const doc = chunk.doc;
+  if (doc.kind !== '五年规划') return hit(doc.years);
+  const planEnd = Math.max(...doc.years.filter((y) => doc.years.includes(y - 1)));
+  if (years.includes(planEnd) && tense !== 'achievement') return true;
+  return years.includes(planEnd - 5) && tense === 'achievement';
+}
+
+/** How strongly a sentence's tense (plan or result) agreeing with the question's moves its score. */
+const TENSE_FIT = { match: 1.15, mismatch: 0.7 };
 
 export class TermWeights {
   private readonly scopeWords: string[];
@@ -139,8 +162,12 @@ export class TermWeights {
    * sentence with a number when the question asks for a quantity and one that names a
    * year the question names.
    */
-  sentenceScore(q: QuestionTerms, heading: string, sentence: string): number {
-    let score = this.coverage(q, `${heading} ${sentence}`);
+  sentenceScore(q: QuestionTerms, section: readonly string[], sentence: string, isIndicator = false): number {
+    let score = this.coverage(q, `${section.at(-1) ?? ''} ${sentence}`);
+    // A plan sentence answers a target question, a review sentence an achievement question;
+    // an indicator row holds both the base value and the target.
+    const tense = isIndicator ? q.intent.tense : sentenceTense(sentence, section);
+    if (q.intent.tense && tense) score *= tense === q.intent.tense ? TENSE_FIT.match : TENSE_FIT.mismatch;
     if (q.numeric) score *= holdsQuantity(sentence, q.intent.quantity) ? 1.15 : 0.85;
     if (q.years.some((y) => sentence.includes(y))) score *= 1.15;
     return score;
