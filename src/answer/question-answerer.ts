@@ -1,6 +1,7 @@
 import { InputError } from '../errors.ts';
 import type { PlanIndex } from '../index/plan-index.ts';
 import { HybridRetriever, type RetrievalResult } from '../retrieve/hybrid-retriever.ts';
+import { analyzeQuery } from '../retrieve/query-analysis.ts';
 import type { TermWeights } from '../retrieve/relevance.ts';
 import type { Answer, HistoryTurn } from './answer.ts';
 import { ExtractiveComposer } from './extractive-composer.ts';
@@ -74,6 +75,29 @@ export class QuestionAnswerer {
     return rewriteFollowUp(question, history, this.index.documents.map((d) => d.district));
   }
 
+  /**
+   * The question retrieval sees. The offline rewrite always; with an LLM, the model's
+   * rewrite into the documents' wording when the question is a follow-up or uses words the
+   * corpus never does (a question already in the documents' words costs no model call).
+   * The model's rewrite is used only when it keeps the scope (districts, years, region).
+   */
+  async standaloneForSearch(question: string, history: readonly HistoryTurn[], signal?: AbortSignal): Promise<string> {
+    const offline = this.standalone(question, history);
+    const composer = this.options.composer;
+    if (!composer?.rewrite) return offline;
+    if (history.length === 0 && this.weights.questionTerms(offline).unknown.length === 0) return offline;
+    const rewritten = await composer.rewrite(question, history, signal);
+    return rewritten !== undefined && this.keepsScope(offline, rewritten) ? rewritten : offline;
+  }
+
+  private keepsScope(offline: string, rewritten: string): boolean {
+    const known = this.index.documents.map((d) => d.district);
+    const a = analyzeQuery(offline, known);
+    const b = analyzeQuery(rewritten, known);
+    const same = (x: readonly unknown[], y: readonly unknown[]) => x.length === y.length && x.every((v) => y.includes(v));
+    return same(a.districts, b.districts) && same(a.explicitYears, b.explicitYears) && a.otherRegion === b.otherRegion && a.cityLevel === b.cityLevel;
+  }
+
   async retrieve(question: string, k = this.options.k): Promise<RetrievalResult> {
     return this.retriever.retrieve(question, k);
   }
@@ -83,7 +107,7 @@ export class QuestionAnswerer {
     const smallTalk = history.length === 0 ? smallTalkReply(q, this.index.documents) : undefined;
     if (smallTalk) return { found: false, answer: smallTalk, citations: [], mode: 'extractive', standaloneQuestion: q, passages: [] };
     const composer = this.options.composer;
-    const standalone = (history.length > 0 && composer?.rewrite ? await composer.rewrite(q, history, call.signal) : undefined) ?? this.standalone(q, history);
+    const standalone = await this.standaloneForSearch(q, history, call.signal);
     const retrieval = await this.retriever.retrieve(standalone, this.options.k);
     const extractive = this.extractive.compose(q, retrieval, standalone);
     if (!composer) return extractive;

@@ -50,3 +50,40 @@ describe('cleanRewrite', () => {
     expect(cleanRewrite('<question>x</question>', '那津南区呢？')).toBeUndefined();
   });
 });
+
+describe('rewriting into the documents\' wording by the LLM', () => {
+  const CASUAL = '河北区好多写字楼都空着 楼宇经济咋整';
+
+  it('rewrites a question with words the corpus never uses before retrieval, and answers it', async () => {
+    server.enqueueChat({ kind: 'json', content: '河北区如何盘活闲置楼宇、发展楼宇经济？' }, goodModel);
+    const { qa } = llmAnswerer(t, llmConfig(server));
+    const a = await qa.answer(CASUAL);
+    expect(a.standaloneQuestion).toBe('河北区如何盘活闲置楼宇、发展楼宇经济？');
+    const [rewrite, compose] = server.requests;
+    expect(questionInPrompt(rewrite!)).toBe(CASUAL);
+    expect(rewrite!.messages[0]!.content).toContain('规划文件的正式说法');
+    expect(questionInPrompt(compose!)).toBe('河北区如何盘活闲置楼宇、发展楼宇经济？');
+    expect(a.passages.every((p) => p.chunk.doc.district === '河北区')).toBe(true);
+    expect(a.passages.slice(0, 3).some((p) => p.chunk.text.includes('闲置楼宇'))).toBe(true);
+    expect(a.found).toBe(true);
+  });
+
+  it('keeps the offline question when the model\'s rewrite changes the district or the year', async () => {
+    for (const junk of ['武清区如何发展楼宇经济？', '河北区2023年如何发展楼宇经济？']) {
+      server.enqueueChat({ kind: 'json', content: junk }, goodModel);
+      const { qa } = llmAnswerer(t, llmConfig(server));
+      const a = await qa.answer(CASUAL);
+      expect(a.standaloneQuestion, junk).toBe(CASUAL);
+      expect(a.passages.every((p) => p.chunk.doc.district === '河北区')).toBe(true);
+    }
+  });
+
+  it('asks the model nothing extra when the question already uses the documents\' words', async () => {
+    server.enqueueChat(goodModel);
+    const { qa } = llmAnswerer(t, llmConfig(server));
+    const before = server.requests.length;
+    const a = await qa.answer('武清区2025年森林覆盖率目标是多少？');
+    expect(server.requests.length - before).toBe(1);
+    expect(a.standaloneQuestion).toBe('武清区2025年森林覆盖率目标是多少？');
+  });
+});
