@@ -40,7 +40,6 @@ export class CorpusLexicon {
   private readonly options: LexiconOptions;
   private folded?: string;
   private sequence?: string[];
-  private boundaries?: Uint8Array;
   private readonly expansions = new Map<string, string | undefined>();
 
   constructor(
@@ -66,30 +65,12 @@ export class CorpusLexicon {
     return this.folded;
   }
 
-  /**
-   * The corpus as one sequence of jieba words, and which offsets of the folded text start
-   * or end a word (built on first use; about 0.3 s per million characters).
-   */
+  /** The corpus as one sequence of jieba words (built on first use; about 0.3 s per million characters). */
   private words(): string[] {
-    if (this.sequence) return this.sequence;
-    const text = this.text();
-    const seq: string[] = [];
-    const bounds = new Uint8Array(text.length + 1);
-    let cursor = 0;
-    for (const line of text.split('\n')) {
-      for (const w of words(line)) {
-        const at = text.indexOf(w, cursor);
-        if (at < 0) continue;
-        bounds[at] = 1;
-        bounds[at + w.length] = 1;
-        cursor = at + w.length;
-        seq.push(w);
-      }
-      seq.push('\n');
-    }
-    this.boundaries = bounds;
-    this.sequence = seq;
-    return seq;
+    this.sequence ??= this.text()
+      .split('\n')
+      .flatMap((line) => [...words(line), '\n']);
+    return this.sequence;
   }
 
   /**
@@ -101,11 +82,23 @@ export class CorpusLexicon {
     if (w.length === 0) return false;
     const text = this.text();
     if (!CJK_WORD.test(w)) return text.includes(w);
-    this.words();
-    const bounds = this.boundaries!;
-    // A whole word, or the head or tail of a longer one (户外 in 户外广告).
-    for (let at = text.indexOf(w); at >= 0; at = text.indexOf(w, at + 1)) {
-      if (bounds[at] === 1 || bounds[at + w.length] === 1) return true;
+    // A whole word, or the head or tail of a longer one (户外 in 户外广告), judged by
+    // segmenting a few characters around each occurrence rather than the whole corpus.
+    let seen = 0;
+    for (let at = text.indexOf(w); at >= 0 && seen < 200; at = text.indexOf(w, at + 1), seen++) {
+      const from = Math.max(0, at - 8);
+      const window = text.slice(from, at + w.length + 8);
+      let offset = 0;
+      const starts = new Set<number>();
+      const ends = new Set<number>();
+      for (const piece of words(window)) {
+        const p = window.indexOf(piece, offset);
+        if (p < 0) continue;
+        starts.add(from + p);
+        ends.add(from + p + piece.length);
+        offset = p + piece.length;
+      }
+      if (starts.has(at) || ends.has(at + w.length)) return true;
     }
     return false;
   }
