@@ -146,7 +146,9 @@ const ACHIEVEMENT_CUES = /完成了?|实际|已经|已|建了|建成了|了多�
 export function questionIntent(normalized: string): QuestionIntent {
   const plan = normalized.match(PLAN_CUES)?.length ?? 0;
   const done = normalized.match(ACHIEVEMENT_CUES)?.length ?? 0;
-  const tense: Tense | undefined = plan > done ? 'plan' : done > plan ? 'achievement' : undefined;
+  // "怎么治/有哪些招" with no word of time asks what is to be done: a plan.
+  const howTo = plan === 0 && done === 0 && /怎么|如何|怎样|办法|措施|举措|招/.test(normalized);
+  const tense: Tense | undefined = plan > done || howTo ? 'plan' : done > plan ? 'achievement' : undefined;
   const numeric = /多少|(?<!哪)几[个家所项条万亿座名人件处次倍成年]|比例|比重|占比|[^效频]率(?!先)|增速|增幅|数量|规模|面积|金额|多大|多高|多长|多远|多重/.test(normalized);
   let quantity: QuantityKind | undefined;
   if (numeric) {
