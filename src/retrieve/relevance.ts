@@ -91,7 +91,8 @@ export class TermWeights {
   questionTerms(question: string): QuestionTerms {
     const normalized = normalizeQuestion(question);
     const intent = questionIntent(normalized);
-    let q = foldForMatch(normalized);
+    // Spaces separate words in chat ("咋治 有啥招"): keep them apart, folding would join them.
+    let q = foldForMatch(normalized.replace(/\s+/g, '，'));
     const years = q.match(/(?<!\d)(?:19|20)\d{2}年/g) ?? [];
     for (const d of this.scopeWords) q = q.split(d).join('，');
     q = q.replace(/天津市?/g, '，').replace(/(?<!\d)(19|20)\d{2}年?/g, '，').replace(FRAME_PHRASES, '，');
@@ -114,19 +115,29 @@ export class TermWeights {
     const terms = new Map<string, number>();
     const forms = new Map<string, readonly string[]>();
     const unknown: string[] = [];
+    const nouns = nounsOf(q);
     for (const w of merged) {
       if (FRAME_WORDS.has(w) || FUNCTION_CHARS.test(w) || terms.has(w)) continue;
       const f = this.evidenceForms(w);
-      if (f.length === 0) {
-        unknown.push(w);
+      if (f.length > 0) {
+        terms.set(w, Math.max(...f.map((x) => this.idf(x))));
+        forms.set(w, f);
         continue;
       }
-      terms.set(w, Math.max(...f.map((x) => this.idf(x))));
-      forms.set(w, f);
+      // A compound noun the corpus never uses may still be made of words it does (空气污染 →
+      // 空气 → 大气, 污染); a verb phrase (想做到) is how people ask, not what about.
+      let resolved = false;
+      for (const part of w.length >= 3 && nouns.has(w) ? subWords(w) : []) {
+        const pf = this.evidenceForms(part);
+        if (pf.length === 0 || terms.has(part)) continue;
+        terms.set(part, Math.max(...pf.map((x) => this.idf(x))));
+        forms.set(part, pf);
+        resolved = true;
+      }
+      if (!resolved) unknown.push(w);
     }
     let total = 0;
     for (const w of terms.values()) total += w;
-    const nouns = unknown.length > 0 ? nounsOf(q) : new Set<string>();
     const unknownWeight = unknown.filter((w) => nouns.has(w)).length * this.idf('\u0000');
     const parts = new Map<string, string[]>();
     for (const [t, f] of forms) if (f[0]!.length >= 3 && /^[\u3400-\u9fff]+$/.test(f[0]!)) parts.set(t, subWords(f[0]!));
