@@ -51,11 +51,20 @@ export function words(text: string): string[] {
     .filter((w) => w && WORDISH.test(w));
 }
 
-/** Nouns among the words of a text (jieba's part-of-speech tags n*, and words it does not know). */
+/** Nouns among the words of a text (jieba tags n*, abbreviations j, set phrases i, and words it does not know). */
 export function nounsOf(text: string): Set<string> {
   const out = new Set<string>();
-  for (const { word, tag } of segmenter().tag(text.normalize('NFKC').toLowerCase(), true)) if (/^(?:n|x|eng|j)/.test(tag)) out.add(word.trim());
+  for (const { word, tag } of segmenter().tag(text.normalize('NFKC').toLowerCase(), true)) if (/^(?:n|x|eng|j|i)/.test(tag) && /[\p{L}\p{N}]/u.test(word)) out.add(word.trim());
   return out;
+}
+
+/**
+ * Whether jieba's dictionary holds the word as an ordinary word of its own (not an
+ * abbreviation, tag j): 人群, 完全, 审核 — but not 棚改 or 科创, which it splits.
+ */
+export function isOrdinaryWord(word: string): boolean {
+  const tagged = segmenter().tag(word.normalize('NFKC').toLowerCase(), false);
+  return tagged.length === 1 && tagged[0]!.tag !== 'j';
 }
 
 /**

@@ -1,4 +1,4 @@
-import { foldForMatch, words } from '../index/tokenize.ts';
+import { foldForMatch, isOrdinaryWord, words } from '../index/tokenize.ts';
 
 /**
  * What the corpus itself says about the words of a question: whether a word occurs in it
@@ -40,7 +40,8 @@ export class CorpusLexicon {
   private readonly options: LexiconOptions;
   private folded?: string;
   private sequence?: string[];
-  private readonly expansions = new Map<string, string | undefined>();
+  private readonly expansions = new Map<string, { term: string; n: number; initials: boolean; words: number } | undefined>();
+  private byFirstChar?: Map<string, number[]>;
 
   constructor(
     private readonly sources: readonly LexiconSource[],
@@ -111,12 +112,33 @@ export class CorpusLexicon {
     const a = foldForMatch(word);
     // Grammar characters (打了, 建的) mark a phrase, not an abbreviation.
     if (a.length < 2 || a.length > 4 || !CJK_WORD.test(a) || /[了的着过吗呢]/.test(a) || this.contains(a)) return undefined;
+    return this.bestExpansion(a)?.term;
+  }
+
+  /**
+   * The full term a short word the corpus also uses stands for, when the corpus mostly
+   * writes it out (棚改 beside 棚户区改造, 国展 beside 国家会展中心): passages that use the
+   * full term answer the short one too. Undefined for ordinary words.
+   */
+  fullForm(word: string): string | undefined {
+    const a = foldForMatch(word);
+    // An ordinary dictionary word (人群, 审核) is not someone's shortening of a longer term.
+    if (a.length !== 2 || !CJK_WORD.test(a) || isOrdinaryWord(a) || !this.contains(a)) return undefined;
+    const best = this.bestExpansion(a);
+    // Only the plainest shortening: two words, each giving its first character (棚户区|改造).
+    if (!best?.initials || best.words !== 2) return undefined;
+    let own = 0;
+    const text = this.text();
+    for (let at = text.indexOf(a); at >= 0 && own < 1000; at = text.indexOf(a, at + 1)) own++;
+    return best.n >= 2 * own ? best.term : undefined;
+  }
+
+  private bestExpansion(a: string): { term: string; n: number; initials: boolean; words: number } | undefined {
     if (this.expansions.has(a)) return this.expansions.get(a);
     const seq = this.words();
-    const counts = new Map<string, { n: number; initials: boolean }>();
+    const counts = new Map<string, { n: number; initials: boolean; words: number }>();
     const last = a[a.length - 1]!;
-    for (let i = 0; i < seq.length; i++) {
-      if (seq[i]![0] !== a[0]) continue;
+    for (const i of this.startsWith(a[0]!)) {
       let span = '';
       for (let j = i; j < Math.min(seq.length, i + this.options.maxExpansionWords); j++) {
         const w = seq[j]!;
@@ -126,28 +148,40 @@ export class CorpusLexicon {
         if (!w.includes(last) || !isAbbreviationOf(a, span)) continue;
         // Each abbreviated character starting a word of the term (高新|技术|企业 → 高企) is the usual way to shorten.
         const starts = new Set<string>();
-        for (let k = i; k <= j; k++) {
-          starts.add(seq[k]![0]!);
-        }
-        const entry = counts.get(span) ?? { n: 0, initials: [...a].every((c) => starts.has(c)) };
+        for (let k = i; k <= j; k++) starts.add(seq[k]![0]!);
+        const entry = counts.get(span) ?? { n: 0, initials: [...a].every((c) => starts.has(c)), words: j - i + 1 };
         entry.n++;
         counts.set(span, entry);
       }
     }
-    let best: string | undefined;
+    let best: { term: string; n: number; initials: boolean; words: number } | undefined;
     let bestScore = 0;
-    for (const [span, { n, initials }] of counts) {
+    for (const [span, { n, initials, words }] of counts) {
       // A term the corpus uses once is trusted only when the short form is its initials.
       if (n < (initials ? 1 : this.options.minOccurrences)) continue;
       // Shorter terms are more likely what was abbreviated than longer phrases around them.
       const score = (n * (initials ? 3 : 1)) / span.length;
       if (score > bestScore) {
         bestScore = score;
-        best = span;
+        best = { term: span, n, initials, words };
       }
     }
     if (this.expansions.size > 5000) this.expansions.clear();
     this.expansions.set(a, best);
     return best;
+  }
+
+  /** Positions in the word sequence of the words that start with `ch`. */
+  private startsWith(ch: string): readonly number[] {
+    if (!this.byFirstChar) {
+      const index = new Map<string, number[]>();
+      this.words().forEach((w, i) => {
+        const list = index.get(w[0]!);
+        if (list) list.push(i);
+        else index.set(w[0]!, [i]);
+      });
+      this.byFirstChar = index;
+    }
+    return this.byFirstChar.get(ch) ?? [];
   }
 }

@@ -81,7 +81,10 @@ export class TermWeights {
    */
   private evidenceForms(word: string): string[] {
     const forms = synonymsOf(word).filter((w) => w === word || this.lexicon.contains(w));
-    if (this.lexicon.contains(word)) return forms;
+    if (this.lexicon.contains(word)) {
+      const full = this.lexicon.fullForm(word);
+      return full ? [...forms, full] : forms;
+    }
     const expanded = this.lexicon.expand(word);
     if (expanded) return [expanded, ...forms.filter((f) => f !== word)];
     return forms.filter((f) => f !== word);

@@ -95,3 +95,21 @@ describe('questions as people type them', () => {
     }
   });
 });
+
+describe('question terms', () => {
+  let t: TestIndex;
+  beforeAll(async () => {
+    t = await buildTestIndex();
+  });
+  afterAll(() => t.cleanup());
+
+  it('reads an unknown compound noun by its parts, and demands no verb the corpus never uses', async () => {
+    const qa = new QuestionAnswerer(t.index);
+    const air = qa.weights.questionTerms('武清空气污染咋治');
+    expect(air.unknown).not.toContain('空气污染');
+    expect([...air.forms.values()].flat()).toEqual(expect.arrayContaining(['大气', '污染']));
+    const tech = qa.weights.questionTerms('武清2023年高企总数想做到多少家？');
+    expect(tech.forms.get('高企')).toEqual(['高新技术企业']);
+    expect(tech.unknownWeight).toBe(0);
+  });
+});

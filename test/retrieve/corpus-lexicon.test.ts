@@ -30,6 +30,17 @@ describe('CorpusLexicon', () => {
     expect(lexicon.expand('建了')).toBeUndefined();
   });
 
+  it('knows the full term a short form stands for when the corpus mostly writes it out', () => {
+    const lex = new CorpusLexicon([
+      { text: '推进棚户区改造。完成棚户区改造3000户。棚户区改造任务全面完成。棚改安置房建成。' },
+      { text: '人民群众满意度提高，人民群众获得感增强，人民群众安全感提升。重点人群。' },
+    ]);
+    expect(lex.fullForm('棚改')).toBe('棚户区改造');
+    // 人群 is an ordinary word, not a shortening of 人民群众.
+    expect(lex.fullForm('人群')).toBeUndefined();
+    expect(lex.fullForm('改造')).toBeUndefined();
+  });
+
   it('reads a bounded amount of text', () => {
     const small = new CorpusLexicon([{ text: '固定资产投资' }, { text: '高新技术企业' }], { maxChars: 3 });
     expect(small.contains('固定资产投资')).toBe(true);
