@@ -1,7 +1,7 @@
 import { InputError } from '../errors.ts';
 import type { PlanIndex } from '../index/plan-index.ts';
 import { HybridRetriever, type RetrievalResult } from '../retrieve/hybrid-retriever.ts';
-import { analyzeQuery } from '../retrieve/query-analysis.ts';
+import { analyzeQuery, documentsInScope } from '../retrieve/query-analysis.ts';
 import type { TermWeights } from '../retrieve/relevance.ts';
 import type { Answer, HistoryTurn } from './answer.ts';
 import { ExtractiveComposer } from './extractive-composer.ts';
@@ -86,6 +86,9 @@ export class QuestionAnswerer {
     const composer = this.options.composer;
     if (!composer?.rewrite) return offline;
     if (history.length === 0 && this.weights.questionTerms(offline).unknown.length === 0) return offline;
+    // A district or year the corpus does not cover is "not found" whatever the wording.
+    const known = this.index.documents.map((d) => d.district);
+    if (documentsInScope(analyzeQuery(offline, known), this.index.documents).uncovered !== undefined) return offline;
     const rewritten = await composer.rewrite(question, history, signal);
     return rewritten !== undefined && this.keepsScope(offline, rewritten) ? rewritten : offline;
   }

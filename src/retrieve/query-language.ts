@@ -141,7 +141,7 @@ export interface QuestionIntent {
 }
 
 const PLAN_CUES = /目标|计划|打算|准备|预计|预期|力争|要达到|要到|达到多少|到20\d\d年|将要|想要|想|定的|定了|以后|接下来|未来|今后|什么时候能|能不能|会不会|要(?!求|素|点|害|闻|道)/g;
-const ACHIEVEMENT_CUES = /完成了?|实际|已经|已|建了|建成了|了多少|了几|十三五时期|十三五期间|十三五末|过去|去年|前些年|那时|疫情那|实现了|取得|成效|成绩|达到了|增长了|下降了|引进了|接了|打了|种了|用了/g;
+const ACHIEVEMENT_CUES = /完成了?|实际|已经|已|建了|建成了|了多少|了几|十[一二三]五|过去|去年|前些年|那时|疫情那|实现了|取得|成效|成绩|达到了|增长了|下降了|引进了|接了|打了|种了|用了/g;
 
 export function questionIntent(normalized: string): QuestionIntent {
   const plan = normalized.match(PLAN_CUES)?.length ?? 0;

@@ -1,7 +1,7 @@
 import type { IndexedChunk, PlanIndex } from '../index/plan-index.ts';
 import { foldForMatch, nounsOf, subWords, words } from '../index/tokenize.ts';
 import { CorpusLexicon } from './corpus-lexicon.ts';
-import { districtForms } from './districts.ts';
+import { districtForms, findPlaces } from './districts.ts';
 import { FRAME_PHRASES, FRAME_WORDS, FUNCTION_CHARS, holdsQuantity, normalizeQuestion, namedYears, questionIntent, sentenceTense, synonymsOf, type QuestionIntent, type Tense } from './query-language.ts';
 
 /**
@@ -97,7 +97,8 @@ export class TermWeights {
     // Spaces separate words in chat ("咋治 有啥招"): keep them apart, folding would join them.
     let q = foldForMatch(normalized.replace(/\s+/g, '，'));
     const years = q.match(/(?<!\d)(?:19|20)\d{2}年/g) ?? [];
-    for (const d of this.scopeWords) q = q.split(d).join('，');
+    // Every district named goes, covered or not (东丽区 is scope, not topic).
+    for (const d of [...findPlaces(q).districts.flatMap(districtForms), ...this.scopeWords].sort((a, b) => b.length - a.length)) q = q.split(d).join('，');
     q = q.replace(/天津市?/g, '，').replace(/(?<!\d)(19|20)\d{2}年?/g, '，').replace(FRAME_PHRASES, '，');
     // A single character jieba leaves beside a word may be part of a shortened term (老|小区 → 老旧小区).
     const segmented = words(q);
