@@ -31,7 +31,8 @@ function sourceLines(citations: readonly Citation[]): string[] {
 /** The answer with its [n] claims and a compact source list (《title》 section, one line per source). */
 export function answerHtml(answer: Pick<Answer, 'answer' | 'citations' | 'found'>): string {
   const body = escapeHtml(answer.answer.trim());
-  if (!answer.found || answer.citations.length === 0) return body;
+  // A not-found answer may still cite the nearest fact it labels as such.
+  if (answer.citations.length === 0) return body;
   return `${body}\n\n<b>来源</b>\n${sourceLines(answer.citations).join('\n')}`;
 }
 
@@ -94,7 +95,7 @@ export function moreResultsHtml(question: string, sources: readonly SourceExcerp
  */
 export function inlineAnswerHtml(answer: Pick<Answer, 'answer' | 'citations' | 'found'>, limit = MESSAGE_LIMIT): string {
   const head = answerHtml(answer);
-  if (!answer.found) return head;
+  if (answer.citations.length === 0) return head;
   let html = head;
   for (const c of answer.citations) {
     const block = `\n<blockquote expandable>[${c.n}] ${escapeHtml(c.quote)}</blockquote>`;

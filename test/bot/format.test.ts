@@ -26,6 +26,9 @@ describe('answer formatting', () => {
 
   it('shows a not-found answer as it is, and a streaming preview as plain text', () => {
     expect(parse(answerHtml({ found: false, answer: '资料中没有<找到>', citations: [] })).text).toBe('资料中没有<找到>');
+    // A labelled nearest fact keeps its source, so its [1] points somewhere.
+    const near = { found: false, answer: '资料中没有2024年的这项内容。最相近的是武清区（2025年）：其它[1]', citations: [{ ...answer.citations[2]!, n: 1 }] };
+    expect(parse(answerHtml(near)).text).toBe(`${near.answer}\n\n来源\n[1] 《计划报告》`);
     expect(parse(partialHtml('一句<b>话')).text).toBe('一句<b>话 …');
     expect(parse(partialHtml('长'.repeat(5000))).text.length).toBeLessThan(4096);
   });
