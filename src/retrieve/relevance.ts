@@ -63,6 +63,7 @@ const TENSE_FIT = { match: 1.15, mismatch: 0.7 };
 export class TermWeights {
   private readonly scopeWords: string[];
   readonly lexicon: CorpusLexicon;
+  private readonly termCache = new Map<string, QuestionTerms>();
 
   constructor(private readonly index: PlanIndex) {
     this.scopeWords = [...new Set(index.documents.flatMap((d) => districtForms(d.district)))].sort((a, b) => b.length - a.length);
@@ -90,8 +91,20 @@ export class TermWeights {
     return forms.filter((f) => f !== word);
   }
 
-  /** The question's topic words, with scope (districts, years) and question frames removed. */
+  /**
+   * The question's topic words, with scope (districts, years) and question frames removed.
+   * Retrieval, re-ranking and composing each ask for the same question: the last few are kept.
+   */
   questionTerms(question: string): QuestionTerms {
+    const cached = this.termCache.get(question);
+    if (cached) return cached;
+    const terms = this.readQuestion(question);
+    if (this.termCache.size >= 256) this.termCache.delete(this.termCache.keys().next().value!);
+    this.termCache.set(question, terms);
+    return terms;
+  }
+
+  private readQuestion(question: string): QuestionTerms {
     const normalized = normalizeQuestion(question);
     const intent = questionIntent(normalized);
     // Spaces separate words in chat ("咋治 有啥招"): keep them apart, folding would join them.
