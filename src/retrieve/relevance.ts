@@ -196,7 +196,8 @@ export class TermWeights {
     // an indicator row holds both the base value and the target.
     const tense = isIndicator ? q.intent.tense : sentenceTense(sentence, section);
     if (q.intent.tense && tense) score *= tense === q.intent.tense ? TENSE_FIT.match : TENSE_FIT.mismatch;
-    if (q.numeric) score *= holdsQuantity(sentence, q.intent.quantity) ? 1.15 : 0.85;
+    // An indicator row holds its values under a unit written in the table header.
+    if (q.numeric) score *= isIndicator || holdsQuantity(sentence, q.intent.quantity) ? 1.15 : 0.85;
     if (q.years.some((y) => sentence.includes(y))) score *= 1.15;
     return score;
   }
