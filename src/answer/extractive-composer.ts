@@ -148,9 +148,18 @@ export class ExtractiveComposer {
     const all = this.candidates(q, retrieval.passages, retrieval.scope.explicitYears);
     const candidates = all.filter(fits);
     const best = candidates[0];
-    if (retrieval.scope.cityLevel || !best || this.discounted(best.coverage, q) < this.options.minCoverage) {
+    // The sentence most about the question, number or not: when it holds no number and the
+    // best one that does lacks the question's head noun (the last: 学校 in "新建几所学校",
+    // 企业 in "从北京引进多少家企业") that it has — 新建165个健身园 — that one counts
+    // something else, and the documents give no number.
+    const topical = all.find((c) => c.fitsYears);
+    const head = q.nounTerms.at(-1);
+    const context = (c: Candidate) => `${c.passage.chunk.section.at(-1) ?? ''} ${c.unit.text}`;
+    const offTopic =
+      !!best && !!topical && !!head && topical.quantity === false && this.weights.mentions(q, head, context(topical)) && !this.weights.mentions(q, head, context(best));
+    if (retrieval.scope.cityLevel || !best || offTopic || this.discounted(best.coverage, q) < this.options.minCoverage) {
       // The documents do not answer; a close fact may still help, said plainly for what it is.
-      const near = all.find((c) => c.coverage >= this.options.minCoverage);
+      const near = offTopic ? topical : all.find((c) => c.coverage >= this.options.minCoverage);
       if (!near) return notFound();
       const lead = retrieval.scope.cityLevel
         ? '资料只有区级文件，没有天津市全市的数据。'
@@ -178,7 +187,9 @@ export class ExtractiveComposer {
       b.passage.chunk.start + b.unit.start < a.passage.chunk.start + a.unit.end;
     if (facets.length > 1) {
       for (const f of facets) {
-        const c = candidates.find((x) => x.passage.facet === f && x.coverage >= this.options.minCoverage * 0.8);
+        const side = candidates.filter((x) => x.passage.facet === f && x.coverage >= this.options.minCoverage * 0.8);
+        // One figure per side: a sentence with a number first, when the question asks for one.
+        const c = (q.numeric ? side.find((x) => x.passage.chunk.indicator || holdsQuantity(x.unit.text, q.intent.quantity)) : undefined) ?? side[0];
         if (c) chosen.push(c);
       }
     } else {

@@ -34,6 +34,8 @@ export interface QuestionTerms {
    * talk about a topic, not the topic, and are not counted.
    */
   unknownWeight: number;
+  /** The terms that are nouns, in question order: what the question is about (学校 in "新建几所学校"). */
+  nounTerms: string[];
   intent: QuestionIntent;
 }
 
@@ -158,7 +160,14 @@ export class TermWeights {
     const unknownWeight = unknown.filter((w) => nouns.has(w)).length * this.idf('\u0000');
     const parts = new Map<string, string[]>();
     for (const [t, f] of forms) if (f[0]!.length >= 3 && /^[\u3400-\u9fff]+$/.test(f[0]!)) parts.set(t, subWords(f[0]!));
-    return { terms, parts, total, numeric: intent.numeric, list: intent.list, years, forms, unknown, unknownWeight, intent };
+    const nounTerms = [...terms.keys()].filter((t) => nouns.has(t));
+    return { terms, parts, total, numeric: intent.numeric, list: intent.list, years, forms, unknown, unknownWeight, nounTerms, intent };
+  }
+
+  /** Whether `text` has the term in one of its forms. */
+  mentions(q: QuestionTerms, term: string, text: string): boolean {
+    const folded = foldForMatch(text);
+    return (q.forms.get(term) ?? [term]).some((f) => folded.includes(f));
   }
 
   /**

@@ -75,6 +75,14 @@ describe('questions as people type them', () => {
     expect(a.found).toBe(false);
   });
 
+  it('does not answer "how many schools" with a count of something else', async () => {
+    const a = await qa.answer('河北区十四五新建几所学校啊');
+    expect(a.found).toBe(false);
+    expect(a.answer).not.toContain('健身园');
+    expect(a.answer).toMatch(/^资料中没有这一项的具体数字。最相近的是河北区/);
+    verbatim(a);
+  });
+
   it('answers comparisons written with 跟, 和 and 与 with one labelled figure per side', async () => {
     for (const q of ['武清跟津南森林覆盖率目标各是多少', '武清和津南森林覆盖率目标各是多少', '武清与津南的森林覆盖率目标分别是多少']) {
       const a = await qa.answer(q);
