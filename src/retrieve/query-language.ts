@@ -140,7 +140,7 @@ export interface QuestionIntent {
   when: boolean;
 }
 
-const PLAN_CUES = /目标|计划|打算|准备|预计|预期|力争|要达到|要到|达到多少|到20\d\d年|将要|想要|想|定的|定了|以后|接下来|未来|今后|什么时候能|能不能|会不会|要(?!求|素|点|害|闻|道)/g;
+const PLAN_CUES = /十[四五]五|目标|计划|打算|准备|预计|预期|力争|要达到|要到|达到多少|到20\d\d年|将要|想要|想|定的|定了|以后|接下来|未来|今后|什么时候能|能不能|会不会|要(?!求|素|点|害|闻|道)/g;
 const ACHIEVEMENT_CUES = /完成了?|实际|已经|已|建了|建成了|了多少|了几|十[一二三]五|过去|去年|前些年|那时|疫情那|实现了|取得|成效|成绩|达到了|增长了|下降了|引进了|接了|打了|种了|用了/g;
 
 export function questionIntent(normalized: string): QuestionIntent {
@@ -169,7 +169,7 @@ export function questionIntent(normalized: string): QuestionIntent {
 const REVIEW_HEADING = /回顾|成就|成效|执行情况|完成情况|发展基础|过去五年|五年来|工作总结|主要成绩|取得|十三五.{0,4}(?:时期|期间)/;
 const PLAN_HEADING = /目标|任务|安排|重点|展望|计划草案|主要预期|思路|愿景|举措|工作建议/;
 const PLAN_SENTENCE = /到20\d\d年|力争|预计|将(?!近)|目标|确保|计划|拟|争取|规划建设/;
-const ACHIEVEMENT_SENTENCE = /累计|已(?!经过)|完成|建成|实现了|达到了|五年来|过去五年|较上年|比上年|同比|年均增长|取得|荣获|获评|获得/;
+const ACHIEVEMENT_SENTENCE = /累计|已(?!经过)|完成了|建成了|实现了|达到了|五年来|过去五年|较上年|比上年|同比|年均增长|取得|荣获|获评|获得/;
 
 /** Whether a sentence states a plan or a result, from its own words, then its section. */
 export function sentenceTense(sentence: string, section: readonly string[]): Tense | undefined {
