@@ -174,7 +174,7 @@ export class ExtractiveComposer {
       const chunk = near.passage.chunk;
       const when = namedYears(near.unit.text).map((y) => `${y}年`).join('、') || (chunk.section.at(-1) ?? chunk.doc.title);
       const label = `最相近的是${chunk.doc.district}（${when}）：`;
-      return { ...base, found: false, answer: `${lead}${label}${this.displayUnit(near)}[1]\n${notFoundMessage(this.documents, undefined, '')}`, citations: [citation] };
+      return { ...base, found: false, answer: `${lead}${label}${this.displayUnit(near, q)}[1]\n${notFoundMessage(this.documents, undefined, '')}`, citations: [citation] };
     }
 
     // A comparison across districts/years: the best sentence for each facet, in facet order.
@@ -212,7 +212,7 @@ export class ExtractiveComposer {
       if (!citation) continue;
       citations.push(citation);
       const label = facets.length > 1 && c.passage.facet ? `${c.passage.facet}：` : '';
-      const text = this.displayUnit(c);
+      const text = this.displayUnit(c, q);
       sentences.push(`${label}${text}[${citation.n}]`);
     }
     if (citations.length === 0) return notFound();
@@ -240,8 +240,9 @@ export class ExtractiveComposer {
     }
   }
 
-  private displayUnit(c: Candidate): string {
-    return c.passage.chunk.kind === 'table-row' && c.passage.chunk.indicator ? formatIndicator(c.passage.chunk.indicator) : displayText(c.unit.text);
+  private displayUnit(c: Candidate, q?: QuestionTerms): string {
+    const indicator = c.passage.chunk.kind === 'table-row' ? c.passage.chunk.indicator : undefined;
+    return indicator ? formatIndicator(indicator, q?.intent.tense === 'achievement' ? 'base' : 'target') : displayText(c.unit.text);
   }
 
   private cite(chunk: IndexedChunk, unit: TextUnit, n: number): Citation | undefined {

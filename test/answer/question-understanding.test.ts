@@ -50,6 +50,11 @@ describe('questions as people type them', () => {
     expect(a.answer).not.toContain('5.53');
   });
 
+  it('leads an indicator with the value the question asks for: the result or the target', async () => {
+    expect((await qa.answer('武清十三五末森林覆盖率多少')).answer.split('\n')[0]).toMatch(/^森林覆盖率（%）：2020年为12\.07%，2025年目标13%/);
+    expect((await qa.answer('武清25年森林覆盖率要到多少')).answer.split('\n')[0]).toMatch(/^森林覆盖率（%）：2025年目标13%，2020年为12\.07%/);
+  });
+
   it('answers a question about one year for that year, not with a five-year total', async () => {
     const a = await qa.answer('2017年武清接了多少个北京项目');
     expect(a.found).toBe(true);
