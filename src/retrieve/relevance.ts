@@ -208,6 +208,8 @@ export class TermWeights {
     // An indicator row holds its values under a unit written in the table header.
     if (q.numeric) score *= isIndicator || holdsQuantity(sentence, q.intent.quantity) ? 1.15 : 0.85;
     if (q.years.some((y) => sentence.includes(y))) score *= 1.15;
+    // "什么时候建好" is answered by a sentence that says when.
+    if (q.intent.when) score *= namedYears(sentence).length > 0 || /年底|年内|近期|当年|期间/.test(sentence) ? 1.15 : 0.85;
     return score;
   }
 }
