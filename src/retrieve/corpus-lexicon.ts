@@ -42,6 +42,7 @@ export class CorpusLexicon {
   private sequence?: string[];
   private readonly expansions = new Map<string, { term: string; n: number; initials: boolean; words: number } | undefined>();
   private byFirstChar?: Map<string, number[]>;
+  private readonly containsCache = new Map<string, boolean>();
 
   constructor(
     private readonly sources: readonly LexiconSource[],
@@ -81,12 +82,21 @@ export class CorpusLexicon {
   contains(word: string): boolean {
     const w = foldForMatch(word);
     if (w.length === 0) return false;
+    const known = this.containsCache.get(w);
+    if (known !== undefined) return known;
+    const found = this.occursAsWord(w);
+    if (this.containsCache.size >= 20_000) this.containsCache.clear();
+    this.containsCache.set(w, found);
+    return found;
+  }
+
+  private occursAsWord(w: string): boolean {
     const text = this.text();
     if (!CJK_WORD.test(w)) return text.includes(w);
     // A whole word, or the head or tail of a longer one (户外 in 户外广告), judged by
     // segmenting a few characters around each occurrence rather than the whole corpus.
     let seen = 0;
-    for (let at = text.indexOf(w); at >= 0 && seen < 200; at = text.indexOf(w, at + 1), seen++) {
+    for (let at = text.indexOf(w); at >= 0 && seen < 50; at = text.indexOf(w, at + 1), seen++) {
       const from = Math.max(0, at - 8);
       const window = text.slice(from, at + w.length + 8);
       let offset = 0;
