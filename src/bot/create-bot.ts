@@ -23,6 +23,7 @@ import { unhandledFeature } from './features/unhandled.ts';
 import { welcomeFeature } from './features/welcome.ts';
 import { BotMetrics } from './metrics.ts';
 import { allowlist } from './middlewares/allowlist.ts';
+import { buttonRateLimit } from './middlewares/button-rate-limit.ts';
 import { chatTracker } from './middlewares/chat-tracker.ts';
 import { updateContext } from './middlewares/update-context.ts';
 import { RateLimiter } from './rate-limiter.ts';
@@ -86,6 +87,7 @@ export function createBot(token: string, deps: BotDeps): Bot<BotContext> {
     answerQueue: new AnswerQueue(deps.answerConcurrency ?? 4),
     questionLimiter: new RateLimiter(deps.telegram.rateLimitPerMinute, 60_000, now),
     inlineLimiter: new RateLimiter(deps.telegram.rateLimitPerMinute * 3, 60_000, now),
+    buttonLimiter: new RateLimiter(deps.telegram.rateLimitPerMinute * 3, 60_000, now),
     now,
     streamIntervalMs: deps.streamIntervalMs ?? { private: 1000, group: 3000 },
     console: deps.console ?? false,
@@ -104,6 +106,7 @@ export function createBot(token: string, deps: BotDeps): Bot<BotContext> {
   bot.errorBoundary(
     errorHandler(services),
     allowlist(services),
+    buttonRateLimit(services),
     chatTracker(services),
     welcomeFeature(services),
     helpFeature(services),
