@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { GrammyError, type Api } from 'grammy';
+import type { Api } from 'grammy';
 import { LlmAnswerComposer } from './answer/llm-composer.ts';
 import { QuestionAnswerer } from './answer/question-answerer.ts';
 import { startLongPolling, startWebhook, type BotRuntime } from './bot/bot-runtime.ts';
@@ -16,7 +16,7 @@ import type { Config } from './config.ts';
 import { DigestComposer } from './digest/compose-digest.ts';
 import { DigestService } from './digest/digest-service.ts';
 import { DigestScheduler } from './digest/scheduler.ts';
-import { ConfigError, PlanQaError } from './errors.ts';
+import { PlanQaError } from './errors.ts';
 import { buildIndex, type IngestProgress } from './index/build-index.ts';
 import { ensureIndex } from './index/ensure-index.ts';
 import { loadPlanIndex, type PlanIndex } from './index/plan-index.ts';
@@ -34,6 +34,9 @@ import { DigestStore } from './store/digest-store.ts';
  */
 
 const SHUTDOWN_GRACE_MS = 45_000;
+
+/** The configured secrets, once config is read; every exit path scrubs with them. */
+let secrets: readonly string[] = [];
 
 function progressPrinter(consoleMode: boolean, log: Logger): (p: IngestProgress) => void {
   const t0 = Date.now();
@@ -62,6 +65,7 @@ function shortPath(file: string): string {
 
 async function main(): Promise<void> {
   const config = loadConfigFromEnvironment();
+  secrets = config.secrets;
   const consoleMode = !config.telegram.token;
   // In the console the terminal is the chat: logs go to a file instead of interleaving.
   const logFile = consoleMode ? path.join(config.index.stateDir, 'console.log') : undefined;
@@ -174,15 +178,26 @@ async function main(): Promise<void> {
     runtime = webhookUrl ? await startWebhook(bot, { url: webhookUrl, secret: webhookSecret!, port }, log) : await startLongPolling(bot, log);
   } catch (err) {
     db.close();
-    if (err instanceof GrammyError && err.error_code === 401) throw new ConfigError('config: TELEGRAM_BOT_TOKEN was rejected by Telegram (401 Unauthorized); check the token from @BotFather');
     throw err;
   }
   await registerCommands(bot.api, config.telegram.adminUserIds, log);
   startDigests(() => bot.api);
 }
 
-main().catch((err: unknown) => {
-  const message = err instanceof PlanQaError ? err.message : String((err as Error)?.stack ?? err);
-  process.stderr.write(scrubSecrets(message) + '\n');
+/**
+ * Every way this process ends in failure comes here: start-up errors, and errors nothing
+ * else caught (an 'error' event, a rejected promise). One line on stderr, scrubbed with
+ * the configured secrets (library errors may echo the bot token), exit 1. An unexpected
+ * error's stack is shown only with LOG_LEVEL=debug or trace.
+ */
+function exitOnError(err: unknown): never {
+  const verbose = /^(debug|trace)$/.test(process.env.LOG_LEVEL ?? '');
+  const message =
+    err instanceof PlanQaError ? err.message : verbose ? String((err as Error)?.stack ?? err) : `plan-qa-bot: unexpected error: ${String((err as Error)?.message ?? err).split('\n')[0]}`;
+  process.stderr.write(scrubSecrets(message, secrets) + '\n');
   process.exit(1);
-});
+}
+
+process.on('uncaughtException', exitOnError);
+process.on('unhandledRejection', exitOnError);
+main().catch(exitOnError);

@@ -2,8 +2,9 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { run } from '@grammyjs/runner';
-import type { Bot } from 'grammy';
+import { GrammyError, HttpError, type Bot } from 'grammy';
 import type { Update } from 'grammy/types';
+import { ConfigError, UpstreamError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { BotContext } from './context.ts';
 import { ALLOWED_UPDATES } from './create-bot.ts';
@@ -22,10 +23,32 @@ export interface BotRuntime {
   port: number;
 }
 
+/**
+ * A start-up call Telegram refused, as our error: one line naming the method and
+ * Telegram's answer (which may echo the request path, token included: the exit path
+ * scrubs it with the configured secrets).
+ */
+function startupError(err: unknown): unknown {
+  if (err instanceof GrammyError) {
+    if (err.error_code === 401) return new ConfigError('config: TELEGRAM_BOT_TOKEN was rejected by Telegram (401 Unauthorized); check the token from @BotFather');
+    return new UpstreamError(`telegram: ${err.method} failed at start-up (${err.error_code}: ${err.description})`, { cause: err, status: err.error_code });
+  }
+  if (err instanceof HttpError) return new UpstreamError(`telegram: the Bot API is unreachable at start-up (${err.message}); check TELEGRAM_API_ROOT and the network`, { cause: err });
+  return err;
+}
+
+async function startupCall(call: () => Promise<unknown>): Promise<void> {
+  try {
+    await call();
+  } catch (err) {
+    throw startupError(err);
+  }
+}
+
 export async function startLongPolling(bot: Bot<BotContext>, log: Logger, options: { timeoutSeconds?: number; concurrency?: number } = {}): Promise<BotRuntime> {
-  await bot.init();
+  await startupCall(() => bot.init());
   // A webhook left from an earlier run would make getUpdates fail with 409; pending updates are kept.
-  await bot.api.deleteWebhook();
+  await startupCall(() => bot.api.deleteWebhook());
   const handle = run(bot, {
     runner: { fetch: { timeout: options.timeoutSeconds ?? 30, allowed_updates: [...ALLOWED_UPDATES] }, silent: true, retryInterval: 'exponential' },
     sink: { concurrency: options.concurrency ?? 500 },
@@ -75,7 +98,7 @@ async function readBody(req: IncomingMessage, max: number): Promise<string | und
  * twice. setWebhook registers the URL and secret.
  */
 export async function startWebhook(bot: Bot<BotContext>, options: WebhookOptions, log: Logger): Promise<BotRuntime> {
-  await bot.init();
+  await startupCall(() => bot.init());
   const path = new URL(options.url).pathname || '/';
   const maxBody = options.maxBodyBytes ?? 1_000_000;
   const inflight = new Set<Promise<void>>();
@@ -114,11 +137,16 @@ export async function startWebhook(bot: Bot<BotContext>, options: WebhookOptions
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => reject(new ConfigError(`config: the webhook cannot listen on PORT ${options.port} (${err.code ?? err.message}); choose a free port`)));
     server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  await bot.api.setWebhook(options.url, { secret_token: options.secret, allowed_updates: [...ALLOWED_UPDATES] });
+  try {
+    await startupCall(() => bot.api.setWebhook(options.url, { secret_token: options.secret, allowed_updates: [...ALLOWED_UPDATES] }));
+  } catch (err) {
+    server.close();
+    throw err;
+  }
   log.info({ bot: bot.botInfo.username, port, path }, 'webhook listening');
   return {
     port,

@@ -1,8 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BotApiEmulator } from '../helpers/bot-api-emulator.ts';
+import { copyCorpusIndex } from '../helpers/test-index.ts';
 import { REPO, start } from './start.ts';
 
 /** main.ts with a token: long polling a Bot API at TELEGRAM_API_ROOT (the emulator), commands registered, SIGTERM handled. */
@@ -10,7 +10,7 @@ import { REPO, start } from './start.ts';
 let stateDir: string;
 let emulator: BotApiEmulator;
 beforeAll(async () => {
-  stateDir = await mkdtemp(path.join(os.tmpdir(), 'plan-qa-main-'));
+  stateDir = copyCorpusIndex();
   emulator = await BotApiEmulator.start();
 });
 afterAll(async () => {
@@ -63,4 +63,27 @@ describe('npm start with TELEGRAM_BOT_TOKEN', () => {
     expect(app.stderr()).toContain('config: TELEGRAM_BOT_TOKEN was rejected by Telegram (401 Unauthorized)');
     expect(app.stderr()).not.toContain('WRONG-token');
   }, 40_000);
+
+  // A token too short for the token-shaped pattern: only the configured secret can hide it.
+  for (const method of ['getMe', 'deleteWebhook']) {
+    it(`never prints the token when ${method} fails at start-up with a description echoing the request path`, async () => {
+      const echoing = await BotApiEmulator.start({ token: '7654321:short-Secret' });
+      try {
+        echoing.failNext(method, { error_code: 400, description: `Bad Request: cannot handle /bot${echoing.token}/${method}` });
+        const app = start(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+          STATE_DIR: stateDir,
+          CORPUS_DIR: path.join(REPO, 'data/corpus'),
+          TELEGRAM_BOT_TOKEN: echoing.token,
+          TELEGRAM_API_ROOT: echoing.apiRoot,
+        });
+        expect(await app.exited).toBe(1);
+        const lines = app.stderr().trim().split('\n');
+        expect(lines.at(-1)).toBe(`telegram: ${method} failed at start-up (400: Bad Request: cannot handle /bot<secret>/${method})`);
+        expect(app.stderr() + app.stdout()).not.toContain('short-Secret');
+        expect(app.stderr()).not.toMatch(/^\s+at /m);
+      } finally {
+        await echoing.close();
+      }
+    }, 40_000);
+  }
 });
