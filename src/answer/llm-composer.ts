@@ -1,9 +1,10 @@
 import type { LlmConfig } from '../config.ts';
+import type { IndexedChunk } from '../index/plan-index.ts';
 import { ConfigError, UpstreamError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { createOpenAiClient, isServerUnavailable, toUpstreamError } from '../openai-client.ts';
 import type { Answer, HistoryTurn } from './answer.ts';
-import { verifyCitations, type VerifiedAnswer } from './citation-verifier.ts';
+import { splitAnswerSentences, verifyCitations, type VerifiedAnswer } from './citation-verifier.ts';
 import { ChatModel, fetchWithRetryAfterCap, type ChatReply } from './llm-chat.ts';
 import { LlmPrompts, type ChatMessage } from './llm-messages.ts';
 import { OUTPUT_FORMATS, parseDraftAnswer, partialAnswerText, type DraftAnswer, type OutputFormat } from './llm-output.ts';
@@ -85,8 +86,13 @@ export class LlmAnswerComposer implements AnswerComposer {
     return this.format;
   }
 
+  /** The passages the model is shown (and its citations are checked against). */
+  private promptChunks(input: Pick<ComposeInput, 'retrieval'>): IndexedChunk[] {
+    return input.retrieval.passages.slice(0, this.maxPassages).map((p) => p.chunk);
+  }
+
   stages(question: string, input: Pick<ComposeInput, 'retrieval'>, format: OutputFormat = this.format): ComposeStages {
-    const chunks = input.retrieval.passages.slice(0, this.maxPassages).map((p) => p.chunk);
+    const chunks = this.promptChunks(input);
     return {
       messages: this.prompts.answerMessages(question, chunks, format),
       finish: (reply) => {
@@ -132,7 +138,7 @@ export class LlmAnswerComposer implements AnswerComposer {
 
   /** Asks the model, lowering the output format when the server rejects it. */
   private async ask(input: ComposeInput): Promise<{ draft: DraftAnswer; verified: VerifiedAnswer; format: OutputFormat }> {
-    const onText = input.onPartial ? this.partialSink(input.onPartial) : undefined;
+    const onText = input.onPartial ? this.partialSink(input.onPartial, this.promptChunks(input)) : undefined;
     for (;;) {
       const format = this.format;
       const stages = this.stages(input.standalone, input, format);
@@ -153,13 +159,25 @@ export class LlmAnswerComposer implements AnswerComposer {
     }
   }
 
-  /** Shows the answer text as it streams; a failing display callback never fails the answer. */
-  private partialSink(onPartial: (text: string) => void): (buffer: string) => void {
+  /**
+   * Shows the answer as it streams, but only what has passed verification: each complete
+   * sentence is checked against the passages as the final answer is (citations tied to
+   * passage text, numbers in their cited passage, in the role the sentence gives them);
+   * a sentence that fails is never shown, not even for a moment. The sentence still being
+   * written waits (its markers may follow). A failing display callback never fails the answer.
+   */
+  private partialSink(onPartial: (text: string) => void, chunks: readonly IndexedChunk[]): (buffer: string) => void {
+    let complete = '';
     let last = '';
     let failed = false;
     return (buffer) => {
-      const text = partialAnswerText(buffer);
-      if (failed || text === last) return;
+      if (failed) return;
+      const sentences = splitAnswerSentences(partialAnswerText(buffer));
+      const done = sentences.slice(0, -1).join('');
+      if (done === complete) return;
+      complete = done;
+      const text = verifyCitations({ answer: done, found: true, citations: [] }, chunks).answer;
+      if (text === '' || text === last) return;
       last = text;
       try {
         onPartial(text);
