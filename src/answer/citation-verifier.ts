@@ -2,6 +2,7 @@ import type { IndexedChunk } from '../index/plan-index.ts';
 import type { Citation } from './answer.ts';
 import type { DraftAnswer, DraftCitation } from './llm-output.ts';
 import { bigrams, derive, locate, numbersIn, overlap, passageView, type QuoteRef } from './citation-locator.ts';
+import { numberRolesHold } from './number-roles.ts';
 
 /**
  * Nothing the model writes is shown until it is tied to the documents:
@@ -11,7 +12,8 @@ import { bigrams, derive, locate, numbersIn, overlap, passageView, type QuoteRef
  * - a marker with no quote given is tied to the passage sentence closest to the claim; a
  *   sentence with no marker, to the given quote it clearly rests on;
  * - a sentence that loses all its citations, or keeps a number that none of its cited
- *   passages contains, is removed; an uncited sentence may stay only if it has no number;
+ *   passages contains in the role the sentence gives it (number-roles.ts), is removed;
+ *   an uncited sentence may stay only if it has no number;
  * - output quotes are exact substrings of the document (offsets into the normalized
  *   text, never across a gap where normalization dropped source characters); a rebuilt
  *   table row is quoted as its original cells;
@@ -153,7 +155,8 @@ export function verifyCitations(draft: DraftAnswer, passages: readonly IndexedCh
 
     const refs = occurrences.flatMap((o) => o.refs);
     const numbers = numbersIn(claim);
-    const supported = numbers.every((x) => refs.some((r) => views[r.passage]!.numbers.has(x)));
+    // Each number must be in a cited passage, in the role the sentence gives it (base or target year, 十三五 or 十四五).
+    const supported = numbers.every((x) => refs.some((r) => views[r.passage]!.numbers.has(x) && numberRolesHold(claim, views[r.passage]!.chunk, x)));
     const keep = occurrences.length === 0 ? numbers.length === 0 : refs.length > 0 && supported;
     if (!keep) {
       report.sentencesRemoved++;
