@@ -39,6 +39,8 @@ export interface VerificationReport {
 export interface VerifiedAnswer {
   /** The kept sentences, with markers renumbered to `citations`. */
   answer: string;
+  /** Verified sentences were left out because the answer reached `maxChars`. */
+  shortened: boolean;
   citations: Citation[];
   /** Kept sentences that carry at least one citation. */
   citedSentences: number;
@@ -100,7 +102,12 @@ function unmarkedSource(given: readonly DraftCitation[], claim: Set<string>, res
   return best ? resolve(best) : undefined;
 }
 
-export function verifyCitations(draft: DraftAnswer, passages: readonly IndexedChunk[]): VerifiedAnswer {
+/**
+ * `maxChars` bounds the answer: verified sentences past it are left out (with their
+ * citations) and `shortened` says so. A model may return thousands of sentences.
+ */
+export function verifyCitations(draft: DraftAnswer, passages: readonly IndexedChunk[], options: { maxChars?: number } = {}): VerifiedAnswer {
+  const maxChars = options.maxChars ?? Infinity;
   const views = passages.map(passageView);
   const report: VerificationReport = { sentences: 0, sentencesRemoved: 0, verified: 0, repaired: 0, removed: 0, derived: 0, attached: 0 };
   const located = new Map<DraftCitation, QuoteRef | undefined>();
@@ -119,6 +126,8 @@ export function verifyCitations(draft: DraftAnswer, passages: readonly IndexedCh
   const citations: Citation[] = [];
   const kept: string[] = [];
   let citedSentences = 0;
+  let keptChars = 0;
+  let shortened = false;
 
   for (const sentence of splitAnswerSentences(draft.answer)) {
     if (sentence.trim() === '') {
@@ -162,6 +171,11 @@ export function verifyCitations(draft: DraftAnswer, passages: readonly IndexedCh
       report.sentencesRemoved++;
       continue;
     }
+    if (keptChars + sentence.length > maxChars && keptChars > 0) {
+      shortened = true;
+      break;
+    }
+    keptChars += sentence.length;
     if (refs.length > 0) citedSentences++;
 
     let out = '';
@@ -190,5 +204,5 @@ export function verifyCitations(draft: DraftAnswer, passages: readonly IndexedCh
     .join('')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
-  return { answer, citations, citedSentences, report };
+  return { answer, shortened, citations, citedSentences, report };
 }

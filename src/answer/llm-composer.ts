@@ -18,6 +18,12 @@ import type { AnswerComposer, ComposeInput } from './question-answerer.ts';
  * extractive answer with `mode: "extractive"` and a `reason`, and the log says why.
  */
 
+/**
+ * The longest answer shown (characters of answer text, before its source list): about
+ * one Telegram message. A longer verified answer is cut at a sentence and says so.
+ */
+export const MAX_ANSWER_CHARS = 3000;
+
 export interface LlmComposerOptions {
   log?: Logger;
   /** Folder with the prompt templates (default: the repository's `prompts/`). */
@@ -99,7 +105,7 @@ export class LlmAnswerComposer implements AnswerComposer {
         if (reply.refusal) throw new UpstreamError('llm: the model refused to answer');
         if (reply.content.trim() === '') throw new UpstreamError(`llm: empty answer${reply.finishReason && reply.finishReason !== 'stop' ? ` (finish reason ${reply.finishReason})` : ''}`);
         const draft = parseDraftAnswer(reply.content);
-        return { draft, verified: verifyCitations(draft, chunks) };
+        return { draft, verified: verifyCitations(draft, chunks, { maxChars: MAX_ANSWER_CHARS }) };
       },
     };
   }
@@ -128,7 +134,7 @@ export class LlmAnswerComposer implements AnswerComposer {
         return this.fallback(input, reason, ms());
       }
       this.log.info({ ms: ms(), format, citations: verified.citations.length, ...verified.report }, 'llm answer');
-      return { ...base, found: true, answer: verified.answer, citations: verified.citations };
+      return { ...base, found: true, answer: verified.answer, citations: verified.citations, ...(verified.shortened ? { shortened: true } : {}) };
     } catch (err) {
       // Only the server's failures count towards the breaker; bad output from a working model does not.
       if (isServerUnavailable(err)) this.recordCall(false);
@@ -176,7 +182,10 @@ export class LlmAnswerComposer implements AnswerComposer {
       const done = sentences.slice(0, -1).join('');
       if (done === complete) return;
       complete = done;
-      const text = verifyCitations({ answer: done, found: true, citations: [] }, chunks).answer;
+      const verified = verifyCitations({ answer: done, found: true, citations: [] }, chunks, { maxChars: MAX_ANSWER_CHARS });
+      // Past the length limit the preview stops growing (and verifying); the final answer says it was shortened.
+      if (verified.shortened) failed = true;
+      const text = verified.answer;
       if (text === '' || text === last) return;
       last = text;
       try {

@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Answer } from '../../src/answer/answer.ts';
+import { MAX_ANSWER_CHARS } from '../../src/answer/llm-composer.ts';
+import { answerHtml, SHORTENED_NOTE } from '../../src/bot/format.ts';
+import { splitHtml } from '../../src/bot/html.ts';
 import { ingestDocument } from '../../src/ingest/chunk.ts';
 import { loadCorpus } from '../../src/ingest/corpus.ts';
 import { OpenAiTestServer, type ChatRequest } from '../helpers/openai-server.ts';
@@ -168,6 +171,29 @@ describe('LlmAnswerComposer with a well-behaved model', () => {
     for (const p of partials) expect(p).not.toMatch(/9999|99%|999/);
     expect(partials.some((p) => /\[1\]/.test(p))).toBe(true);
     expect(a.answer).not.toMatch(/9999|99%|999/);
+  });
+
+  it('caps a very long verified answer at about one message and says it was shortened', async () => {
+    server.enqueueChat({
+      kind: 'dynamic',
+      handler: (req) => {
+        const good = goodDraft(req);
+        const first = good.citations[0]!;
+        const answer = `${first.quote}[${first.n}]。`.repeat(4000);
+        return respond(req, reply(req, { answer, citations: good.citations, found: true }));
+      },
+    });
+    const { qa } = llmAnswerer(t, llmConfig(server));
+    const partials: string[] = [];
+    const a = await qa.answer(FOREST, [], { onPartial: (text) => partials.push(text) });
+    expect(a.mode).toBe('llm');
+    expect(a.shortened).toBe(true);
+    expect(a.answer.length).toBeLessThanOrEqual(MAX_ANSWER_CHARS);
+    expect(a.answer.length).toBeGreaterThan(MAX_ANSWER_CHARS / 2);
+    expect(Math.max(...partials.map((p) => p.length))).toBeLessThanOrEqual(MAX_ANSWER_CHARS);
+    const html = answerHtml(a);
+    expect(html).toContain(SHORTENED_NOTE);
+    expect(splitHtml(html).length).toBeLessThanOrEqual(2);
   });
 
   it('shows nothing at all while a fabricating model streams', async () => {
