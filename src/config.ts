@@ -105,6 +105,8 @@ const envSchema = z.object({
   LLM_TIMEOUT_MS: int(30_000, 1_000, 600_000),
   LLM_MAX_RETRIES: int(2, 0, 10),
   LLM_STREAM_IDLE_MS: int(15_000, 1_000, 600_000),
+  LLM_DEADLINE_MS: int(45_000, 1_000, 600_000),
+  LLM_MAX_TOKENS: int(2_000, 64, 32_000),
 
   TELEGRAM_BOT_TOKEN: z
     .string()
@@ -149,6 +151,10 @@ export interface LlmConfig {
   maxRetries: number;
   /** A streamed answer that sends nothing for this long is abandoned (the request timeout does not cover gaps between chunks). */
   streamIdleMs: number;
+  /** One model call (retries and streaming included) is abandoned after this long. */
+  deadlineMs: number;
+  /** The longest reply asked of the model (`max_tokens`). */
+  maxTokens: number;
 }
 
 export interface TelegramConfig {
@@ -222,6 +228,8 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
       timeoutMs: e.LLM_TIMEOUT_MS,
       maxRetries: e.LLM_MAX_RETRIES,
       streamIdleMs: e.LLM_STREAM_IDLE_MS,
+      deadlineMs: e.LLM_DEADLINE_MS,
+      maxTokens: e.LLM_MAX_TOKENS,
     },
     telegram: {
       ...(e.TELEGRAM_BOT_TOKEN ? { token: e.TELEGRAM_BOT_TOKEN } : {}),

@@ -53,8 +53,7 @@ function progressPrinter(consoleMode: boolean, log: Logger): (p: IngestProgress)
   };
 }
 
-function answererFactory(config: Config, log: Logger): (index: PlanIndex) => QuestionAnswerer {
-  const composer = config.llm.chatModel ? new LlmAnswerComposer(config.llm, { log: log.child({ module: 'llm' }) }) : undefined;
+function answererFactory(config: Config, composer: LlmAnswerComposer | undefined): (index: PlanIndex) => QuestionAnswerer {
   return (index) => new QuestionAnswerer(index, { maxQuestionChars: config.telegram.maxQuestionChars, ...(composer ? { composer } : {}) });
 }
 
@@ -73,7 +72,9 @@ async function main(): Promise<void> {
   const logStream = logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined;
   const log = createLogger({ level: config.logLevel, secrets: config.secrets, ...(logStream ? { destination: logStream } : {}) });
 
-  const makeAnswerer = answererFactory(config, log);
+  // One model client for answers and digest summaries: one circuit breaker, one set of call slots.
+  const llm = config.llm.chatModel ? new LlmAnswerComposer(config.llm, { log: log.child({ module: 'llm' }) }) : undefined;
+  const makeAnswerer = answererFactory(config, llm);
   let answerer = makeAnswerer(await ensureIndex(config, log, progressPrinter(consoleMode, log)));
   // The first retrieval pays for lazy set-up and JIT; do it now rather than for the first user.
   await answerer.retrieve('规划目标').catch((err: unknown) => log.warn({ err: (err as Error).message }, 'warm-up failed'));
@@ -82,8 +83,7 @@ async function main(): Promise<void> {
   // Daily digests: subscriptions through the bot's commands; the scheduler sends through the bot's API.
   const digestLog = log.child({ module: 'digest' });
   const digestStore = new DigestStore(db);
-  const summarizer = config.llm.chatModel ? new LlmAnswerComposer(config.llm, { log: digestLog }) : undefined;
-  const digestComposer = new DigestComposer({ index: () => answerer.index, store: digestStore, log: digestLog, ...(summarizer ? { summarizer } : {}) });
+  const digestComposer = new DigestComposer({ index: () => answerer.index, store: digestStore, log: digestLog, ...(llm ? { summarizer: llm } : {}) });
   const digest = new DigestService({ store: digestStore, composer: digestComposer, config: config.digest });
   digest.adoptTimeZone();
   let scheduler: DigestScheduler | undefined;
@@ -124,6 +124,8 @@ async function main(): Promise<void> {
         log.error({ graceMs: SHUTDOWN_GRACE_MS }, 'shutdown took too long; exiting');
         process.exit(1);
       }, SHUTDOWN_GRACE_MS).unref();
+      // Model calls in flight end now: their answers go out in the offline form instead of holding shutdown.
+      llm?.close();
       stopConsole.abort();
       await consoleChat?.catch(() => {}); // the console finishes the update in hand first
       await scheduler?.stop(); // digests in flight are settled; the rest go out at the next start

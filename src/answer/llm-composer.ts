@@ -1,6 +1,6 @@
 import type { LlmConfig } from '../config.ts';
 import type { IndexedChunk } from '../index/plan-index.ts';
-import { ConfigError, UpstreamError } from '../errors.ts';
+import { ConfigError, UpstreamMalformedError, UpstreamRefusedError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { createOpenAiClient, isServerUnavailable, toUpstreamError } from '../openai-client.ts';
 import type { Answer, HistoryTurn } from './answer.ts';
@@ -38,6 +38,11 @@ export interface LlmComposerOptions {
   breakerThreshold?: number;
   /** Default 60 s. */
   breakerCooldownMs?: number;
+  /**
+   * Model calls at once (default 16). A question arriving when all are taken is answered
+   * offline at once instead of waiting behind slow calls.
+   */
+  maxConcurrentCalls?: number;
   now?: () => number;
 }
 
@@ -59,6 +64,10 @@ export class LlmAnswerComposer implements AnswerComposer {
    * timeout and retries (~90 s with the defaults) before the offline answer.
    */
   private readonly breaker: { threshold: number; cooldownMs: number; failures: number; openUntil: number; now: () => number };
+  private readonly maxConcurrentCalls: number;
+  private callsInFlight = 0;
+  /** Aborted by close(): calls in flight end at once (their answers fall back to extractive). */
+  private readonly closing = new AbortController();
 
   constructor(config: LlmConfig, options: LlmComposerOptions = {}) {
     if (!config.chatModel) throw new ConfigError('config: CHAT_MODEL is required for LLM answers');
@@ -67,12 +76,33 @@ export class LlmAnswerComposer implements AnswerComposer {
     this.maxPassages = options.maxPassages ?? 8;
     const cap = options.maxRetryAfterMs ?? Math.min(10_000, config.timeoutMs);
     const client = createOpenAiClient(config, { fetch: fetchWithRetryAfterCap(cap, options.fetch) });
-    this.chat = new ChatModel(client, config.chatModel, config.streamIdleMs);
+    this.chat = new ChatModel(client, { model: config.chatModel, idleMs: config.streamIdleMs, deadlineMs: config.deadlineMs, maxTokens: config.maxTokens });
+    this.maxConcurrentCalls = options.maxConcurrentCalls ?? 16;
     this.breaker = { threshold: options.breakerThreshold ?? 3, cooldownMs: options.breakerCooldownMs ?? 60_000, failures: 0, openUntil: 0, now: options.now ?? Date.now };
+  }
+
+  /**
+   * Stops asking the model: calls in flight are aborted (their answers fall back to the
+   * extractive one at once) and later questions are answered offline. For shutdown.
+   */
+  close(): void {
+    this.closing.abort();
+  }
+
+  /** Runs one model call in a slot, with the caller's signal and close() both able to end it; undefined when every slot is taken. */
+  private async inSlot<T>(signal: AbortSignal | undefined, call: (signal: AbortSignal) => Promise<T>): Promise<{ value: T } | undefined> {
+    if (this.callsInFlight >= this.maxConcurrentCalls) return undefined;
+    this.callsInFlight++;
+    try {
+      return { value: await call(signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal) };
+    } finally {
+      this.callsInFlight--;
+    }
   }
 
   /** Why the model is not being asked right now, or undefined when it may be. */
   private breakerOpen(): string | undefined {
+    if (this.closing.signal.aborted) return 'llm: shutting down';
     const b = this.breaker;
     const left = b.openUntil - b.now();
     return left > 0 ? `llm: not asked for another ${Math.ceil(left / 1000)} s after ${b.failures} failed calls in a row` : undefined;
@@ -102,8 +132,8 @@ export class LlmAnswerComposer implements AnswerComposer {
     return {
       messages: this.prompts.answerMessages(question, chunks, format),
       finish: (reply) => {
-        if (reply.refusal) throw new UpstreamError('llm: the model refused to answer');
-        if (reply.content.trim() === '') throw new UpstreamError(`llm: empty answer${reply.finishReason && reply.finishReason !== 'stop' ? ` (finish reason ${reply.finishReason})` : ''}`);
+        if (reply.refusal) throw new UpstreamRefusedError('llm: the model refused to answer');
+        if (reply.content.trim() === '') throw new UpstreamMalformedError(`llm: empty answer${reply.finishReason && reply.finishReason !== 'stop' ? ` (finish reason ${reply.finishReason})` : ''}`);
         const draft = parseDraftAnswer(reply.content);
         return { draft, verified: verifyCitations(draft, chunks, { maxChars: MAX_ANSWER_CHARS }) };
       },
@@ -120,7 +150,9 @@ export class LlmAnswerComposer implements AnswerComposer {
     const started = performance.now();
     const ms = () => Math.round(performance.now() - started);
     try {
-      const { draft, verified, format } = await this.ask(input);
+      const asked = await this.inSlot(input.signal, (signal) => this.ask({ ...input, signal }));
+      if (!asked) return { ...extractive, mode: 'extractive', reason: `llm: all ${this.maxConcurrentCalls} model calls busy` };
+      const { draft, verified, format } = asked.value;
       this.recordCall(true);
       const base = { mode: 'llm' as const, standaloneQuestion: input.standalone, passages: retrieval.passages };
       if (!draft.found || verified.citedSentences === 0) {
@@ -152,9 +184,10 @@ export class LlmAnswerComposer implements AnswerComposer {
       try {
         reply = await this.chat.complete(stages.messages, { format, ...(onText ? { onText } : {}), ...(input.signal ? { signal: input.signal } : {}) });
       } catch (err) {
-        const status = toUpstreamError('llm', err).status;
+        const failure = toUpstreamError('llm', err);
         const next = OUTPUT_FORMATS[OUTPUT_FORMATS.indexOf(format) + 1];
-        if ((status === 400 || status === 422) && next) {
+        const status = failure.status;
+        if (failure instanceof UpstreamRefusedError && (status === 400 || status === 422) && next) {
           this.log.warn({ status, rejected: format, next }, 'llm: the server rejected the response format; asking without it');
           if (this.format === format) this.format = next;
           continue;
@@ -209,7 +242,9 @@ export class LlmAnswerComposer implements AnswerComposer {
     if (this.breakerOpen()) return undefined;
     const started = performance.now();
     try {
-      const reply = await this.chat.complete(this.prompts.rewriteMessages(question, history), { format: 'text', ...(signal ? { signal } : {}) });
+      const asked = await this.inSlot(signal, (slotSignal) => this.chat.complete(this.prompts.rewriteMessages(question, history), { format: 'text', signal: slotSignal }));
+      if (!asked) return undefined;
+      const reply = asked.value;
       const rewritten = reply.refusal ? undefined : cleanRewrite(reply.content, question);
       if (rewritten === undefined) {
         this.log.warn({ ms: Math.round(performance.now() - started), chars: reply.content.length }, 'llm rewrite unusable; using the offline rewrite');

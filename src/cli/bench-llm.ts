@@ -72,7 +72,7 @@ export async function benchLlmPipeline(): Promise<Record<string, unknown>> {
     await buildIndex(config);
     const qa = new QuestionAnswerer(await loadPlanIndex(config.index, config.llm));
     const composer = new LlmAnswerComposer(
-      { baseURL: 'http://127.0.0.1:9/v1', chatModel: 'bench-model', timeoutMs: 10_000, maxRetries: 0, streamIdleMs: 10_000 },
+      { baseURL: 'http://127.0.0.1:9/v1', chatModel: 'bench-model', timeoutMs: 10_000, maxRetries: 0, streamIdleMs: 10_000, deadlineMs: 60_000, maxTokens: 2_000 },
       { fetch: instantFetch },
     );
 
