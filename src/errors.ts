@@ -48,6 +48,17 @@ export class IndexMismatchError extends PlanQaError {
 }
 
 /**
+ * Generated state (STATE_DIR: the index folder, the SQLite database) cannot be used and
+ * cannot be repaired without a person: a file where a folder belongs, a damaged or
+ * read-only database. `message` is one line naming the path and what to do.
+ */
+export class StateError extends PlanQaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('state', message, options);
+  }
+}
+
+/**
  * A remote service (LLM, embeddings, Telegram) failed in a way the caller may fall back
  * from. The OpenAI-compatible services' failures come as one subclass per kind
  * (translated once, in openai-client.ts); callers test them with `instanceof`.
