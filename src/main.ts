@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Api } from 'grammy';
@@ -16,7 +16,7 @@ import type { Config } from './config.ts';
 import { DigestComposer } from './digest/compose-digest.ts';
 import { DigestService } from './digest/digest-service.ts';
 import { DigestScheduler } from './digest/scheduler.ts';
-import { PlanQaError } from './errors.ts';
+import { PlanQaError, StateError } from './errors.ts';
 import { buildIndex, type IngestProgress } from './index/build-index.ts';
 import { ensureIndex } from './index/ensure-index.ts';
 import { loadPlanIndex, type PlanIndex } from './index/plan-index.ts';
@@ -57,6 +57,25 @@ function answererFactory(config: Config, composer: LlmAnswerComposer | undefined
   return (index) => new QuestionAnswerer(index, { maxQuestionChars: config.telegram.maxQuestionChars, ...(composer ? { composer } : {}) });
 }
 
+/** The console's log file, open for appending, or a StateError naming it when it cannot be written. */
+async function openConsoleLog(file: string): Promise<WriteStream> {
+  const refuse = (err: unknown) =>
+    new StateError(`console: cannot write its log ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}); give this user write access to STATE_DIR, or point STATE_DIR at a writable folder`, { cause: err });
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+  } catch (err) {
+    throw refuse(err);
+  }
+  const stream = createWriteStream(file, { flags: 'a' });
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (err) => reject(refuse(err)));
+  });
+  // Later write failures (a full disk) must not crash the chat: the log is best effort from here on.
+  stream.on('error', (err) => process.stderr.write(`console: writing ${file} failed (${(err as NodeJS.ErrnoException).code ?? err.message}); logs are lost from here on\n`));
+  return stream;
+}
+
 function shortPath(file: string): string {
   const rel = path.relative(process.cwd(), file);
   return rel && !rel.startsWith('..') ? rel : file;
@@ -68,9 +87,10 @@ async function main(): Promise<void> {
   const consoleMode = !config.telegram.token;
   // In the console the terminal is the chat: logs go to a file instead of interleaving.
   const logFile = consoleMode ? path.join(config.index.stateDir, 'console.log') : undefined;
-  if (logFile) await mkdir(path.dirname(logFile), { recursive: true });
-  const logStream = logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined;
+  const logStream = logFile ? await openConsoleLog(logFile) : undefined;
   const log = createLogger({ level: config.logLevel, secrets: config.secrets, ...(logStream ? { destination: logStream } : {}) });
+  // The database first: damaged or read-only state is refused before any work is done.
+  const db = openDatabase(databaseFile(config.index.stateDir), { warn: (message) => log.warn(message) });
 
   // One model client for answers and digest summaries: one circuit breaker, one set of call slots.
   const llm = config.llm.chatModel ? new LlmAnswerComposer(config.llm, { log: log.child({ module: 'llm' }) }) : undefined;
@@ -78,7 +98,6 @@ async function main(): Promise<void> {
   let answerer = makeAnswerer(await ensureIndex(config, log, progressPrinter(consoleMode, log)));
   // The first retrieval pays for lazy set-up and JIT; do it now rather than for the first user.
   await answerer.retrieve('规划目标').catch((err: unknown) => log.warn({ err: (err as Error).message }, 'warm-up failed'));
-  const db = openDatabase(databaseFile(config.index.stateDir));
   const store = new BotStore(db);
   // Daily digests: subscriptions through the bot's commands; the scheduler sends through the bot's API.
   const digestLog = log.child({ module: 'digest' });
