@@ -127,6 +127,7 @@ const envSchema = z.object({
   ADMIN_USER_IDS: idList,
   RATE_LIMIT_PER_MINUTE: int(10, 1, 1000),
   MAX_QUESTION_CHARS: int(500, 10, 4000),
+  SHUTDOWN_DRAIN_MS: int(10_000, 0, 600_000),
 
   DIGEST_TZ: timeZone,
   DIGEST_DEFAULT_TIME: hhmm,
@@ -167,6 +168,8 @@ export interface TelegramConfig {
   adminUserIds: number[];
   rateLimitPerMinute: number;
   maxQuestionChars: number;
+  /** On SIGTERM, how long updates in hand may take to finish; the rest are handled at the next start. */
+  shutdownDrainMs: number;
 }
 
 export interface DigestConfig {
@@ -241,6 +244,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
       adminUserIds: e.ADMIN_USER_IDS,
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
       maxQuestionChars: e.MAX_QUESTION_CHARS,
+      shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
     },
     digest: {
       timeZone: e.DIGEST_TZ,
