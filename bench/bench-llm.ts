@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LlmAnswerComposer } from '../answer/llm-composer.ts';
-import type { ComposeInput } from '../answer/question-answerer.ts';
-import { QuestionAnswerer } from '../answer/question-answerer.ts';
-import { parseConfig } from '../config.ts';
-import { buildIndex } from '../index/build-index.ts';
-import { loadPlanIndex } from '../index/plan-index.ts';
+import { LlmAnswerComposer } from '../src/answer/llm-composer.ts';
+import type { ComposeInput } from '../src/answer/question-answerer.ts';
+import { QuestionAnswerer } from '../src/answer/question-answerer.ts';
+import { parseConfig } from '../src/config.ts';
+import { buildIndex } from '../src/index/build-index.ts';
+import { loadPlanIndex } from '../src/index/plan-index.ts';
 import { percentiles } from './bench-stats.ts';
 
 /**
