@@ -188,6 +188,9 @@ export interface Config {
   secrets: string[];
 }
 
+/** Every setting read from the environment (what `.env.example` must list). */
+export const SETTING_NAMES: readonly string[] = Object.keys(envSchema.shape);
+
 /**
  * Pure: validates `env` and returns the grouped config. Reports every bad setting at
  * once, one line each, naming the setting (never echoing a secret's value).
