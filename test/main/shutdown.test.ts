@@ -50,11 +50,19 @@ describe('stopping with a group backlog', () => {
     ['SIGKILL', 'loses nothing it had fetched'],
   ] as const)('%s: %s, and answers the rest at the next start', async (signal, _what) => {
     const first = await BotApiEmulator.start({ perChatPerMinute: 20 });
+    const asked: number[] = [];
+    const answeredIds = new Set<number>();
+    const collect = (emulator: BotApiEmulator) => {
+      for (const c of emulator.calls('sendMessage')) {
+        const id = (c.params.reply_parameters as { message_id?: number } | undefined)?.message_id;
+        if (!c.error && id !== undefined) answeredIds.add(id);
+      }
+    };
     let answered: number;
     try {
       const running = app(first);
       await first.waitFor((c) => c.method === 'getUpdates', 45_000, 0);
-      for (let i = 0; i < QUESTIONS; i++) first.sendMessage(GROUP, BOB, `/ask 武清区2025年森林覆盖率目标是多少？（${i + 1}）`);
+      for (let i = 0; i < QUESTIONS; i++) asked.push(first.sendMessage(GROUP, BOB, `/ask 武清区2025年森林覆盖率目标是多少？（${i + 1}）`).message!.message_id);
       await first.waitForMessages(GROUP.id, 20, 20_000);
       const stopping = Date.now();
       running.child.kill(signal);
@@ -63,25 +71,31 @@ describe('stopping with a group backlog', () => {
       answered = first.messagesIn(GROUP.id).length;
       expect(answered).toBeLessThan(QUESTIONS);
       if (signal === 'SIGTERM') expect(running.stderr()).toMatch(/"msg":"updates not finished in time; they are handled at the next start"/);
+      collect(first);
     } finally {
       await first.close();
     }
-    // Nothing dropped: every question was answered or is recorded.
-    expect(answered + pendingUpdates()).toBe(QUESTIONS);
+    // Nothing dropped: every question was answered or is recorded. After SIGTERM exactly
+    // once; a kill -9 may catch an answer sent but not yet marked done (at least once).
+    const pending = pendingUpdates();
+    if (signal === 'SIGTERM') expect(answered + pending).toBe(QUESTIONS);
+    else expect(answered + pending).toBeGreaterThanOrEqual(QUESTIONS);
 
     // The next start (a new Bot API session, same group) answers the recorded ones first.
     const second = await BotApiEmulator.start({ perChatPerMinute: 20 });
     try {
       second.registerChat(GROUP, BOB);
       const next = app(second);
-      const rest = await second.waitForMessages(GROUP.id, QUESTIONS - answered, 45_000);
-      expect(rest.every((m) => /森林覆盖率/.test(m.text ?? ''))).toBe(true);
+      const rest = await second.waitForMessages(GROUP.id, pending, 45_000);
+      expect(rest.every((m) => /森林覆盖率/.test(m.text))).toBe(true);
       next.child.kill('SIGTERM');
       expect(await next.exited).toBe(0);
       expect(next.stderr()).toMatch(/"msg":"handling the updates left from the last run"/);
+      collect(second);
     } finally {
       await second.close();
     }
+    expect(asked.filter((id) => !answeredIds.has(id))).toEqual([]);
     expect(pendingUpdates()).toBe(0);
   }, 120_000);
 });
