@@ -53,6 +53,17 @@ describe('npm start on bad state', () => {
     await refused({ STATE_DIR: dir }, `console: cannot write its log ${path.join(dir, 'console.log')} (EACCES); give this user write access to STATE_DIR, or point STATE_DIR at a writable folder`, true);
   }, 30_000);
 
+  it('a STATE_DIR that does not exist and cannot be created', async () => {
+    const parent = stateDir();
+    chmodSync(parent, 0o555);
+    const missing = path.join(parent, 'state');
+    await refused(
+      { STATE_DIR: missing, TELEGRAM_BOT_TOKEN: '123456:unused-token', TELEGRAM_API_ROOT: 'http://127.0.0.1:9' },
+      `store: cannot write ${missing} (EACCES); give this user write access to it, or point STATE_DIR at a writable folder`,
+      true,
+    );
+  }, 30_000);
+
   it('a text file where the database belongs', async () => {
     const dir = stateDir();
     writeFileSync(databaseFile(dir), 'not a database\n'.repeat(100));

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BotApiEmulator } from '../helpers/bot-api-emulator.ts';
 import { copyCorpusIndex } from '../helpers/test-index.ts';
+import { createServer } from 'node:net';
 import { REPO, start } from './start.ts';
 
 /** main.ts with a token: long polling a Bot API at TELEGRAM_API_ROOT (the emulator), commands registered, SIGTERM handled. */
@@ -65,7 +66,8 @@ describe('npm start with TELEGRAM_BOT_TOKEN', () => {
   }, 40_000);
 
   // A token too short for the token-shaped pattern: only the configured secret can hide it.
-  for (const method of ['getMe', 'deleteWebhook']) {
+  // Long polling calls getMe and deleteWebhook at start; webhook mode getMe and setWebhook.
+  for (const method of ['getMe', 'deleteWebhook', 'setWebhook']) {
     it(`never prints the token when ${method} fails at start-up with a description echoing the request path`, async () => {
       const echoing = await BotApiEmulator.start({ token: '7654321:short-Secret' });
       try {
@@ -75,6 +77,7 @@ describe('npm start with TELEGRAM_BOT_TOKEN', () => {
           CORPUS_DIR: path.join(REPO, 'data/corpus'),
           TELEGRAM_BOT_TOKEN: echoing.token,
           TELEGRAM_API_ROOT: echoing.apiRoot,
+          ...(method === 'setWebhook' ? { WEBHOOK_URL: 'https://bot.example/hook', WEBHOOK_SECRET: 'webhook-secret-value', PORT: String(await freePort()) } : {}),
         });
         expect(await app.exited).toBe(1);
         const lines = app.stderr().trim().split('\n');
@@ -87,3 +90,11 @@ describe('npm start with TELEGRAM_BOT_TOKEN', () => {
     }, 40_000);
   }
 });
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
