@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Answer } from '../../src/answer/answer.ts';
 import type { LlmConfig } from '../../src/config.ts';
 import { OpenAiTestServer, type ChatScript } from '../helpers/openai-server.ts';
@@ -128,7 +128,7 @@ describe('LlmAnswerComposer failures', () => {
     const { qa, composer } = llmAnswerer(t, llmConfig(server, { deadlineMs: 60_000, streamIdleMs: 30_000 }), { maxConcurrentCalls: 1 });
     server.setDefaultChat({ kind: 'stream', chunks: Array.from({ length: 1000 }, () => '规'), delayMs: 100 });
     const slow = qa.answer(Q, [], { onPartial: () => {} });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await vi.waitFor(() => expect(server.requests).toHaveLength(1)); // the slow call holds the only slot
     const started = Date.now();
     const other = await qa.answer(Q);
     expect(Date.now() - started).toBeLessThan(1_000);
