@@ -132,6 +132,23 @@ describe('LlmAnswerComposer with a well-behaved model', () => {
     expectVerbatim(a);
   });
 
+  it("drops a claim that gives the indicator row's 2020 value as the 2025 target (the corpus row, quoted as printed)", async () => {
+    server.enqueueChat(
+      scripted((_, ps) => {
+        const row = ps.find((p) => p.text.includes('森林覆盖率'))!;
+        return {
+          answer: `2025年森林覆盖率目标为12.07%[${row.n}]。2020年森林覆盖率为12.07%[${row.n}]。`,
+          citations: [{ n: row.n, quote: '森林覆盖率(% 12.07 13 约束性' }],
+        };
+      }),
+    );
+    const { qa } = llmAnswerer(t, llmConfig(server));
+    const a = await qa.answer(FOREST);
+    expect(a.mode).toBe('llm');
+    expect(a.answer).toBe('2020年森林覆盖率为12.07%[1]。');
+    expectVerbatim(a);
+  });
+
   it('falls back to the extractive answer, saying why, when no citation survives', async () => {
     server.enqueueChat(scripted(() => ({ answer: '全区将建成999个智慧农场[1]。', citations: [{ n: 1, quote: '全区将建成999个智慧农场' }] })));
     const { qa } = llmAnswerer(t, llmConfig(server));
