@@ -98,27 +98,35 @@ describe('ensureIndex', () => {
 });
 
 describe('damaged index files: found before loading, repaired from the corpus', () => {
-  let state: string;
   let chunkCount: number;
+  const states: string[] = [];
   beforeAll(async () => {
-    state = copyCorpusIndex();
+    const state = copyCorpusIndex();
+    states.push(state);
     chunkCount = (await loadPlanIndex(testConfig(state).index, testConfig(state).llm)).chunks.length;
   });
-  afterAll(() => rmSync(state, { recursive: true, force: true }));
-  const config = () => testConfig(state);
+  afterAll(() => states.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-  /** Damages the current build, checks the load refuses it naming the file, and that ensureIndex rebuilds it. */
-  async function refusedThenRepaired(damage: (dir: string) => void, message: RegExp): Promise<void> {
+  /**
+   * Damages a fresh copy of the index, checks the load refuses it with one line naming the
+   * file; with `repair`, also that ensureIndex rebuilds it (one rebuild path serves every
+   * IndexCorruptError, so not every case pays for a rebuild).
+   */
+  async function refusedThenRepaired(damage: (dir: string) => void, message: RegExp, options: { repair?: boolean } = {}): Promise<void> {
+    const state = copyCorpusIndex();
+    states.push(state);
+    const config = testConfig(state);
     const dir = await currentBuildDir(state);
     damage(dir);
-    const err = await loadPlanIndex(config().index, config().llm).then(
+    const err = await loadPlanIndex(config.index, config.llm).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(IndexCorruptError);
     expect((err as Error).message).toMatch(message);
     expect((err as Error).message).not.toContain('\n');
-    const repaired = await ensureIndex(config(), silentLogger());
+    if (!options.repair) return;
+    const repaired = await ensureIndex(config, silentLogger());
     expect(repaired.chunks.length).toBe(chunkCount);
     expect(await currentBuildDir(state)).not.toBe(dir);
   }
@@ -129,7 +137,7 @@ describe('damaged index files: found before loading, repaired from the corpus', 
       const fd = openSync(file, 'r+');
       writeSync(fd, randomBytes(65_536), 0, 65_536, 1 << 20);
       closeSync(fd);
-    }, /hnsw\.bin is damaged/);
+    }, /hnsw\.bin is damaged/, { repair: true });
   });
 
   it('16 changed bytes (once served unnoticed)', async () => {
@@ -158,7 +166,7 @@ describe('damaged index files: found before loading, repaired from the corpus', 
       const manifest = JSON.parse(readFileSync(file, 'utf8'));
       manifest.chunkCount += 1;
       writeFileSync(file, JSON.stringify(manifest));
-    }, /lists \d+ chunks, its chunk table has \d+/);
+    }, /lists \d+ chunks, its chunk table has \d+/, { repair: true });
   });
 
   it('STATE_DIR/index being a file: one line naming it and what to do, the file left alone', async () => {
