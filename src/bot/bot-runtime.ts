@@ -179,8 +179,10 @@ export async function startWebhook(bot: Bot<BotContext>, options: WebhookOptions
       } catch {
         return void res.writeHead(400).end();
       }
+      if (recent.has(update.update_id)) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      // Recorded before Telegram hears it arrived: a crash from here on loses nothing.
+      options.journal?.accept(update.update_id, body!);
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      if (recent.has(update.update_id)) return;
       recent.add(update.update_id);
       if (recent.size > 5000) recent.delete(recent.values().next().value!);
       inflight.add(bot.handleUpdate(update).catch((err: unknown) => log.error({ update_id: update.update_id, err: describeError(err) }, 'webhook update failed')));

@@ -28,12 +28,21 @@ export class UpdateJournal {
     this.now = options.now ?? Date.now;
   }
 
-  /** Records an update on arrival (a replayed one counts another attempt). */
+  /**
+   * Records an update before Telegram is told it arrived (webhook mode: before the 200),
+   * without counting an attempt: record() does that when handling starts.
+   */
+  accept(updateId: number, body: string): void {
+    if (!this.db.open) return;
+    this.db.prepare('INSERT OR IGNORE INTO pending_updates (update_id, body, attempts, received_at) VALUES (?, ?, 0, ?)').run(updateId, body, this.now());
+  }
+
+  /** Records that handling an update starts (a replayed one counts another attempt). */
   record(updateId: number, body: string): void {
     if (!this.db.open) return;
     this.db
       .prepare(
-        `INSERT INTO pending_updates (update_id, body, received_at) VALUES (?, ?, ?)
+        `INSERT INTO pending_updates (update_id, body, attempts, received_at) VALUES (?, ?, 1, ?)
          ON CONFLICT (update_id) DO UPDATE SET attempts = attempts + 1`,
       )
       .run(updateId, body, this.now());
