@@ -223,7 +223,7 @@ describe('webhook mode', () => {
     }
   });
 
-  it('records an update before answering 200, deletes it once handled, and handles those left from the last run first', async () => {
+  it('an acknowledged update stays recorded until handled, and those left from the last run are handled first', async () => {
     const hookEmulator = await BotApiEmulator.start();
     const hookDb = openDatabase(':memory:');
     const journal = new UpdateJournal(hookDb);
