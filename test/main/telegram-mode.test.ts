@@ -1,7 +1,8 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BotApiEmulator } from '../helpers/bot-api-emulator.ts';
+import { OpenAiTestServer } from '../helpers/openai-server.ts';
 import { copyCorpusIndex } from '../helpers/test-index.ts';
 import { createServer } from 'node:net';
 import { REPO, start } from './start.ts';
@@ -64,6 +65,36 @@ describe('npm start with TELEGRAM_BOT_TOKEN', () => {
     expect(app.stderr()).toContain('config: TELEGRAM_BOT_TOKEN was rejected by Telegram (401 Unauthorized)');
     expect(app.stderr()).not.toContain('WRONG-token');
   }, 40_000);
+
+  it('SIGTERM while a slow model streams: the answer goes out in its offline form and the process exits 0 at once', async () => {
+    const model = await OpenAiTestServer.start();
+    model.setDefaultChat({ kind: 'stream', chunks: Array.from({ length: 1000 }, () => '规'), delayMs: 2_000 });
+    const app = start(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      STATE_DIR: stateDir,
+      CORPUS_DIR: path.join(REPO, 'data/corpus'),
+      TELEGRAM_BOT_TOKEN: emulator.token,
+      TELEGRAM_API_ROOT: emulator.apiRoot,
+      OPENAI_BASE_URL: model.baseURL,
+      CHAT_MODEL: 'test-model',
+    });
+    try {
+      const user = { id: 9101, first_name: 'Slow' };
+      const since = emulator.sent.length;
+      await emulator.waitFor((c) => c.method === 'getUpdates', 45_000, since);
+      emulator.sendMessage(user.id, user, '武清区2025年森林覆盖率目标是多少？');
+      await vi.waitFor(() => expect(model.requests.length).toBeGreaterThan(0), { timeout: 10_000 });
+      const stopping = Date.now();
+      app.child.kill('SIGTERM');
+      expect(await app.exited).toBe(0);
+      expect(Date.now() - stopping).toBeLessThan(5_000);
+      const [answer] = emulator.messagesIn(user.id);
+      expect(answer?.text).toMatch(/13%[\s\S]*来源/);
+      expect(answer?.text).not.toContain('规规');
+    } finally {
+      app.child.kill('SIGKILL');
+      await model.close();
+    }
+  }, 60_000);
 
   // A token too short for the token-shaped pattern: only the configured secret can hide it.
   // Long polling calls getMe and deleteWebhook at start; webhook mode getMe and setWebhook.
