@@ -103,15 +103,20 @@ function periodsOf(sentence: string): Set<Period> {
   return out;
 }
 
-/** A text passage: is there a sentence with this number that speaks of the claimed period (or of none)? */
+/**
+ * A text passage: is there a sentence with this number that speaks of the claimed year
+ * (when it names years) or period (or of neither)?
+ */
 function textHolds(chunk: IndexedChunk, value: string, role: Role): boolean {
   const period = role.period ?? (role.year !== undefined ? periodOfYear(role.year) : undefined);
-  if (!period) return true;
+  if (!period && role.year === undefined) return true;
   const sentences = splitSentences(chunk.text.normalize('NFKC')).filter((s) => numbersOf(s.text).some((n) => sameNumber(n, value)));
   if (sentences.length === 0) return true;
   return sentences.some((s) => {
+    const years = [...s.text.matchAll(YEAR)].map((m) => Number(m[1]));
+    if (role.year !== undefined && years.length > 0) return years.includes(role.year);
     const periods = periodsOf(s.text);
-    return periods.size === 0 || periods.has(period);
+    return !period || periods.size === 0 || periods.has(period);
   });
 }
 

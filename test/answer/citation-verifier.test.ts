@@ -177,6 +177,14 @@ describe('number roles', () => {
     expect(claim('“十三五”时期全区新建公园5个[1]。')).toBe('“十三五”时期全区新建公园5个[1]。');
     expect(claim('全区新建公园5个[1]。')).toBe('全区新建公园5个[1]。');
   });
+
+  it("removes a number a text passage gives to one year when the claim gives it to another", () => {
+    const report = chunk('2022年，全区新建口袋公园12个，完成绿化面积80公顷。', 5000);
+    const claim = (answer: string) => verifyCitations(draft(answer, [{ n: 1, quote: '全区新建口袋公园12个' }]), [report]).answer;
+    expect(claim('2023年全区新建口袋公园12个[1]。')).toBe('');
+    expect(claim('2022年全区新建口袋公园12个[1]。')).toBe('2022年全区新建口袋公园12个[1]。');
+    expect(claim('十四五期间全区新建口袋公园12个[1]。')).toBe('十四五期间全区新建口袋公园12个[1]。');
+  });
 });
 
 describe('splitAnswerSentences', () => {
