@@ -151,7 +151,7 @@ export class LlmAnswerComposer implements AnswerComposer {
     const ms = () => Math.round(performance.now() - started);
     try {
       const asked = await this.inSlot(input.signal, (signal) => this.ask({ ...input, signal }));
-      if (!asked) return { ...extractive, mode: 'extractive', reason: `llm: all ${this.maxConcurrentCalls} model calls busy` };
+      if (!asked) return this.fallback(input, `llm: all ${this.maxConcurrentCalls} model calls busy`, ms());
       const { draft, verified, format } = asked.value;
       this.recordCall(true);
       const base = { mode: 'llm' as const, standaloneQuestion: input.standalone, passages: retrieval.passages };
