@@ -105,6 +105,8 @@ const envSchema = z.object({
   LLM_TIMEOUT_MS: int(30_000, 1_000, 600_000),
   LLM_MAX_RETRIES: int(2, 0, 10),
   LLM_STREAM_IDLE_MS: int(15_000, 1_000, 600_000),
+  LLM_DEADLINE_MS: int(45_000, 1_000, 600_000),
+  LLM_MAX_TOKENS: int(2_000, 64, 32_000),
 
   TELEGRAM_BOT_TOKEN: z
     .string()
@@ -125,6 +127,7 @@ const envSchema = z.object({
   ADMIN_USER_IDS: idList,
   RATE_LIMIT_PER_MINUTE: int(10, 1, 1000),
   MAX_QUESTION_CHARS: int(500, 10, 4000),
+  SHUTDOWN_DRAIN_MS: int(10_000, 0, 600_000),
 
   DIGEST_TZ: timeZone,
   DIGEST_DEFAULT_TIME: hhmm,
@@ -149,6 +152,10 @@ export interface LlmConfig {
   maxRetries: number;
   /** A streamed answer that sends nothing for this long is abandoned (the request timeout does not cover gaps between chunks). */
   streamIdleMs: number;
+  /** One model call (retries and streaming included) is abandoned after this long. */
+  deadlineMs: number;
+  /** The longest reply asked of the model (`max_tokens`). */
+  maxTokens: number;
 }
 
 export interface TelegramConfig {
@@ -161,6 +168,8 @@ export interface TelegramConfig {
   adminUserIds: number[];
   rateLimitPerMinute: number;
   maxQuestionChars: number;
+  /** On SIGTERM, how long updates in hand may take to finish; the rest are handled at the next start. */
+  shutdownDrainMs: number;
 }
 
 export interface DigestConfig {
@@ -178,6 +187,9 @@ export interface Config {
   /** Values that must never appear in logs or files. */
   secrets: string[];
 }
+
+/** Every setting read from the environment (what `.env.example` must list). */
+export const SETTING_NAMES: readonly string[] = Object.keys(envSchema.shape);
 
 /**
  * Pure: validates `env` and returns the grouped config. Reports every bad setting at
@@ -222,6 +234,8 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
       timeoutMs: e.LLM_TIMEOUT_MS,
       maxRetries: e.LLM_MAX_RETRIES,
       streamIdleMs: e.LLM_STREAM_IDLE_MS,
+      deadlineMs: e.LLM_DEADLINE_MS,
+      maxTokens: e.LLM_MAX_TOKENS,
     },
     telegram: {
       ...(e.TELEGRAM_BOT_TOKEN ? { token: e.TELEGRAM_BOT_TOKEN } : {}),
@@ -233,6 +247,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
       adminUserIds: e.ADMIN_USER_IDS,
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
       maxQuestionChars: e.MAX_QUESTION_CHARS,
+      shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
     },
     digest: {
       timeZone: e.DIGEST_TZ,

@@ -47,7 +47,22 @@ export class IndexMismatchError extends PlanQaError {
   }
 }
 
-/** A remote service (LLM, embeddings, Telegram) failed in a way the caller may fall back from. */
+/**
+ * Generated state (STATE_DIR: the index folder, the SQLite database) cannot be used and
+ * cannot be repaired without a person: a file where a folder belongs, a damaged or
+ * read-only database. `message` is one line naming the path and what to do.
+ */
+export class StateError extends PlanQaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('state', message, options);
+  }
+}
+
+/**
+ * A remote service (LLM, embeddings, Telegram) failed in a way the caller may fall back
+ * from. The OpenAI-compatible services' failures come as one subclass per kind
+ * (translated once, in openai-client.ts); callers test them with `instanceof`.
+ */
 export class UpstreamError extends PlanQaError {
   readonly status?: number;
   constructor(message: string, options?: { cause?: unknown; status?: number }) {
@@ -55,6 +70,27 @@ export class UpstreamError extends PlanQaError {
     if (options?.status !== undefined) this.status = options.status;
   }
 }
+
+/** No answer in time: the connection timed out, a stream stalled, or the call's deadline passed. */
+export class UpstreamTimeoutError extends UpstreamError {}
+
+/** The server could not be reached (connection refused, reset, DNS). */
+export class UpstreamUnreachableError extends UpstreamError {}
+
+/** HTTP 429: the server asks us to slow down. */
+export class UpstreamRateLimitError extends UpstreamError {}
+
+/** HTTP 5xx: the server failed. */
+export class UpstreamServerError extends UpstreamError {}
+
+/** The server or the model refused the request (401/403/other 4xx, or a model refusal). */
+export class UpstreamRefusedError extends UpstreamError {}
+
+/** A reply we cannot use: invalid JSON, the wrong shape, empty, or a wrong number of vectors. */
+export class UpstreamMalformedError extends UpstreamError {}
+
+/** We stopped waiting (shutdown, or the caller gave up). */
+export class UpstreamAbortedError extends UpstreamError {}
 
 /** Input the user gave that we refuse with a clear message (empty, too long, malformed). */
 export class InputError extends PlanQaError {

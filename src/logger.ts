@@ -4,9 +4,10 @@ export type { Logger };
 
 /** Redacts secrets that may appear in a string (bot tokens in Telegram URLs, API keys). */
 export function scrubSecrets(text: string, secrets: readonly string[] = []): string {
-  let out = text.replace(/\b\d{6,12}:[A-Za-z0-9_-]{30,}\b/g, '<bot-token>').replace(/\bsk-[A-Za-z0-9_-]{16,}/g, '<api-key>');
+  let out = text;
   for (const s of secrets) if (s && s.length >= 6) out = out.split(s).join('<secret>');
-  return out;
+  // Then what merely looks like one. No \b before the id: in a Bot API path the token follows "bot" ("/bot123:ABC…/getMe").
+  return out.replace(/(?<!\d)\d{6,12}:[A-Za-z0-9_-]{30,}/g, '<bot-token>').replace(/\bsk-[A-Za-z0-9_-]{16,}/g, '<api-key>');
 }
 
 /**

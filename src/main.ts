@@ -1,7 +1,7 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { GrammyError, type Api } from 'grammy';
+import type { Api } from 'grammy';
 import { LlmAnswerComposer } from './answer/llm-composer.ts';
 import { QuestionAnswerer } from './answer/question-answerer.ts';
 import { startLongPolling, startWebhook, type BotRuntime } from './bot/bot-runtime.ts';
@@ -16,7 +16,7 @@ import type { Config } from './config.ts';
 import { DigestComposer } from './digest/compose-digest.ts';
 import { DigestService } from './digest/digest-service.ts';
 import { DigestScheduler } from './digest/scheduler.ts';
-import { ConfigError, PlanQaError } from './errors.ts';
+import { PlanQaError, StateError } from './errors.ts';
 import { buildIndex, type IngestProgress } from './index/build-index.ts';
 import { ensureIndex } from './index/ensure-index.ts';
 import { loadPlanIndex, type PlanIndex } from './index/plan-index.ts';
@@ -24,6 +24,7 @@ import { createLogger, scrubSecrets, type Logger } from './logger.ts';
 import { BotStore } from './store/bot-store.ts';
 import { databaseFile, openDatabase } from './store/database.ts';
 import { DigestStore } from './store/digest-store.ts';
+import { UpdateJournal } from './store/update-journal.ts';
 
 /**
  * Composition root for `npm start`: config → logger → index (built on first start) →
@@ -33,7 +34,11 @@ import { DigestStore } from './store/digest-store.ts';
  * answers in flight, close the database.
  */
 
-const SHUTDOWN_GRACE_MS = 45_000;
+/** Beyond SHUTDOWN_DRAIN_MS: time for digests in flight and closing up, before a hard exit. */
+const SHUTDOWN_GRACE_MS = 20_000;
+
+/** The configured secrets, once config is read; every exit path scrubs with them. */
+let secrets: readonly string[] = [];
 
 function progressPrinter(consoleMode: boolean, log: Logger): (p: IngestProgress) => void {
   const t0 = Date.now();
@@ -50,9 +55,27 @@ function progressPrinter(consoleMode: boolean, log: Logger): (p: IngestProgress)
   };
 }
 
-function answererFactory(config: Config, log: Logger): (index: PlanIndex) => QuestionAnswerer {
-  const composer = config.llm.chatModel ? new LlmAnswerComposer(config.llm, { log: log.child({ module: 'llm' }) }) : undefined;
+function answererFactory(config: Config, composer: LlmAnswerComposer | undefined): (index: PlanIndex) => QuestionAnswerer {
   return (index) => new QuestionAnswerer(index, { maxQuestionChars: config.telegram.maxQuestionChars, ...(composer ? { composer } : {}) });
+}
+
+/** The console's log file, open for appending, or a StateError naming it when it cannot be written. */
+async function openConsoleLog(file: string): Promise<WriteStream> {
+  const refuse = (err: unknown) =>
+    new StateError(`console: cannot write its log ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}); give this user write access to STATE_DIR, or point STATE_DIR at a writable folder`, { cause: err });
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+  } catch (err) {
+    throw refuse(err);
+  }
+  const stream = createWriteStream(file, { flags: 'a' });
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (err) => reject(refuse(err)));
+  });
+  // Later write failures (a full disk) must not crash the chat: the log is best effort from here on.
+  stream.on('error', (err) => process.stderr.write(`console: writing ${file} failed (${(err as NodeJS.ErrnoException).code ?? err.message}); logs are lost from here on\n`));
+  return stream;
 }
 
 function shortPath(file: string): string {
@@ -62,24 +85,27 @@ function shortPath(file: string): string {
 
 async function main(): Promise<void> {
   const config = loadConfigFromEnvironment();
+  secrets = config.secrets;
   const consoleMode = !config.telegram.token;
   // In the console the terminal is the chat: logs go to a file instead of interleaving.
   const logFile = consoleMode ? path.join(config.index.stateDir, 'console.log') : undefined;
-  if (logFile) await mkdir(path.dirname(logFile), { recursive: true });
-  const logStream = logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined;
+  const logStream = logFile ? await openConsoleLog(logFile) : undefined;
   const log = createLogger({ level: config.logLevel, secrets: config.secrets, ...(logStream ? { destination: logStream } : {}) });
+  // The database first: damaged or read-only state is refused before any work is done.
+  const db = openDatabase(databaseFile(config.index.stateDir), { warn: (message) => log.warn(message) });
 
-  const makeAnswerer = answererFactory(config, log);
+  // One model client for answers and digest summaries: one circuit breaker, one set of call slots.
+  const llm = config.llm.chatModel ? new LlmAnswerComposer(config.llm, { log: log.child({ module: 'llm' }) }) : undefined;
+  const makeAnswerer = answererFactory(config, llm);
   let answerer = makeAnswerer(await ensureIndex(config, log, progressPrinter(consoleMode, log)));
   // The first retrieval pays for lazy set-up and JIT; do it now rather than for the first user.
   await answerer.retrieve('规划目标').catch((err: unknown) => log.warn({ err: (err as Error).message }, 'warm-up failed'));
-  const db = openDatabase(databaseFile(config.index.stateDir));
   const store = new BotStore(db);
+  const journal = new UpdateJournal(db);
   // Daily digests: subscriptions through the bot's commands; the scheduler sends through the bot's API.
   const digestLog = log.child({ module: 'digest' });
   const digestStore = new DigestStore(db);
-  const summarizer = config.llm.chatModel ? new LlmAnswerComposer(config.llm, { log: digestLog }) : undefined;
-  const digestComposer = new DigestComposer({ index: () => answerer.index, store: digestStore, log: digestLog, ...(summarizer ? { summarizer } : {}) });
+  const digestComposer = new DigestComposer({ index: () => answerer.index, store: digestStore, log: digestLog, ...(llm ? { summarizer: llm } : {}) });
   const digest = new DigestService({ store: digestStore, composer: digestComposer, config: config.digest });
   digest.adoptTimeZone();
   let scheduler: DigestScheduler | undefined;
@@ -116,14 +142,20 @@ async function main(): Promise<void> {
   const shutdown = (why: string): Promise<void> =>
     (shuttingDown ??= (async () => {
       log.info({ why }, 'shutting down');
+      const graceMs = config.telegram.shutdownDrainMs + SHUTDOWN_GRACE_MS;
       setTimeout(() => {
-        log.error({ graceMs: SHUTDOWN_GRACE_MS }, 'shutdown took too long; exiting');
+        log.error({ graceMs }, 'shutdown took too long; exiting');
         process.exit(1);
-      }, SHUTDOWN_GRACE_MS).unref();
+      }, graceMs).unref();
+      // Model calls in flight end now: their answers go out in the offline form instead of holding shutdown.
+      llm?.close();
       stopConsole.abort();
       await consoleChat?.catch(() => {}); // the console finishes the update in hand first
-      await scheduler?.stop(); // digests in flight are settled; the rest go out at the next start
-      await runtime?.stop();
+      // Fetching stops at once; updates in hand get SHUTDOWN_DRAIN_MS to finish, and those that
+      // do not stay in the update journal and are handled at the next start. Digests in
+      // flight are settled; the rest go out at the next start.
+      const [stopped] = await Promise.all([runtime?.stop(config.telegram.shutdownDrainMs), scheduler?.stop()]);
+      if (stopped && stopped.unfinished > 0) log.warn({ unfinished: stopped.unfinished, pending: journal.count() }, 'updates not finished in time; they are handled at the next start');
       await reindexing?.catch(() => {});
       db.close();
       log.info('stopped');
@@ -168,21 +200,32 @@ async function main(): Promise<void> {
     process.exit(0);
   }
 
-  const bot = createBot(config.telegram.token!, deps);
+  const bot = createBot(config.telegram.token!, { ...deps, journal });
   try {
     const { webhookUrl, webhookSecret, port } = config.telegram;
-    runtime = webhookUrl ? await startWebhook(bot, { url: webhookUrl, secret: webhookSecret!, port }, log) : await startLongPolling(bot, log);
+    runtime = webhookUrl ? await startWebhook(bot, { url: webhookUrl, secret: webhookSecret!, port, journal }, log) : await startLongPolling(bot, log, { journal });
   } catch (err) {
     db.close();
-    if (err instanceof GrammyError && err.error_code === 401) throw new ConfigError('config: TELEGRAM_BOT_TOKEN was rejected by Telegram (401 Unauthorized); check the token from @BotFather');
     throw err;
   }
   await registerCommands(bot.api, config.telegram.adminUserIds, log);
   startDigests(() => bot.api);
 }
 
-main().catch((err: unknown) => {
-  const message = err instanceof PlanQaError ? err.message : String((err as Error)?.stack ?? err);
-  process.stderr.write(scrubSecrets(message) + '\n');
+/**
+ * Every way this process ends in failure comes here: start-up errors, and errors nothing
+ * else caught (an 'error' event, a rejected promise). One line on stderr, scrubbed with
+ * the configured secrets (library errors may echo the bot token), exit 1. An unexpected
+ * error's stack is shown only with LOG_LEVEL=debug or trace.
+ */
+function exitOnError(err: unknown): never {
+  const verbose = /^(debug|trace)$/.test(process.env.LOG_LEVEL ?? '');
+  const message =
+    err instanceof PlanQaError ? err.message : verbose ? String((err as Error)?.stack ?? err) : `plan-qa-bot: unexpected error: ${String((err as Error)?.message ?? err).split('\n')[0]}`;
+  process.stderr.write(scrubSecrets(message, secrets) + '\n');
   process.exit(1);
-});
+}
+
+process.on('uncaughtException', exitOnError);
+process.on('unhandledRejection', exitOnError);
+main().catch(exitOnError);

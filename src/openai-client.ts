@@ -1,11 +1,21 @@
 import OpenAI from 'openai';
 import type { LlmConfig } from './config.ts';
-import { UpstreamError } from './errors.ts';
+import {
+  UpstreamAbortedError,
+  UpstreamError,
+  UpstreamMalformedError,
+  UpstreamRateLimitError,
+  UpstreamRefusedError,
+  UpstreamServerError,
+  UpstreamTimeoutError,
+  UpstreamUnreachableError,
+} from './errors.ts';
 
 /**
  * Owner of the openai SDK: builds the client for any OpenAI-compatible server
  * (OpenAI, DeepSeek, DashScope, Ollama, vLLM, LM Studio) and translates its errors into
- * UpstreamError, without the request URL or key in the message.
+ * our UpstreamError family (one class per kind of failure), without the request URL or
+ * key in the message.
  */
 
 export type OpenAiClient = OpenAI;
@@ -21,30 +31,34 @@ export function createOpenAiClient(config: LlmConfig, options: { fetch?: typeof 
   });
 }
 
-/** Maps an SDK error to an UpstreamError whose message names the failure class and status only. */
+/**
+ * Maps an SDK error to one UpstreamError subclass per kind of failure, whose message names
+ * the failure and the status only. Errors that are already ours pass through.
+ */
 export function toUpstreamError(what: string, err: unknown): UpstreamError {
   if (err instanceof UpstreamError) return err;
-  if (err instanceof OpenAI.APIConnectionTimeoutError) return new UpstreamError(`${what}: timed out`, { cause: err });
-  if (err instanceof OpenAI.APIConnectionError) return new UpstreamError(`${what}: connection failed`, { cause: err });
-  if (err instanceof OpenAI.APIUserAbortError) return new UpstreamError(`${what}: aborted`, { cause: err });
+  if (err instanceof OpenAI.APIConnectionTimeoutError) return new UpstreamTimeoutError(`${what}: timed out`, { cause: err });
+  if (err instanceof OpenAI.APIConnectionError) return new UpstreamUnreachableError(`${what}: connection failed`, { cause: err });
+  if (err instanceof OpenAI.APIUserAbortError) return new UpstreamAbortedError(`${what}: aborted`, { cause: err });
   if (err instanceof OpenAI.APIError) {
     const status = err.status;
-    const kind =
-      status === 429 ? 'rate limited' : status === 401 || status === 403 ? 'not authorized (check OPENAI_API_KEY)' : status && status >= 500 ? 'server error' : 'request failed';
-    return new UpstreamError(`${what}: ${kind}${status ? ` (HTTP ${status})` : ''}`, { cause: err, ...(status ? { status } : {}) });
+    const options = { cause: err, ...(status ? { status } : {}) };
+    const code = status ? ` (HTTP ${status})` : '';
+    if (status === 429) return new UpstreamRateLimitError(`${what}: rate limited${code}`, options);
+    if (status && status >= 500) return new UpstreamServerError(`${what}: server error${code}`, options);
+    if (status === 401 || status === 403) return new UpstreamRefusedError(`${what}: not authorized (check OPENAI_API_KEY)${code}`, options);
+    return new UpstreamRefusedError(`${what}: request failed${code}`, options);
   }
-  if (err instanceof SyntaxError) return new UpstreamError(`${what}: invalid JSON from server`, { cause: err });
+  if (err instanceof SyntaxError) return new UpstreamMalformedError(`${what}: invalid JSON from server`, { cause: err });
   return new UpstreamError(`${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
 
 /**
- * Whether an error says the server is unreachable or failing (connection, timeout, 429,
- * 5xx), as opposed to a request or a reply we got wrong: the former trips a circuit breaker.
+ * Whether an error says the server is unreachable, slow or failing (connection, timeout or
+ * deadline, 429, 5xx), as opposed to a request or a reply we got wrong: the former trips a
+ * circuit breaker.
  */
 export function isServerUnavailable(err: unknown): boolean {
-  const cause = err instanceof UpstreamError && err.cause !== undefined ? err.cause : err;
-  if (cause instanceof OpenAI.APIUserAbortError) return false;
-  if (cause instanceof OpenAI.APIConnectionError) return true; // includes timeouts
-  if (cause instanceof OpenAI.APIError) return cause.status === 429 || (cause.status !== undefined && cause.status >= 500);
-  return false;
+  const e = toUpstreamError('llm', err);
+  return e instanceof UpstreamTimeoutError || e instanceof UpstreamUnreachableError || e instanceof UpstreamRateLimitError || e instanceof UpstreamServerError;
 }

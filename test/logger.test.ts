@@ -25,6 +25,11 @@ describe('logger', () => {
     expect(scrubSecrets('Bearer sk-abcdefghijklmnopqrstuv')).toBe('Bearer <api-key>');
   });
 
+  it('finds a token-shaped string inside a Bot API path even without the configured secrets', () => {
+    const token = '123456789:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQr';
+    expect(scrubSecrets(`404: Not Found /bot${token}/deleteWebhook`)).toBe('404: Not Found /bot<bot-token>/deleteWebhook');
+  });
+
   it('writes readable lines for a person when pretty', () => {
     const { lines, destination } = sink();
     createLogger({ level: 'info', destination, pretty: true }).info({ file: 'a.txt', chunks: 3 }, 'document 1/5');

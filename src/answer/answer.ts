@@ -19,6 +19,8 @@ export interface Answer {
   answer: string;
   citations: Citation[];
   mode: 'extractive' | 'llm';
+  /** The answer was cut at its length limit (verified sentences were left out). */
+  shortened?: boolean;
   /** Why an LLM answer fell back to extractive, when it did. */
   reason?: string;
   /** The question as retrieval saw it (after follow-up rewriting). */

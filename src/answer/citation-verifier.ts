@@ -2,6 +2,7 @@ import type { IndexedChunk } from '../index/plan-index.ts';
 import type { Citation } from './answer.ts';
 import type { DraftAnswer, DraftCitation } from './llm-output.ts';
 import { bigrams, derive, locate, numbersIn, overlap, passageView, type QuoteRef } from './citation-locator.ts';
+import { numberRolesHold } from './number-roles.ts';
 
 /**
  * Nothing the model writes is shown until it is tied to the documents:
@@ -11,7 +12,8 @@ import { bigrams, derive, locate, numbersIn, overlap, passageView, type QuoteRef
  * - a marker with no quote given is tied to the passage sentence closest to the claim; a
  *   sentence with no marker, to the given quote it clearly rests on;
  * - a sentence that loses all its citations, or keeps a number that none of its cited
- *   passages contains, is removed; an uncited sentence may stay only if it has no number;
+ *   passages contains in the role the sentence gives it (number-roles.ts), is removed;
+ *   an uncited sentence may stay only if it has no number;
  * - output quotes are exact substrings of the document (offsets into the normalized
  *   text, never across a gap where normalization dropped source characters); a rebuilt
  *   table row is quoted as its original cells;
@@ -37,6 +39,8 @@ export interface VerificationReport {
 export interface VerifiedAnswer {
   /** The kept sentences, with markers renumbered to `citations`. */
   answer: string;
+  /** Verified sentences were left out because the answer reached `maxChars`. */
+  shortened: boolean;
   citations: Citation[];
   /** Kept sentences that carry at least one citation. */
   citedSentences: number;
@@ -98,7 +102,12 @@ function unmarkedSource(given: readonly DraftCitation[], claim: Set<string>, res
   return best ? resolve(best) : undefined;
 }
 
-export function verifyCitations(draft: DraftAnswer, passages: readonly IndexedChunk[]): VerifiedAnswer {
+/**
+ * `maxChars` bounds the answer: verified sentences past it are left out (with their
+ * citations) and `shortened` says so. A model may return thousands of sentences.
+ */
+export function verifyCitations(draft: DraftAnswer, passages: readonly IndexedChunk[], options: { maxChars?: number } = {}): VerifiedAnswer {
+  const maxChars = options.maxChars ?? Infinity;
   const views = passages.map(passageView);
   const report: VerificationReport = { sentences: 0, sentencesRemoved: 0, verified: 0, repaired: 0, removed: 0, derived: 0, attached: 0 };
   const located = new Map<DraftCitation, QuoteRef | undefined>();
@@ -117,6 +126,8 @@ export function verifyCitations(draft: DraftAnswer, passages: readonly IndexedCh
   const citations: Citation[] = [];
   const kept: string[] = [];
   let citedSentences = 0;
+  let keptChars = 0;
+  let shortened = false;
 
   for (const sentence of splitAnswerSentences(draft.answer)) {
     if (sentence.trim() === '') {
@@ -153,12 +164,18 @@ export function verifyCitations(draft: DraftAnswer, passages: readonly IndexedCh
 
     const refs = occurrences.flatMap((o) => o.refs);
     const numbers = numbersIn(claim);
-    const supported = numbers.every((x) => refs.some((r) => views[r.passage]!.numbers.has(x)));
+    // Each number must be in a cited passage, in the role the sentence gives it (base or target year, 十三五 or 十四五).
+    const supported = numbers.every((x) => refs.some((r) => views[r.passage]!.numbers.has(x) && numberRolesHold(claim, views[r.passage]!.chunk, x)));
     const keep = occurrences.length === 0 ? numbers.length === 0 : refs.length > 0 && supported;
     if (!keep) {
       report.sentencesRemoved++;
       continue;
     }
+    if (keptChars + sentence.length > maxChars && keptChars > 0) {
+      shortened = true;
+      break;
+    }
+    keptChars += sentence.length;
     if (refs.length > 0) citedSentences++;
 
     let out = '';
@@ -187,5 +204,5 @@ export function verifyCitations(draft: DraftAnswer, passages: readonly IndexedCh
     .join('')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
-  return { answer, citations, citedSentences, report };
+  return { answer, shortened, citations, citedSentences, report };
 }

@@ -1,4 +1,4 @@
-import { UpstreamError } from '../errors.ts';
+import { UpstreamAbortedError, UpstreamTimeoutError } from '../errors.ts';
 import type { OpenAiClient } from '../openai-client.ts';
 import type { ChatMessage } from './llm-messages.ts';
 import { responseFormatFor, type OutputFormat } from './llm-output.ts';
@@ -10,7 +10,10 @@ import { responseFormatFor, type OutputFormat } from './llm-output.ts';
  * - a cap on `retry-after`: the SDK sleeps for whatever the server asks (there is no
  *   upper bound, and the sleep cannot be aborted), so a larger value is turned into
  *   "do not retry" before the SDK sees it and the caller falls back at once.
- * Errors are the SDK's own (or UpstreamError for the watchdog); the caller translates.
+ * - an overall deadline and `max_tokens`: a server streaming one token every 2 s never
+ *   trips the idle watchdog, and would otherwise hold the answer (and its slot) for minutes.
+ * Errors are the SDK's own, or ours for the deadline, the watchdog and the caller's abort;
+ * the caller translates (openai-client.ts).
  */
 
 export interface ChatReply {
@@ -52,24 +55,62 @@ export function fetchWithRetryAfterCap(capMs: number, inner: typeof fetch = fetc
   };
 }
 
+export interface ChatModelOptions {
+  model: string;
+  /** A streamed reply that sends nothing for this long is abandoned. */
+  idleMs: number;
+  /** The whole call (retries included) ends by then, however steadily a slow server streams. */
+  deadlineMs: number;
+  /** The longest reply asked for (`max_tokens`). */
+  maxTokens: number;
+}
+
 export class ChatModel {
+  readonly model: string;
+
   constructor(
     private readonly client: OpenAiClient,
-    readonly model: string,
-    private readonly idleMs: number,
-  ) {}
+    private readonly options: ChatModelOptions,
+  ) {
+    this.model = options.model;
+  }
 
-  complete(messages: readonly ChatMessage[], options: ChatCallOptions): Promise<ChatReply> {
-    return options.onText ? this.stream(messages, options, options.onText) : this.once(messages, options);
+  /**
+   * One completion, bounded: by the deadline (UpstreamTimeoutError), the idle watchdog
+   * when streaming (UpstreamTimeoutError), and the caller's signal (UpstreamAbortedError).
+   */
+  async complete(messages: readonly ChatMessage[], call: ChatCallOptions): Promise<ChatReply> {
+    const controller = new AbortController();
+    let why: 'deadline' | 'stalled' | 'aborted' | undefined;
+    const stop = (reason: typeof why) => {
+      why ??= reason;
+      controller.abort();
+    };
+    const callerAbort = () => stop('aborted');
+    if (call.signal?.aborted) throw new UpstreamAbortedError('llm: aborted');
+    call.signal?.addEventListener('abort', callerAbort, { once: true });
+    const deadline = setTimeout(() => stop('deadline'), this.options.deadlineMs);
+    try {
+      const reply = call.onText ? await this.stream(messages, call.format, call.onText, controller.signal, () => stop('stalled')) : await this.once(messages, call.format, controller.signal);
+      if (why === undefined) return reply;
+    } catch (err) {
+      if (why === undefined) throw err;
+    } finally {
+      clearTimeout(deadline);
+      call.signal?.removeEventListener('abort', callerAbort);
+    }
+    if (why === 'deadline') throw new UpstreamTimeoutError(`llm: no complete answer within ${this.options.deadlineMs} ms`);
+    if (why === 'stalled') throw new UpstreamTimeoutError(`llm: stream stalled (no data for ${this.options.idleMs} ms)`);
+    throw new UpstreamAbortedError('llm: aborted');
   }
 
   private params(messages: readonly ChatMessage[], format: OutputFormat) {
     const responseFormat = responseFormatFor(format);
-    return { model: this.model, messages: [...messages], temperature: 0, ...(responseFormat ? { response_format: responseFormat } : {}) };
+    return { model: this.model, messages: [...messages], temperature: 0, max_tokens: this.options.maxTokens, ...(responseFormat ? { response_format: responseFormat } : {}) };
   }
 
-  private async once(messages: readonly ChatMessage[], options: ChatCallOptions): Promise<ChatReply> {
-    const completion = await this.client.chat.completions.create(this.params(messages, options.format), options.signal ? { signal: options.signal } : {});
+  private async once(messages: readonly ChatMessage[], format: OutputFormat, signal: AbortSignal): Promise<ChatReply> {
+    const completion = await this.client.chat.completions.create(this.params(messages, format), { signal });
     const choice = completion.choices[0];
     return {
       content: choice?.message.content ?? '',
@@ -78,52 +119,34 @@ export class ChatModel {
     };
   }
 
-  private async stream(messages: readonly ChatMessage[], options: ChatCallOptions, onText: (text: string) => void): Promise<ChatReply> {
-    const controller = new AbortController();
-    const callerAbort = () => controller.abort();
-    options.signal?.addEventListener('abort', callerAbort, { once: true });
-    let stalled = false;
+  private async stream(messages: readonly ChatMessage[], format: OutputFormat, onText: (text: string) => void, signal: AbortSignal, stalled: () => void): Promise<ChatReply> {
     let timer: NodeJS.Timeout | undefined;
     const watch = () => {
       clearTimeout(timer);
-      timer = setTimeout(() => {
-        stalled = true;
-        controller.abort();
-      }, this.idleMs);
+      timer = setTimeout(stalled, this.options.idleMs);
     };
     try {
-      if (options.signal?.aborted) throw new UpstreamError('llm: aborted');
-      const stream = await this.client.chat.completions.create({ ...this.params(messages, options.format), stream: true }, { signal: controller.signal });
+      const stream = await this.client.chat.completions.create({ ...this.params(messages, format), stream: true }, { signal });
       let content = '';
       let refusal = '';
       let finishReason: string | undefined;
       watch();
-      try {
-        for await (const chunk of stream) {
-          watch();
-          const choice = chunk.choices[0];
-          if (!choice) continue;
-          refusal += choice.delta.refusal ?? '';
-          finishReason = choice.finish_reason ?? finishReason;
-          const piece = choice.delta.content ?? '';
-          if (piece) {
-            content += piece;
-            onText(content);
-          }
+      for await (const chunk of stream) {
+        if (signal.aborted) break;
+        watch();
+        const choice = chunk.choices[0];
+        if (!choice) continue;
+        refusal += choice.delta.refusal ?? '';
+        finishReason = choice.finish_reason ?? finishReason;
+        const piece = choice.delta.content ?? '';
+        if (piece) {
+          content += piece;
+          onText(content);
         }
-      } catch (err) {
-        // An abort may end the iteration quietly or throw; both are handled below.
-        if (!controller.signal.aborted) throw err;
       }
-      if (stalled) throw new UpstreamError(`llm: stream stalled (no data for ${this.idleMs} ms)`);
-      if (controller.signal.aborted) throw new UpstreamError('llm: aborted');
       return { content, ...(refusal ? { refusal } : {}), ...(finishReason ? { finishReason } : {}) };
-    } catch (err) {
-      if (stalled) throw new UpstreamError(`llm: stream stalled (no data for ${this.idleMs} ms)`, { cause: err });
-      throw err;
     } finally {
       clearTimeout(timer);
-      options.signal?.removeEventListener('abort', callerAbort);
     }
   }
 }

@@ -1,9 +1,10 @@
 import type { LlmConfig } from '../config.ts';
-import { ConfigError, UpstreamError } from '../errors.ts';
+import type { IndexedChunk } from '../index/plan-index.ts';
+import { ConfigError, UpstreamMalformedError, UpstreamRefusedError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { createOpenAiClient, isServerUnavailable, toUpstreamError } from '../openai-client.ts';
 import type { Answer, HistoryTurn } from './answer.ts';
-import { verifyCitations, type VerifiedAnswer } from './citation-verifier.ts';
+import { splitAnswerSentences, verifyCitations, type VerifiedAnswer } from './citation-verifier.ts';
 import { ChatModel, fetchWithRetryAfterCap, type ChatReply } from './llm-chat.ts';
 import { LlmPrompts, type ChatMessage } from './llm-messages.ts';
 import { OUTPUT_FORMATS, parseDraftAnswer, partialAnswerText, type DraftAnswer, type OutputFormat } from './llm-output.ts';
@@ -16,6 +17,12 @@ import type { AnswerComposer, ComposeInput } from './question-answerer.ts';
  * a stalled stream, a model that finds nothing its quotes can back), the user gets the
  * extractive answer with `mode: "extractive"` and a `reason`, and the log says why.
  */
+
+/**
+ * The longest answer shown (characters of answer text, before its source list): about
+ * one Telegram message. A longer verified answer is cut at a sentence and says so.
+ */
+export const MAX_ANSWER_CHARS = 3000;
 
 export interface LlmComposerOptions {
   log?: Logger;
@@ -31,6 +38,11 @@ export interface LlmComposerOptions {
   breakerThreshold?: number;
   /** Default 60 s. */
   breakerCooldownMs?: number;
+  /**
+   * Model calls at once (default 16). A question arriving when all are taken is answered
+   * offline at once instead of waiting behind slow calls.
+   */
+  maxConcurrentCalls?: number;
   now?: () => number;
 }
 
@@ -52,6 +64,10 @@ export class LlmAnswerComposer implements AnswerComposer {
    * timeout and retries (~90 s with the defaults) before the offline answer.
    */
   private readonly breaker: { threshold: number; cooldownMs: number; failures: number; openUntil: number; now: () => number };
+  private readonly maxConcurrentCalls: number;
+  private callsInFlight = 0;
+  /** Aborted by close(): calls in flight end at once (their answers fall back to extractive). */
+  private readonly closing = new AbortController();
 
   constructor(config: LlmConfig, options: LlmComposerOptions = {}) {
     if (!config.chatModel) throw new ConfigError('config: CHAT_MODEL is required for LLM answers');
@@ -60,12 +76,33 @@ export class LlmAnswerComposer implements AnswerComposer {
     this.maxPassages = options.maxPassages ?? 8;
     const cap = options.maxRetryAfterMs ?? Math.min(10_000, config.timeoutMs);
     const client = createOpenAiClient(config, { fetch: fetchWithRetryAfterCap(cap, options.fetch) });
-    this.chat = new ChatModel(client, config.chatModel, config.streamIdleMs);
+    this.chat = new ChatModel(client, { model: config.chatModel, idleMs: config.streamIdleMs, deadlineMs: config.deadlineMs, maxTokens: config.maxTokens });
+    this.maxConcurrentCalls = options.maxConcurrentCalls ?? 16;
     this.breaker = { threshold: options.breakerThreshold ?? 3, cooldownMs: options.breakerCooldownMs ?? 60_000, failures: 0, openUntil: 0, now: options.now ?? Date.now };
+  }
+
+  /**
+   * Stops asking the model: calls in flight are aborted (their answers fall back to the
+   * extractive one at once) and later questions are answered offline. For shutdown.
+   */
+  close(): void {
+    this.closing.abort();
+  }
+
+  /** Runs one model call in a slot, with the caller's signal and close() both able to end it; undefined when every slot is taken. */
+  private async inSlot<T>(signal: AbortSignal | undefined, call: (signal: AbortSignal) => Promise<T>): Promise<{ value: T } | undefined> {
+    if (this.callsInFlight >= this.maxConcurrentCalls) return undefined;
+    this.callsInFlight++;
+    try {
+      return { value: await call(signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal) };
+    } finally {
+      this.callsInFlight--;
+    }
   }
 
   /** Why the model is not being asked right now, or undefined when it may be. */
   private breakerOpen(): string | undefined {
+    if (this.closing.signal.aborted) return 'llm: shutting down';
     const b = this.breaker;
     const left = b.openUntil - b.now();
     return left > 0 ? `llm: not asked for another ${Math.ceil(left / 1000)} s after ${b.failures} failed calls in a row` : undefined;
@@ -85,15 +122,20 @@ export class LlmAnswerComposer implements AnswerComposer {
     return this.format;
   }
 
+  /** The passages the model is shown (and its citations are checked against). */
+  private promptChunks(input: Pick<ComposeInput, 'retrieval'>): IndexedChunk[] {
+    return input.retrieval.passages.slice(0, this.maxPassages).map((p) => p.chunk);
+  }
+
   stages(question: string, input: Pick<ComposeInput, 'retrieval'>, format: OutputFormat = this.format): ComposeStages {
-    const chunks = input.retrieval.passages.slice(0, this.maxPassages).map((p) => p.chunk);
+    const chunks = this.promptChunks(input);
     return {
       messages: this.prompts.answerMessages(question, chunks, format),
       finish: (reply) => {
-        if (reply.refusal) throw new UpstreamError('llm: the model refused to answer');
-        if (reply.content.trim() === '') throw new UpstreamError(`llm: empty answer${reply.finishReason && reply.finishReason !== 'stop' ? ` (finish reason ${reply.finishReason})` : ''}`);
+        if (reply.refusal) throw new UpstreamRefusedError('llm: the model refused to answer');
+        if (reply.content.trim() === '') throw new UpstreamMalformedError(`llm: empty answer${reply.finishReason && reply.finishReason !== 'stop' ? ` (finish reason ${reply.finishReason})` : ''}`);
         const draft = parseDraftAnswer(reply.content);
-        return { draft, verified: verifyCitations(draft, chunks) };
+        return { draft, verified: verifyCitations(draft, chunks, { maxChars: MAX_ANSWER_CHARS }) };
       },
     };
   }
@@ -108,7 +150,9 @@ export class LlmAnswerComposer implements AnswerComposer {
     const started = performance.now();
     const ms = () => Math.round(performance.now() - started);
     try {
-      const { draft, verified, format } = await this.ask(input);
+      const asked = await this.inSlot(input.signal, (signal) => this.ask({ ...input, signal }));
+      if (!asked) return this.fallback(input, `llm: all ${this.maxConcurrentCalls} model calls busy`, ms());
+      const { draft, verified, format } = asked.value;
       this.recordCall(true);
       const base = { mode: 'llm' as const, standaloneQuestion: input.standalone, passages: retrieval.passages };
       if (!draft.found || verified.citedSentences === 0) {
@@ -122,7 +166,7 @@ export class LlmAnswerComposer implements AnswerComposer {
         return this.fallback(input, reason, ms());
       }
       this.log.info({ ms: ms(), format, citations: verified.citations.length, ...verified.report }, 'llm answer');
-      return { ...base, found: true, answer: verified.answer, citations: verified.citations };
+      return { ...base, found: true, answer: verified.answer, citations: verified.citations, ...(verified.shortened ? { shortened: true } : {}) };
     } catch (err) {
       // Only the server's failures count towards the breaker; bad output from a working model does not.
       if (isServerUnavailable(err)) this.recordCall(false);
@@ -132,7 +176,7 @@ export class LlmAnswerComposer implements AnswerComposer {
 
   /** Asks the model, lowering the output format when the server rejects it. */
   private async ask(input: ComposeInput): Promise<{ draft: DraftAnswer; verified: VerifiedAnswer; format: OutputFormat }> {
-    const onText = input.onPartial ? this.partialSink(input.onPartial) : undefined;
+    const onText = input.onPartial ? this.partialSink(input.onPartial, this.promptChunks(input)) : undefined;
     for (;;) {
       const format = this.format;
       const stages = this.stages(input.standalone, input, format);
@@ -140,9 +184,10 @@ export class LlmAnswerComposer implements AnswerComposer {
       try {
         reply = await this.chat.complete(stages.messages, { format, ...(onText ? { onText } : {}), ...(input.signal ? { signal: input.signal } : {}) });
       } catch (err) {
-        const status = toUpstreamError('llm', err).status;
+        const failure = toUpstreamError('llm', err);
         const next = OUTPUT_FORMATS[OUTPUT_FORMATS.indexOf(format) + 1];
-        if ((status === 400 || status === 422) && next) {
+        const status = failure.status;
+        if (failure instanceof UpstreamRefusedError && (status === 400 || status === 422) && next) {
           this.log.warn({ status, rejected: format, next }, 'llm: the server rejected the response format; asking without it');
           if (this.format === format) this.format = next;
           continue;
@@ -153,13 +198,28 @@ export class LlmAnswerComposer implements AnswerComposer {
     }
   }
 
-  /** Shows the answer text as it streams; a failing display callback never fails the answer. */
-  private partialSink(onPartial: (text: string) => void): (buffer: string) => void {
+  /**
+   * Shows the answer as it streams, but only what has passed verification: each complete
+   * sentence is checked against the passages as the final answer is (citations tied to
+   * passage text, numbers in their cited passage, in the role the sentence gives them);
+   * a sentence that fails is never shown, not even for a moment. The sentence still being
+   * written waits (its markers may follow). A failing display callback never fails the answer.
+   */
+  private partialSink(onPartial: (text: string) => void, chunks: readonly IndexedChunk[]): (buffer: string) => void {
+    let complete = '';
     let last = '';
     let failed = false;
     return (buffer) => {
-      const text = partialAnswerText(buffer);
-      if (failed || text === last) return;
+      if (failed) return;
+      const sentences = splitAnswerSentences(partialAnswerText(buffer));
+      const done = sentences.slice(0, -1).join('');
+      if (done === complete) return;
+      complete = done;
+      const verified = verifyCitations({ answer: done, found: true, citations: [] }, chunks, { maxChars: MAX_ANSWER_CHARS });
+      // Past the length limit the preview stops growing (and verifying); the final answer says it was shortened.
+      if (verified.shortened) failed = true;
+      const text = verified.answer;
+      if (text === '' || text === last) return;
       last = text;
       try {
         onPartial(text);
@@ -182,7 +242,9 @@ export class LlmAnswerComposer implements AnswerComposer {
     if (this.breakerOpen()) return undefined;
     const started = performance.now();
     try {
-      const reply = await this.chat.complete(this.prompts.rewriteMessages(question, history), { format: 'text', ...(signal ? { signal } : {}) });
+      const asked = await this.inSlot(signal, (slotSignal) => this.chat.complete(this.prompts.rewriteMessages(question, history), { format: 'text', signal: slotSignal }));
+      if (!asked) return undefined;
+      const reply = asked.value;
       const rewritten = reply.refusal ? undefined : cleanRewrite(reply.content, question);
       if (rewritten === undefined) {
         this.log.warn({ ms: Math.round(performance.now() - started), chars: reply.content.length }, 'llm rewrite unusable; using the offline rewrite');

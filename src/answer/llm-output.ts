@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UpstreamError } from '../errors.ts';
+import { UpstreamMalformedError } from '../errors.ts';
 
 /**
  * What the chat model is asked to return, and how its reply is read back. The preferred
@@ -126,18 +126,18 @@ export function parsePlainTextAnswer(content: string): DraftAnswer {
  */
 export function parseDraftAnswer(content: string): DraftAnswer {
   const text = stripFences(content);
-  if (text.length === 0) throw new UpstreamError('llm: empty answer');
+  if (text.length === 0) throw new UpstreamMalformedError('llm: empty answer');
   if (!text.startsWith('{') && !text.startsWith('[')) return parsePlainTextAnswer(text);
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new UpstreamError(`llm: invalid JSON in the answer (${text.length} chars)`);
+    throw new UpstreamMalformedError(`llm: invalid JSON in the answer (${text.length} chars)`);
   }
   const parsed = draftSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new UpstreamError(`llm: answer JSON has the wrong shape (${issue?.path.join('.') || 'root'}: ${issue?.message ?? 'invalid'})`);
+    throw new UpstreamMalformedError(`llm: answer JSON has the wrong shape (${issue?.path.join('.') || 'root'}: ${issue?.message ?? 'invalid'})`);
   }
   const d = parsed.data;
   const answer = normalizeMarkers(d.answer.trim());

@@ -48,6 +48,8 @@ export interface BotServices {
   answerQueue: AnswerQueue;
   questionLimiter: RateLimiter;
   inlineLimiter: RateLimiter;
+  /** Button presses per user (each may send a message and write a row). */
+  buttonLimiter: RateLimiter;
   now: () => number;
   /** Minimum time between two edits of a streaming answer. */
   streamIntervalMs: { private: number; group: number };

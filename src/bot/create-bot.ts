@@ -5,6 +5,7 @@ import type { UserFromGetMe } from 'grammy/types';
 import type { TelegramConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { BotStore } from '../store/bot-store.ts';
+import type { UpdateJournal } from '../store/update-journal.ts';
 import { AnswerQueue } from './answer-queue.ts';
 import { apiFailureLog } from './api-log.ts';
 import type { Answering, BotContext, BotServices, ReindexResult } from './context.ts';
@@ -23,6 +24,7 @@ import { unhandledFeature } from './features/unhandled.ts';
 import { welcomeFeature } from './features/welcome.ts';
 import { BotMetrics } from './metrics.ts';
 import { allowlist } from './middlewares/allowlist.ts';
+import { buttonRateLimit } from './middlewares/button-rate-limit.ts';
 import { chatTracker } from './middlewares/chat-tracker.ts';
 import { updateContext } from './middlewares/update-context.ts';
 import { RateLimiter } from './rate-limiter.ts';
@@ -55,6 +57,8 @@ export interface BotDeps {
   features?: Array<(services: BotServices) => Composer<BotContext>>;
   now?: () => number;
   console?: boolean;
+  /** Records each update on arrival until it is handled (see update-journal.ts); none in the console. */
+  journal?: UpdateJournal;
 }
 
 /** The updates the bot asks Telegram for. */
@@ -86,10 +90,25 @@ export function createBot(token: string, deps: BotDeps): Bot<BotContext> {
     answerQueue: new AnswerQueue(deps.answerConcurrency ?? 4),
     questionLimiter: new RateLimiter(deps.telegram.rateLimitPerMinute, 60_000, now),
     inlineLimiter: new RateLimiter(deps.telegram.rateLimitPerMinute * 3, 60_000, now),
+    buttonLimiter: new RateLimiter(deps.telegram.rateLimitPerMinute * 3, 60_000, now),
     now,
     streamIntervalMs: deps.streamIntervalMs ?? { private: 1000, group: 3000 },
     console: deps.console ?? false,
   };
+
+  // Before anything can make an update wait (its chat's earlier messages), it is recorded:
+  // a stop from here on leaves it to be handled at the next start.
+  const journal = deps.journal;
+  if (journal) {
+    bot.use(async (ctx, next) => {
+      journal.record(ctx.update.update_id, JSON.stringify(ctx.update));
+      try {
+        await next();
+      } finally {
+        journal.done(ctx.update.update_id);
+      }
+    });
+  }
 
   // One chat's messages are handled in order (the runner runs chats in parallel); a
   // chat's button presses in order among themselves, without waiting behind an answer.
@@ -104,6 +123,7 @@ export function createBot(token: string, deps: BotDeps): Bot<BotContext> {
   bot.errorBoundary(
     errorHandler(services),
     allowlist(services),
+    buttonRateLimit(services),
     chatTracker(services),
     welcomeFeature(services),
     helpFeature(services),

@@ -29,8 +29,11 @@ function sourceLines(citations: readonly Citation[]): string[] {
 }
 
 /** The answer with its [n] claims and a compact source list (《title》 section, one line per source). */
-export function answerHtml(answer: Pick<Answer, 'answer' | 'citations' | 'found'>): string {
-  const body = escapeHtml(answer.answer.trim());
+export const SHORTENED_NOTE = '回答较长，只显示了前一部分；可以把问题问得更具体些。';
+
+export function answerHtml(answer: Pick<Answer, 'answer' | 'citations' | 'found' | 'shortened'>): string {
+  let body = escapeHtml(answer.answer.trim());
+  if (answer.shortened) body += `\n\n<i>${SHORTENED_NOTE}</i>`;
   // A not-found answer may still cite the nearest fact it labels as such.
   if (answer.citations.length === 0) return body;
   return `${body}\n\n<b>来源</b>\n${sourceLines(answer.citations).join('\n')}`;

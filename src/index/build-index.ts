@@ -97,14 +97,10 @@ export async function buildIndex(
   const sources = await loadCorpus(index.corpusDir);
   progress({ phase: 'load', documents: sources.length });
 
-  let previous = options.rebuild ? undefined : await readPreviousBuild(index.stateDir);
-  if (previous) {
-    try {
-      checkEmbedderMatches(previous.manifest, index);
-    } catch {
-      previous = undefined; // another embedder: nothing can be reused
-    }
-  }
+  const previous = options.rebuild ? undefined : await readPreviousBuild(index.stateDir);
+  // Another embedder means re-embedding every chunk, which may cost money with a remote
+  // one: never done silently, only when --rebuild is asked for (IndexMismatchError says so).
+  if (previous) checkEmbedderMatches(previous.manifest, index);
 
   const docs: IngestedDocument[] = [];
   for (const src of sources) docs.push(await ingestDocument(src, index.chunking));

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { IndexCorruptError, IndexMissingError } from '../errors.ts';
+import { IndexCorruptError, IndexMissingError, StateError } from '../errors.ts';
 
 /**
  * The index on disk. Each build is written whole into its own folder under
@@ -61,6 +61,12 @@ const manifestSchema = z.object({
   documents: z.array(documentMetaSchema.extend({ checksum: z.string(), chunkCount: z.number().int().nonnegative() })),
   chunkCount: z.number().int().nonnegative(),
   files: z.object({ chunks: z.string(), vectors: z.string(), hnsw: z.string(), lexical: z.string(), embedder: z.string().optional() }),
+  /**
+   * sha256 of each file in `files`, checked before anything is loaded: hnswlib trusts its
+   * file, and a damaged one can crash the process (SIGSEGV) or serve wrong neighbours.
+   * Absent in builds written before checksums were recorded (then nothing is checked).
+   */
+  checksums: z.record(z.string(), z.string()).optional(),
 });
 export type IndexManifest = z.infer<typeof manifestSchema>;
 export type IndexedDocumentMeta = IndexManifest['documents'][number];
@@ -88,10 +94,49 @@ async function writeAtomic(file: string, data: string | Buffer): Promise<void> {
   await fs.rename(tmp, file);
 }
 
+async function fileChecksum(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+const REBUILD = 'run `npm run ingest -- --rebuild` (or just `npm start`, which rebuilds it)';
+
+/**
+ * Checks every file of a build against the manifest's checksums: a missing or damaged
+ * file is an IndexCorruptError naming it (ensureIndex then rebuilds from the corpus).
+ */
+export async function verifyBuildFiles(dir: string, manifest: IndexManifest): Promise<void> {
+  if (!manifest.checksums) return;
+  for (const name of Object.values(manifest.files)) {
+    const file = path.join(dir, name);
+    const want = manifest.checksums[name];
+    let got: string;
+    try {
+      got = await fileChecksum(file);
+    } catch (err) {
+      throw new IndexCorruptError(`index: ${file} is missing or unreadable (${(err as NodeJS.ErrnoException).code ?? 'error'}); ${REBUILD}`, { cause: err });
+    }
+    if (got !== want) throw new IndexCorruptError(`index: ${file} is damaged (its checksum differs from the manifest's); ${REBUILD}`);
+  }
+}
+
+/** `<STATE_DIR>/index` as a folder, or a StateError when something else is in its place. */
+async function ensureIndexRoot(root: string): Promise<void> {
+  try {
+    await fs.mkdir(root, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new StateError(`index: ${root} is not a folder; move that file away (the index is rebuilt there at the next start)`, { cause: err });
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new StateError(`index: cannot write ${root} (${code}); give this user write access to STATE_DIR or point STATE_DIR elsewhere`, { cause: err });
+    throw err;
+  }
+}
+
 /** Writes a complete build, switches CURRENT to it, then removes older builds. */
 export async function writeBuild(stateDir: string, build: BuildFiles): Promise<string> {
   const root = indexRoot(stateDir);
-  await fs.mkdir(root, { recursive: true });
+  await ensureIndexRoot(root);
   const name = `build-${Date.now()}-${process.pid}`;
   const dir = path.join(root, name);
   await fs.mkdir(dir);
@@ -103,7 +148,9 @@ export async function writeBuild(stateDir: string, build: BuildFiles): Promise<s
   await build.writeHnsw(path.join(dir, files.hnsw));
   await fs.writeFile(path.join(dir, files.lexical), build.lexicalJson);
   if (build.embedderState) await fs.writeFile(path.join(dir, 'embedder.json'), JSON.stringify(build.embedderState));
-  const manifest: IndexManifest = { formatVersion: INDEX_FORMAT_VERSION, ...build.manifest, files };
+  const checksums: Record<string, string> = {};
+  for (const file of Object.values(files)) checksums[file] = await fileChecksum(path.join(dir, file));
+  const manifest: IndexManifest = { formatVersion: INDEX_FORMAT_VERSION, ...build.manifest, files, checksums };
   // The manifest is written last inside the build: a build folder without one is incomplete.
   await fs.writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
   await writeAtomic(path.join(root, 'CURRENT'), name);

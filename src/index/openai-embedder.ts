@@ -1,6 +1,6 @@
 import type { OpenAiClient } from '../openai-client.ts';
 import { toUpstreamError } from '../openai-client.ts';
-import { UpstreamError } from '../errors.ts';
+import { UpstreamMalformedError } from '../errors.ts';
 import { l2Normalize, type Embedder, type EmbedderInfo } from './embedder.ts';
 
 /**
@@ -50,12 +50,12 @@ export class OpenAiEmbedder implements Embedder {
     } catch (err) {
       throw toUpstreamError('embeddings', err);
     }
-    if (res.data.length !== input.length) throw new UpstreamError(`embeddings: expected ${input.length} vectors, got ${res.data.length}`);
+    if (res.data.length !== input.length) throw new UpstreamMalformedError(`embeddings: expected ${input.length} vectors, got ${res.data.length}`);
     const sorted = [...res.data].sort((a, b) => a.index - b.index);
     return sorted.map((d) => {
       const v = Float32Array.from(d.embedding);
       if (this.dims === 0) this.dims = v.length;
-      if (v.length !== this.dims) throw new UpstreamError(`embeddings: expected ${this.dims} dims, got ${v.length}`);
+      if (v.length !== this.dims) throw new UpstreamMalformedError(`embeddings: expected ${this.dims} dims, got ${v.length}`);
       return l2Normalize(v);
     });
   }

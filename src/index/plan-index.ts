@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { IndexConfig } from '../config.ts';
-import { IndexMismatchError } from '../errors.ts';
+import { IndexCorruptError, IndexMismatchError } from '../errors.ts';
 import { createOpenAiClient } from '../openai-client.ts';
 import type { LlmConfig } from '../config.ts';
 import { describeEmbedder, type Embedder, type EmbedderInfo } from './embedder.ts';
@@ -10,6 +10,7 @@ import {
   readJsonFile,
   readManifest,
   storedChunkSchema,
+  verifyBuildFiles,
   type IndexManifest,
   type IndexedDocumentMeta,
   type StoredChunk,
@@ -90,13 +91,18 @@ export async function loadPlanIndex(index: IndexConfig, llm: LlmConfig): Promise
   const dir = await currentBuildDir(index.stateDir);
   const manifest = await readManifest(dir);
   checkEmbedderMatches(manifest, index);
+  await verifyBuildFiles(dir, manifest);
   const chunks = await readJsonFile(path.join(dir, manifest.files.chunks), z.array(storedChunkSchema), 'chunk table');
-  if (chunks.length !== manifest.chunkCount) throw new IndexMismatchError(`index: manifest lists ${manifest.chunkCount} chunks, chunk table has ${chunks.length}`);
+  if (chunks.length !== manifest.chunkCount)
+    throw new IndexCorruptError(`index: manifest in ${dir} lists ${manifest.chunkCount} chunks, its chunk table has ${chunks.length}; run \`npm run ingest -- --rebuild\``);
   const embedderState = manifest.files.embedder ? await readJsonFile(path.join(dir, manifest.files.embedder), z.unknown(), 'embedder state') : undefined;
   const embedder = configuredEmbedder(index, llm, embedderState);
   if (!embedder) throw new IndexMismatchError('index: the local embedder state is missing; re-ingest with `npm run ingest -- --rebuild`');
   const vector = await HnswVectorIndex.load(path.join(dir, manifest.files.hnsw), manifest.embedder.dimensions, chunks.length);
-  const lexicalJson = await fs.readFile(path.join(dir, manifest.files.lexical), 'utf8');
+  const lexicalFile = path.join(dir, manifest.files.lexical);
+  const lexicalJson = await fs.readFile(lexicalFile, 'utf8').catch((err: unknown) => {
+    throw new IndexCorruptError(`index: ${lexicalFile} is missing or unreadable; run \`npm run ingest -- --rebuild\``, { cause: err });
+  });
   const lexical = LexicalIndex.load(lexicalJson, chunks.length);
   return new PlanIndex(manifest, chunks, embedder, vector, lexical);
 }

@@ -73,7 +73,8 @@ export class HnswVectorIndex {
     } catch (err) {
       throw new IndexCorruptError(`vector-index: cannot read ${file}: ${(err as Error).message}`, { cause: err });
     }
-    if (header.dimensions !== dimensions) throw new IndexMismatchError(`vector-index: expected ${dimensions} dims, got ${header.dimensions} in ${file}`);
+    // The manifest records the embedder's dimensions; a header that disagrees is damage, not another embedder.
+    if (header.dimensions !== dimensions) throw new IndexCorruptError(`vector-index: expected ${dimensions} dims, got ${header.dimensions} in ${file}`);
     if (header.count !== expectedCount) throw new IndexCorruptError(`vector-index: expected ${expectedCount} vectors, found ${header.count} in ${file}`);
     const index = new hnswlib.HierarchicalNSW('ip', dimensions);
     try {

@@ -1,6 +1,6 @@
 import type { IndexedDocumentMeta } from '../index/index-store.ts';
 import { findPlaces, withoutDistricts, type PlaceMentions } from './districts.ts';
-import { FRAME_PHRASES, normalizeQuestion } from './query-language.ts';
+import { FRAME_PHRASES, normalizeQuestion, PLAN_PERIODS } from './query-language.ts';
 import type { QuestionTerms } from './relevance.ts';
 
 /**
@@ -9,11 +9,6 @@ import type { QuestionTerms } from './relevance.ts';
  * scope empty: the answer is "not found", never a passage from somewhere else.
  */
 
-const PERIODS: Array<[RegExp, number[]]> = [
-  [/十三五/, [2016, 2017, 2018, 2019, 2020]],
-  [/十四五/, [2021, 2022, 2023, 2024, 2025]],
-  [/十五五/, [2026, 2027, 2028, 2029, 2030]],
-];
 
 const KIND_HINTS: Array<[RegExp, string]> = [
   [/政府工作报告/, '政府工作报告'],
@@ -53,10 +48,10 @@ export function analyzeQuery(question: string, knownDistricts: readonly string[]
   const explicitYears = [...new Set([...q.matchAll(/(?<!\d)(19[5-9]\d|20\d{2})(?!\d)/g)].map((m) => Number(m[1])))];
   const years = new Set<number>(explicitYears);
   const periods: string[] = [];
-  for (const [re, ys] of PERIODS)
-    if (re.test(q)) {
-      ys.forEach((y) => years.add(y));
-      periods.push(re.source);
+  for (const [period, [from, to]] of Object.entries(PLAN_PERIODS))
+    if (q.includes(period)) {
+      for (let y = from; y <= to; y++) years.add(y);
+      periods.push(period);
     }
 
   const kinds = KIND_HINTS.filter(([re]) => re.test(q)).map(([, k]) => k);

@@ -135,6 +135,10 @@ export function synonymsOf(word: string): readonly string[] {
   return SYNONYM_GROUPS.find((g) => g.includes(word)) ?? [word];
 }
 
+/** The five-year planning periods and their years. */
+export type PlanPeriod = '十三五' | '十四五' | '十五五';
+export const PLAN_PERIODS: Readonly<Record<PlanPeriod, readonly [number, number]>> = { 十三五: [2016, 2020], 十四五: [2021, 2025], 十五五: [2026, 2030] };
+
 /** What the question asks the answer to be about in time: a plan's target or a result. */
 export type Tense = 'plan' | 'achievement';
 

@@ -92,6 +92,26 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
+function toRecord(row: AnswerRow): AnswerRecord {
+  return {
+    id: row.id,
+    kind: row.kind,
+    ...(row.chat_id !== null ? { chatId: row.chat_id } : {}),
+    ...(row.user_id !== null ? { userId: row.user_id } : {}),
+    ...(row.message_id !== null ? { messageId: row.message_id } : {}),
+    ...(row.parent_id !== null ? { parentId: row.parent_id } : {}),
+    question: row.question,
+    standalone: row.standalone,
+    answerText: row.answer_text,
+    found: row.found === 1,
+    mode: row.mode,
+    sources: sourcesSchema.parse(JSON.parse(row.sources)),
+    shown: shownSchema.parse(JSON.parse(row.shown)),
+    ...(row.latency_ms !== null ? { latencyMs: row.latency_ms } : {}),
+    createdAt: row.created_at,
+  };
+}
+
 export class BotStore {
   private readonly now: () => number;
 
@@ -182,24 +202,16 @@ export class BotStore {
 
   answer(id: number): AnswerRecord | undefined {
     const row = this.db.prepare('SELECT * FROM answers WHERE id = ?').get(id) as AnswerRow | undefined;
-    if (!row) return undefined;
-    return {
-      id: row.id,
-      kind: row.kind,
-      ...(row.chat_id !== null ? { chatId: row.chat_id } : {}),
-      ...(row.user_id !== null ? { userId: row.user_id } : {}),
-      ...(row.message_id !== null ? { messageId: row.message_id } : {}),
-      ...(row.parent_id !== null ? { parentId: row.parent_id } : {}),
-      question: row.question,
-      standalone: row.standalone,
-      answerText: row.answer_text,
-      found: row.found === 1,
-      mode: row.mode,
-      sources: sourcesSchema.parse(JSON.parse(row.sources)),
-      shown: shownSchema.parse(JSON.parse(row.shown)),
-      ...(row.latency_ms !== null ? { latencyMs: row.latency_ms } : {}),
-      createdAt: row.created_at,
-    };
+    return row ? toRecord(row) : undefined;
+  }
+
+  /**
+   * The answer a button in `chatId` names, or undefined when that answer was given in
+   * another chat (or nowhere): button data is forgeable, so a chat reaches only its own rows.
+   */
+  answerInChat(id: number, chatId: number): AnswerRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM answers WHERE id = ? AND chat_id = ?').get(id, chatId) as AnswerRow | undefined;
+    return row ? toRecord(row) : undefined;
   }
 
   /** Records a 👍 (1) or 👎 (-1); a second press of the same button takes the vote back. */

@@ -139,4 +139,17 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: '003-update-journal',
+    up: `
+      -- Updates taken from Telegram and not yet handled (update-journal.ts): written on
+      -- arrival, deleted when handled, replayed at the next start.
+      CREATE TABLE pending_updates (
+        update_id   INTEGER PRIMARY KEY,
+        body        TEXT    NOT NULL,
+        attempts    INTEGER NOT NULL DEFAULT 1,
+        received_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

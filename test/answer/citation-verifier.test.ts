@@ -17,6 +17,11 @@ const ROW = chunk('森林覆盖率(%)：2020年12.07，2025年13，约束性', 3
   kind: 'table-row',
   quote: '13 森林覆盖率(%) 12.07 13 约束性',
   end: 3040,
+  indicator: {
+    file: 'plan.txt', district: '武清区', table: '主要指标', seq: 13, name: '森林覆盖率', unit: '%',
+    values: [{ column: '2020', value: '12.07' }, { column: '2025', value: '13' }],
+    attribute: '约束性', notes: [], start: 3000, end: 3040, cells: ['13', '森林覆盖率(%', '12.07', '13', '约束性'],
+  },
 });
 const passages = [P1, P2, ROW];
 
@@ -138,6 +143,47 @@ describe('verifyCitations', () => {
     expect(v.citations).toEqual([]);
     expect(v.answer).toBe('');
     expect(v.report.removed).toBe(1);
+  });
+});
+
+describe('number roles', () => {
+  const row = (answer: string) => verifyCitations(draft(answer, [{ n: 3, quote: '森林覆盖率(%) 12.07 13 约束性' }]), passages).answer;
+
+  it("removes a claim that gives an indicator row's base value the target year's role, or the reverse", () => {
+    expect(row('2025年森林覆盖率目标为12.07%[3]。')).toBe('');
+    expect(row('2020年森林覆盖率为13%[3]。')).toBe('');
+    expect(row('森林覆盖率目标为12.07%[3]。')).toBe('');
+    expect(row('森林覆盖率由13%提高到12.07%[3]。')).toBe('');
+    expect(row('“十四五”末森林覆盖率达到12.07%[3]。')).toBe('');
+  });
+
+  it('keeps claims that give each value its own role', () => {
+    for (const ok of [
+      '2025年森林覆盖率目标为13%[3]。',
+      '森林覆盖率2020年为12.07%，2025年目标13%[3]。',
+      '森林覆盖率由12.07%提高到13%[3]。',
+      '森林覆盖率从2020年的12.07%提高到2025年的13%[3]。',
+      '森林覆盖率目标为13%，是约束性指标[3]。',
+      '“十三五”末森林覆盖率为12.07%[3]。',
+    ])
+      expect(row(ok)).toBe(ok.replace('[3]', '[1]'));
+  });
+
+  it('removes a number a text passage gives to 十三五 when the claim gives it to 十四五', () => {
+    const past = chunk('“十三五”时期，全区新建公园5个，改造提升绿地120公顷。', 4000);
+    const claim = (answer: string) => verifyCitations(draft(answer, [{ n: 1, quote: '全区新建公园5个' }]), [past]).answer;
+    expect(claim('“十四五”期间全区新建公园5个[1]。')).toBe('');
+    expect(claim('到2025年全区新建公园5个[1]。')).toBe('');
+    expect(claim('“十三五”时期全区新建公园5个[1]。')).toBe('“十三五”时期全区新建公园5个[1]。');
+    expect(claim('全区新建公园5个[1]。')).toBe('全区新建公园5个[1]。');
+  });
+
+  it("removes a number a text passage gives to one year when the claim gives it to another", () => {
+    const report = chunk('2022年，全区新建口袋公园12个，完成绿化面积80公顷。', 5000);
+    const claim = (answer: string) => verifyCitations(draft(answer, [{ n: 1, quote: '全区新建口袋公园12个' }]), [report]).answer;
+    expect(claim('2023年全区新建口袋公园12个[1]。')).toBe('');
+    expect(claim('2022年全区新建口袋公园12个[1]。')).toBe('2022年全区新建口袋公园12个[1]。');
+    expect(claim('十四五期间全区新建口袋公园12个[1]。')).toBe('十四五期间全区新建口袋公园12个[1]。');
   });
 });
 

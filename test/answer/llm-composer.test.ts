@@ -2,12 +2,15 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Answer } from '../../src/answer/answer.ts';
+import { MAX_ANSWER_CHARS } from '../../src/answer/llm-composer.ts';
+import { answerHtml, SHORTENED_NOTE } from '../../src/bot/format.ts';
+import { splitHtml } from '../../src/bot/html.ts';
 import { ingestDocument } from '../../src/ingest/chunk.ts';
 import { loadCorpus } from '../../src/ingest/corpus.ts';
 import { OpenAiTestServer, type ChatRequest } from '../helpers/openai-server.ts';
 import { buildTestIndex, type TestIndex } from '../helpers/test-index.ts';
 import { llmAnswerer, llmConfig, squash } from './llm-harness.ts';
-import { goodDraft, goodModel, passagesInPrompt, reply, respond, sentencesOf } from './llm-scripts.ts';
+import { FABRICATED, fabricatingModel, goodDraft, goodModel, passagesInPrompt, reply, respond, sentencesOf } from './llm-scripts.ts';
 
 let t: TestIndex;
 let normalized: Map<string, string>;
@@ -129,6 +132,23 @@ describe('LlmAnswerComposer with a well-behaved model', () => {
     expectVerbatim(a);
   });
 
+  it("drops a claim that gives the indicator row's 2020 value as the 2025 target (the corpus row, quoted as printed)", async () => {
+    server.enqueueChat(
+      scripted((_, ps) => {
+        const row = ps.find((p) => p.text.includes('森林覆盖率'))!;
+        return {
+          answer: `2025年森林覆盖率目标为12.07%[${row.n}]。2020年森林覆盖率为12.07%[${row.n}]。`,
+          citations: [{ n: row.n, quote: '森林覆盖率(% 12.07 13 约束性' }],
+        };
+      }),
+    );
+    const { qa } = llmAnswerer(t, llmConfig(server));
+    const a = await qa.answer(FOREST);
+    expect(a.mode).toBe('llm');
+    expect(a.answer).toBe('2020年森林覆盖率为12.07%[1]。');
+    expectVerbatim(a);
+  });
+
   it('falls back to the extractive answer, saying why, when no citation survives', async () => {
     server.enqueueChat(scripted(() => ({ answer: '全区将建成999个智慧农场[1]。', citations: [{ n: 1, quote: '全区将建成999个智慧农场' }] })));
     const { qa } = llmAnswerer(t, llmConfig(server));
@@ -144,11 +164,61 @@ describe('LlmAnswerComposer with a well-behaved model', () => {
     const partials: string[] = [];
     const a = await qa.answer(FOREST, [], { onPartial: (text) => partials.push(text) });
     expect(server.requests[0]!.stream).toBe(true);
-    expect(partials.length).toBeGreaterThan(3);
+    expect(partials.length).toBeGreaterThan(0);
     for (let i = 1; i < partials.length; i++) expect(partials[i]!.startsWith(partials[i - 1]!)).toBe(true);
     for (const p of partials) expect(p).not.toMatch(/[{}]|"citations"/);
     expect(a.mode).toBe('llm');
     expectVerbatim(a);
+  });
+
+  it('never shows an unverified sentence in the streamed preview, only verified ones', async () => {
+    server.enqueueChat({
+      kind: 'dynamic',
+      handler: (req) => {
+        const good = goodDraft(req);
+        const first = good.citations[0]!;
+        const answer = `${first.quote}[${first.n}]。地区生产总值达到9999亿元[1]，森林覆盖率达到99%[2]。${first.quote}[${first.n}]。全区将建成999个智慧农场[1]。`;
+        return respond(req, reply(req, { answer, citations: good.citations, found: true }));
+      },
+    });
+    const { qa } = llmAnswerer(t, llmConfig(server));
+    const partials: string[] = [];
+    const a = await qa.answer(FOREST, [], { onPartial: (text) => partials.push(text) });
+    expect(partials.length).toBeGreaterThan(0);
+    for (const p of partials) expect(p).not.toMatch(/9999|99%|999/);
+    expect(partials.some((p) => /\[1\]/.test(p))).toBe(true);
+    expect(a.answer).not.toMatch(/9999|99%|999/);
+  });
+
+  it('caps a very long verified answer at about one message and says it was shortened', async () => {
+    server.enqueueChat({
+      kind: 'dynamic',
+      handler: (req) => {
+        const good = goodDraft(req);
+        const first = good.citations[0]!;
+        const answer = `${first.quote}[${first.n}]。`.repeat(4000);
+        return respond(req, reply(req, { answer, citations: good.citations, found: true }));
+      },
+    });
+    const { qa } = llmAnswerer(t, llmConfig(server));
+    const partials: string[] = [];
+    const a = await qa.answer(FOREST, [], { onPartial: (text) => partials.push(text) });
+    expect(a.mode).toBe('llm');
+    expect(a.shortened).toBe(true);
+    expect(a.answer.length).toBeLessThanOrEqual(MAX_ANSWER_CHARS);
+    expect(a.answer.length).toBeGreaterThan(MAX_ANSWER_CHARS / 2);
+    expect(Math.max(...partials.map((p) => p.length))).toBeLessThanOrEqual(MAX_ANSWER_CHARS);
+    const html = answerHtml(a);
+    expect(html).toContain(SHORTENED_NOTE);
+    expect(splitHtml(html).length).toBeLessThanOrEqual(2);
+  });
+
+  it('shows nothing at all while a fabricating model streams', async () => {
+    server.enqueueChat(fabricatingModel);
+    const { qa } = llmAnswerer(t, llmConfig(server));
+    const partials: string[] = [];
+    await qa.answer(FOREST, [], { onPartial: (text) => partials.push(text) });
+    for (const p of partials) for (const f of FABRICATED) expect(p).not.toContain(f);
   });
 
   it('keeps streaming through a slow but steady stream longer than the idle limit', async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Answer } from '../../src/answer/answer.ts';
 import type { LlmConfig } from '../../src/config.ts';
 import { OpenAiTestServer, type ChatScript } from '../helpers/openai-server.ts';
@@ -45,12 +45,13 @@ describe('LlmAnswerComposer failures', () => {
     await fallsBack([{ kind: 'hang' }], /^llm: timed out$/, { config: { timeoutMs: 300 }, withinMs: 2_000 });
   });
 
-  it('a stream that stalls between chunks: the idle watchdog, after showing what had arrived', async () => {
+  it('a stream that stalls between chunks: the idle watchdog, having shown nothing unverified', async () => {
     const { partials } = await fallsBack([{ kind: 'stream', chunks: ['{"answer":"森林覆盖', '率目标', '为13%[1]。"', '}'], stallAfter: 2 }], /stream stalled \(no data for 300 ms\)/, {
       stream: true,
       withinMs: 2_000,
     });
-    expect(partials.at(-1)).toBe('森林覆盖率目标');
+    // What had arrived is half a sentence, not yet verifiable: it is never shown.
+    expect(partials).toEqual([]);
   });
 
   it('a stream that never sends its first chunk', async () => {
@@ -100,6 +101,44 @@ describe('LlmAnswerComposer failures', () => {
     expect((await qa.answer(Q)).mode).toBe('llm');
     expect(server.requests).toHaveLength(4);
     expect(lines.join('\n')).not.toContain(API_KEY);
+  });
+
+  it('a slow but steady stream: ended by the overall deadline, counted by the breaker, nothing unverified shown', async () => {
+    const { log, lines } = capturingLogger();
+    const { qa } = llmAnswerer(t, llmConfig(server, { deadlineMs: 800, streamIdleMs: 500 }), { log, breakerThreshold: 2 });
+    server.setDefaultChat({ kind: 'stream', chunks: Array.from({ length: 1000 }, () => '规'), delayMs: 100 });
+    for (let i = 0; i < 2; i++) {
+      const partials: string[] = [];
+      const started = Date.now();
+      const a = await qa.answer(Q, [], { onPartial: (p) => partials.push(p) });
+      expect(Date.now() - started).toBeLessThan(2_500);
+      expect(a).toMatchObject({ mode: 'extractive', found: true });
+      expect(a.reason).toBe('llm: no complete answer within 800 ms');
+      expect(partials.join('')).not.toContain('规');
+    }
+    expect(server.requests).toHaveLength(2);
+    expect(server.requests.map((r) => r.raw.max_tokens)).toEqual([2_000, 2_000]);
+    const skipped = await qa.answer(Q);
+    expect(skipped.reason).toMatch(/not asked for another 60 s after 2 failed calls/);
+    expect(server.requests).toHaveLength(2);
+    expect(lines.join('\n')).not.toContain(API_KEY);
+  });
+
+  it('when every model slot is taken a question is answered offline at once; close() ends the calls in flight', async () => {
+    const { qa, composer } = llmAnswerer(t, llmConfig(server, { deadlineMs: 60_000, streamIdleMs: 30_000 }), { maxConcurrentCalls: 1 });
+    server.setDefaultChat({ kind: 'stream', chunks: Array.from({ length: 1000 }, () => '规'), delayMs: 100 });
+    const slow = qa.answer(Q, [], { onPartial: () => {} });
+    await vi.waitFor(() => expect(server.requests).toHaveLength(1)); // the slow call holds the only slot
+    const started = Date.now();
+    const other = await qa.answer(Q);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(other).toMatchObject({ mode: 'extractive', found: true, reason: 'llm: all 1 model calls busy' });
+    const closing = Date.now();
+    composer.close();
+    const ended = await slow;
+    expect(Date.now() - closing).toBeLessThan(1_000);
+    expect(ended).toMatchObject({ mode: 'extractive', found: true });
+    expect((await qa.answer(Q)).reason).toBe('llm: shutting down');
   });
 
   it('bad output from a working server does not trip the breaker', async () => {

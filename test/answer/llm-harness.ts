@@ -12,7 +12,7 @@ export const API_KEY = 'sk-test-DO-NOT-LEAK-0123456789abcdef';
 
 export function llmConfig(server: OpenAiTestServer | string, overrides: Partial<LlmConfig> = {}): LlmConfig {
   const baseURL = typeof server === 'string' ? server : server.baseURL;
-  return { apiKey: API_KEY, baseURL, chatModel: 'test-model', timeoutMs: 2_000, maxRetries: 0, streamIdleMs: 300, ...overrides };
+  return { apiKey: API_KEY, baseURL, chatModel: 'test-model', timeoutMs: 2_000, maxRetries: 0, streamIdleMs: 300, deadlineMs: 10_000, maxTokens: 2_000, ...overrides };
 }
 
 /** A pino logger that keeps every line (unscrubbed, so a leak would show). */

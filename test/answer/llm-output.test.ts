@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeMarkers, parseDraftAnswer, partialAnswerText } from '../../src/answer/llm-output.ts';
-import { UpstreamError } from '../../src/errors.ts';
+import { UpstreamMalformedError } from '../../src/errors.ts';
 
 describe('parseDraftAnswer', () => {
   it('reads the JSON answer, fenced or not, with lenient passage numbers', () => {
@@ -30,7 +30,7 @@ describe('parseDraftAnswer', () => {
   });
 
   it('refuses truncated or malformed JSON and JSON of another shape, never showing it as text', () => {
-    expect(() => parseDraftAnswer('{"answer":"目标为13%[1]。","citations":[{"n":1,')).toThrow(UpstreamError);
+    expect(() => parseDraftAnswer('{"answer":"目标为13%[1]。","citations":[{"n":1,')).toThrow(UpstreamMalformedError);
     expect(() => parseDraftAnswer('{"answer":"目标为13%[1]。","citations":[{"n":1,')).toThrow(/invalid JSON/);
     expect(() => parseDraftAnswer('{"text":"hi"}')).toThrow(/wrong shape/);
     expect(() => parseDraftAnswer('  ')).toThrow(/empty answer/);

@@ -42,6 +42,38 @@ describe('follow-up rewriting by the LLM', () => {
   });
 });
 
+describe('a rewrite that is not a question keeping the follow-up\'s entities is refused', () => {
+  const junk = [
+    '{"standalone_question": null, "reason": "not found"}',
+    'not found',
+    '资料中没有找到相关信息。',
+    '抱歉，我无法改写这个问题。',
+    'N/A',
+    // Drops or swaps the district the user named.
+    '武清区2025年森林覆盖率目标是多少？',
+    '2025年森林覆盖率目标是多少？',
+    'What is the forest coverage target?',
+  ];
+  for (const content of junk) {
+    it(`uses the offline rewrite when the model's rewrite is ${JSON.stringify(content)}`, async () => {
+      server.enqueueChat({ kind: 'json', content }, goodModel);
+      const { log, lines } = capturingLogger();
+      const { qa } = llmAnswerer(t, llmConfig(server), { log });
+      const a = await qa.answer('那津南区呢？', HISTORY);
+      expect(a.standaloneQuestion).toBe('津南区2025年森林覆盖率目标是多少？');
+      expect(a.found).toBe(true);
+      expect(lines.some((l) => l.includes('llm rewrite unusable'))).toBe(true);
+      expect(lines.some((l) => l.includes('"msg":"llm rewrite"'))).toBe(false);
+    });
+  }
+
+  it('keeps years and plan periods too', () => {
+    expect(cleanRewrite('津南区森林覆盖率目标是多少？', '津南区2025年呢？')).toBeUndefined();
+    expect(cleanRewrite('津南区十三五森林覆盖率是多少？', '那十四五呢？')).toBeUndefined();
+    expect(cleanRewrite('津南区十四五期间森林覆盖率目标是多少？', '那十四五呢？')).toBe('津南区十四五期间森林覆盖率目标是多少？');
+  });
+});
+
 describe('cleanRewrite', () => {
   it('takes the question out of a reply with a preamble, quotes or a fence', () => {
     expect(cleanRewrite('改写后的问题：“津南区2025年森林覆盖率目标是多少？”', '那津南区呢？')).toBe('津南区2025年森林覆盖率目标是多少？');

@@ -7,7 +7,7 @@ import { LlmPrompts } from '../../src/answer/llm-messages.ts';
 import { DEFAULT_PROMPTS_DIR, parsePromptTemplate } from '../../src/answer/prompt-templates.ts';
 import { ConfigError } from '../../src/errors.ts';
 
-const llm = { chatModel: 'test-model', baseURL: 'http://127.0.0.1:9/v1', timeoutMs: 1000, maxRetries: 0, streamIdleMs: 1000 };
+const llm = { chatModel: 'test-model', baseURL: 'http://127.0.0.1:9/v1', timeoutMs: 1000, maxRetries: 0, streamIdleMs: 1000, deadlineMs: 5000, maxTokens: 2000 };
 
 describe('prompt templates', () => {
   it('renders declared placeholders in one pass, never expanding placeholders inside values', () => {

@@ -9,6 +9,7 @@ import type { Answer } from '../../src/answer/answer.ts';
 import type { Answering, BotContext, BotServices } from '../../src/bot/context.ts';
 import { createBot, type BotDeps } from '../../src/bot/create-bot.ts';
 import { BotMetrics } from '../../src/bot/metrics.ts';
+import { EXPIRED_BUTTON } from '../../src/bot/texts.ts';
 import type { TelegramConfig } from '../../src/config.ts';
 import { createLogger, silentLogger } from '../../src/logger.ts';
 import { BotStore } from '../../src/store/bot-store.ts';
@@ -169,6 +170,44 @@ describe('questions in a private chat', () => {
     expect(texts).toHaveLength(4);
     expect(texts[3]).toMatch(/^提问有点太快了：每分钟最多 3 个问题。请 \d+ 秒后再问。$/);
     expect(api.sent(BOB.id)).toHaveLength(1);
+  });
+});
+
+describe('buttons are bound to their chat and rate limited', () => {
+  it("a button forged in one chat with another chat's answer id reveals and changes nothing", async () => {
+    const bot = makeBot();
+    const secret = '津南区十四五期间要建设哪些医院？';
+    await bot.handleUpdate(textUpdate(ALICE, secret));
+    await bot.handleUpdate(textUpdate(BOB, Q));
+    const alicesMessage = api.sent(ALICE.id)[0]!;
+    const alices = callbackDataOf(alicesMessage);
+    const bobsMessage = api.sent(BOB.id)[0]!;
+    api.clear();
+    // Bob sends Alice's button data from his own chat (any client can).
+    for (const data of alices) await bot.handleUpdate(pressUpdate(BOB, bobsMessage, data));
+    expect(api.calls.map((c) => c.method)).toEqual(alices.map(() => 'answerCallbackQuery'));
+    expect(api.calls.map((c) => c.payload.text)).toEqual(alices.map(() => EXPIRED_BUTTON));
+    expect(JSON.stringify(api.calls)).not.toContain('医院');
+    const aliceAnswer = Number(alices[0]!.split(':')[1]);
+    expect(store.feedbackCounts(aliceAnswer)).toEqual({ up: 0, down: 0 });
+    expect(store.stats().morePages).toBe(0);
+    // Alice's own buttons still work for her.
+    await bot.handleUpdate(pressUpdate(ALICE, alicesMessage, alices.find((d) => d.endsWith(':up'))!));
+    expect(store.feedbackCounts(aliceAnswer)).toEqual({ up: 1, down: 0 });
+  });
+
+  it('limits button presses per user: a flood gets toasts, not messages or rows', async () => {
+    const bot = makeBot({ telegram: { rateLimitPerMinute: 2 } });
+    await bot.handleUpdate(textUpdate(ALICE, '武清区如何发展现代农业？'));
+    const answer = api.sent(ALICE.id)[0]!;
+    const more = callbackDataOf(answer).find((d) => d.startsWith('m:'))!;
+    api.clear();
+    for (let i = 0; i < 20; i++) await bot.handleUpdate(pressUpdate(ALICE, answer, more));
+    // 2 questions a minute → 6 presses a minute answered; the other 14 only get a toast.
+    expect(api.ok('sendMessage')).toHaveLength(6);
+    expect(store.stats().morePages).toBe(6);
+    const toasts = api.calls.filter((c) => c.method === 'answerCallbackQuery' && /^点得有点快了，请 \d+ 秒后再试。$/.test(String(c.payload.text)));
+    expect(toasts).toHaveLength(14);
   });
 });
 
@@ -336,12 +375,19 @@ describe('failures', () => {
     expect(all).not.toContain(token.split(':')[1]);
   });
 
-  it('400 message is too long: splits smaller and sends again', async () => {
+  it('400 message is too long: splits smaller and sends again, losing nothing', async () => {
+    // 3,000 characters fit one message by Telegram's documented limit; this server says otherwise.
+    const answerer = scripted(fixture.answerer, async (q) => ({ ...(await fixture.answerer.answer(q, [])), answer: `${'规划建设。'.repeat(600)}[1]` }));
     api.failNext('sendMessage', { error_code: 400, description: 'Bad Request: message is too long' });
-    await makeBot().handleUpdate(textUpdate(ALICE, Q));
+    await makeBot({ answerer }).handleUpdate(textUpdate(ALICE, Q));
+    const refused = api.calls.find((c) => c.method === 'sendMessage' && c.error)!;
     const sent = api.sent(ALICE.id);
-    expect(sent.length).toBeGreaterThanOrEqual(1);
-    expect(sent.map(telegramText).join('')).toMatch(/森林覆盖率[\s\S]*来源/);
+    expect(sent.length).toBeGreaterThanOrEqual(2);
+    expect(telegramText(refused).length).toBeGreaterThan(2048);
+    // Split again at half Telegram's 4,096.
+    for (const part of sent) expect(telegramText(part).length).toBeLessThanOrEqual(2048);
+    expect(sent.map(telegramText).join('').match(/规划建设/g)).toHaveLength(600);
+    expect(sent.slice(0, -1).every((p) => !p.payload.reply_markup)).toBe(true);
     expect(callbackDataOf(sent.at(-1)).length).toBe(4);
   });
 

@@ -3,13 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Bot } from 'grammy';
 import type { InlineKeyboardMarkup, Update } from 'grammy/types';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startLongPolling, startWebhook, type BotRuntime } from '../../src/bot/bot-runtime.ts';
 import type { Answering, BotContext } from '../../src/bot/context.ts';
 import { createBot } from '../../src/bot/create-bot.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { BotStore } from '../../src/store/bot-store.ts';
 import { databaseFile, openDatabase, type Database } from '../../src/store/database.ts';
+import { UpdateJournal } from '../../src/store/update-journal.ts';
 import { BotApiEmulator } from '../helpers/bot-api-emulator.ts';
 import { buildTestIndex, telegramConfig, type TestIndex } from './fixtures.ts';
 
@@ -215,6 +216,38 @@ describe('webhook mode', () => {
       expect(answer?.text).toMatch(/13%/);
       await new Promise((r) => setTimeout(r, 200));
       expect(hookEmulator.messagesIn(ALICE.id)).toHaveLength(1);
+    } finally {
+      await hook.stop();
+      await hookEmulator.close();
+      hookDb.close();
+    }
+  });
+
+  it('an acknowledged update stays recorded until handled, and those left from the last run are handled first', async () => {
+    const hookEmulator = await BotApiEmulator.start();
+    const hookDb = openDatabase(':memory:');
+    const journal = new UpdateJournal(hookDb);
+    // An update the last run took but never finished.
+    const left = hookEmulator.sendMessage(ALICE.id, ALICE, Q);
+    journal.accept(left.update_id, JSON.stringify(left));
+    journal.record(left.update_id, JSON.stringify(left));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const gated: Answering = { index: fixture.answerer.index, validate: (q) => fixture.answerer.validate(q), retrieve: (q, k) => fixture.answerer.retrieve(q, k), answer: async (q, h, c) => (q === Q ? fixture.answerer.answer(q, h, c) : gate.then(() => fixture.answerer.answer(q, h, c))) };
+    const hookBot = createBot(hookEmulator.token, { telegram: telegramConfig({ apiRoot: hookEmulator.apiRoot }), log: silentLogger(), store: new BotStore(hookDb), answerer: () => gated, journal });
+    const hook = await startWebhook(hookBot, { url: 'https://bot.example.com/tg/hook', secret: 'sekret_123', port: 0, host: '127.0.0.1', journal }, silentLogger());
+    try {
+      const [replayed] = await hookEmulator.waitForMessages(ALICE.id, 1);
+      expect(replayed?.text).toMatch(/13%/);
+      await vi.waitFor(() => expect(journal.count()).toBe(0));
+      const update = hookEmulator.sendMessage(ALICE.id, ALICE, '津南区十四五期间要建设哪些医院？');
+      const res = await fetch(`http://127.0.0.1:${hook.port}/tg/hook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': 'sekret_123' }, body: JSON.stringify(update) });
+      expect(res.status).toBe(200);
+      // Acknowledged, not yet answered: recorded (a crash now would replay it).
+      expect(journal.count()).toBe(1);
+      release();
+      await hookEmulator.waitForMessages(ALICE.id, 2);
+      await vi.waitFor(() => expect(journal.count()).toBe(0));
     } finally {
       await hook.stop();
       await hookEmulator.close();

@@ -1,12 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Transformer } from 'grammy';
 import type { Message, MessageEntity, Update, User, UserFromGetMe } from 'grammy/types';
 import { QuestionAnswerer } from '../../src/answer/question-answerer.ts';
 import { parseConfig, type Config, type TelegramConfig } from '../../src/config.ts';
-import { buildIndex } from '../../src/index/build-index.ts';
 import { loadPlanIndex } from '../../src/index/plan-index.ts';
+import { copyCorpusIndex } from '../helpers/test-index.ts';
 
 /** Shared by the bot tests: a real index in a temporary STATE_DIR, a recording Bot API, update factories. */
 
@@ -19,17 +18,16 @@ export interface TestIndex {
   cleanup(): Promise<void>;
 }
 
-/** Builds the corpus index once (a few seconds) in a temporary folder. */
+/** A copy of the run's corpus index in a temporary folder, and an answerer on it. */
 export async function buildTestIndex(): Promise<TestIndex> {
-  const stateDir = await mkdtemp(path.join(os.tmpdir(), 'plan-qa-bot-'));
+  const stateDir = copyCorpusIndex();
   const config = parseConfig({ STATE_DIR: stateDir, CORPUS_DIR: path.join(REPO, 'data/corpus'), LOG_LEVEL: 'silent' }, REPO);
-  await buildIndex(config);
   const index = await loadPlanIndex(config.index, config.llm);
   return { config, stateDir, answerer: new QuestionAnswerer(index, { maxQuestionChars: config.telegram.maxQuestionChars }), cleanup: () => rm(stateDir, { recursive: true, force: true }) };
 }
 
 export function telegramConfig(overrides: Partial<TelegramConfig> = {}): TelegramConfig {
-  return { port: 0, allowedChatIds: [], adminUserIds: [], rateLimitPerMinute: 10, maxQuestionChars: 500, ...overrides };
+  return { port: 0, allowedChatIds: [], adminUserIds: [], rateLimitPerMinute: 10, maxQuestionChars: 500, shutdownDrainMs: 10_000, ...overrides };
 }
 
 export const BOT_INFO: UserFromGetMe = {

@@ -1,12 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestIndex, type TestIndex } from '../helpers/test-index.ts';
 
-const TSX = path.resolve('node_modules/.bin/tsx');
-
 function run(script: string, args: string[], env: Record<string, string>, input?: string) {
-  const r = spawnSync(TSX, [`src/cli/${script}.ts`, ...args], {
+  // One node process with tsx's loader (the tsx binary would start a second one).
+  const r = spawnSync(process.execPath, ['--import', 'tsx', `src/cli/${script}.ts`, ...args], {
     input,
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'silent', ...env },

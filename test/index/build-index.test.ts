@@ -1,13 +1,14 @@
-import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, cpSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IndexMismatchError, IndexMissingError } from '../../src/errors.ts';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { IndexCorruptError, IndexMismatchError, IndexMissingError, StateError } from '../../src/errors.ts';
 import { buildIndex, staleFiles } from '../../src/index/build-index.ts';
 import { ensureIndex } from '../../src/index/ensure-index.ts';
 import { currentBuildDir } from '../../src/index/index-store.ts';
 import { loadPlanIndex } from '../../src/index/plan-index.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { tempDir, testConfig } from '../helpers/test-index.ts';
+import { copyCorpusIndex, tempDir, testConfig } from '../helpers/test-index.ts';
 
 describe('buildIndex', () => {
   const root = tempDir();
@@ -85,7 +86,7 @@ describe('ensureIndex', () => {
 
     const dir = await currentBuildDir(state);
     writeFileSync(path.join(dir, 'hnsw.bin'), 'garbage');
-    await expect(loadPlanIndex(config.index, config.llm)).rejects.toThrow(/vector-index: cannot read/);
+    await expect(loadPlanIndex(config.index, config.llm)).rejects.toThrow(IndexCorruptError);
     const repaired = await ensureIndex(config, silentLogger());
     expect(repaired.chunks.length).toBe(index.chunks.length);
 
@@ -93,5 +94,119 @@ describe('ensureIndex', () => {
     writeFileSync(path.join(dir2, 'manifest.json'), '{"formatVersion": 99}');
     await expect(loadPlanIndex(config.index, config.llm)).rejects.toThrow(/format version 99/);
     expect((await ensureIndex(config, silentLogger())).chunks.length).toBe(index.chunks.length);
+  });
+});
+
+describe('damaged index files: found before loading, repaired from the corpus', () => {
+  let chunkCount: number;
+  const states: string[] = [];
+  beforeAll(async () => {
+    const state = copyCorpusIndex();
+    states.push(state);
+    chunkCount = (await loadPlanIndex(testConfig(state).index, testConfig(state).llm)).chunks.length;
+  });
+  afterAll(() => states.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  /**
+   * Damages a fresh copy of the index, checks the load refuses it with one line naming the
+   * file; with `repair`, also that ensureIndex rebuilds it (one rebuild path serves every
+   * IndexCorruptError, so not every case pays for a rebuild).
+   */
+  async function refusedThenRepaired(damage: (dir: string) => void, message: RegExp, options: { repair?: boolean } = {}): Promise<void> {
+    const state = copyCorpusIndex();
+    states.push(state);
+    const config = testConfig(state);
+    const dir = await currentBuildDir(state);
+    damage(dir);
+    const err = await loadPlanIndex(config.index, config.llm).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(IndexCorruptError);
+    expect((err as Error).message).toMatch(message);
+    expect((err as Error).message).not.toContain('\n');
+    if (!options.repair) return;
+    const repaired = await ensureIndex(config, silentLogger());
+    expect(repaired.chunks.length).toBe(chunkCount);
+    expect(await currentBuildDir(state)).not.toBe(dir);
+  }
+
+  it('65,536 random bytes at offset 1 MiB of hnsw.bin (once a SIGSEGV on every start)', async () => {
+    await refusedThenRepaired((dir) => {
+      const file = path.join(dir, 'hnsw.bin');
+      const fd = openSync(file, 'r+');
+      writeSync(fd, randomBytes(65_536), 0, 65_536, 1 << 20);
+      closeSync(fd);
+    }, /hnsw\.bin is damaged/, { repair: true });
+  });
+
+  it('16 changed bytes (once served unnoticed)', async () => {
+    await refusedThenRepaired((dir) => {
+      const fd = openSync(path.join(dir, 'hnsw.bin'), 'r+');
+      writeSync(fd, Buffer.alloc(16, 0xab), 0, 16, 4096);
+      closeSync(fd);
+    }, /hnsw\.bin is damaged/);
+  });
+
+  it('a damaged hnsw header is damage, not an embedder mismatch', async () => {
+    await refusedThenRepaired((dir) => {
+      const fd = openSync(path.join(dir, 'hnsw.bin'), 'r+');
+      writeSync(fd, Buffer.alloc(8, 0xff), 0, 8, 16);
+      closeSync(fd);
+    }, /hnsw\.bin is damaged/);
+  });
+
+  it('a deleted lexical.json', async () => {
+    await refusedThenRepaired((dir) => rmSync(path.join(dir, 'lexical.json')), /lexical\.json is missing/);
+  });
+
+  it('a manifest whose chunk count disagrees with the chunk table', async () => {
+    await refusedThenRepaired((dir) => {
+      const file = path.join(dir, 'manifest.json');
+      const manifest = JSON.parse(readFileSync(file, 'utf8'));
+      manifest.chunkCount += 1;
+      writeFileSync(file, JSON.stringify(manifest));
+    }, /lists \d+ chunks, its chunk table has \d+/, { repair: true });
+  });
+
+  it('STATE_DIR/index being a file: one line naming it and what to do, the file left alone', async () => {
+    const other = tempDir();
+    try {
+      writeFileSync(path.join(other, 'index'), 'not a folder');
+      const err = await ensureIndex(testConfig(other), silentLogger()).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(StateError);
+      expect((err as Error).message).toBe(`index: ${path.join(other, 'index')} is not a folder; move that file away (the index is rebuilt there at the next start)`);
+      expect(readFileSync(path.join(other, 'index'), 'utf8')).toBe('not a folder');
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a changed embedder together with a changed corpus file', () => {
+  it('is refused with the clear message instead of silently re-embedding everything; --rebuild does it', async () => {
+    const root = tempDir();
+    try {
+      const corpus = path.join(root, 'corpus');
+      cpSync('data/corpus', corpus, { recursive: true });
+      const state = path.join(root, 'var');
+      cpSync(inject('corpusIndexStateDir'), state, { recursive: true });
+      const before = await currentBuildDir(state);
+      const manifest = JSON.parse(readFileSync(path.join(corpus, 'manifest.json'), 'utf8'));
+      const file = path.join(corpus, manifest.documents[0].file);
+      writeFileSync(file, readFileSync(file, 'utf8') + '\n新增一段文字。\n');
+      const base = testConfig(state);
+      const other = { ...base, index: { ...base.index, corpusDir: corpus, embedding: { provider: 'local' as const, dimensions: 512 } } };
+      await expect(ensureIndex(other, silentLogger())).rejects.toThrow(IndexMismatchError);
+      await expect(buildIndex(other)).rejects.toThrow(/re-ingest with `npm run ingest -- --rebuild`/);
+      expect(await currentBuildDir(state)).toBe(before);
+      const rebuilt = await buildIndex(other, { rebuild: true });
+      expect(rebuilt.embedded).toBe(rebuilt.chunks);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -47,7 +47,7 @@ describe('HnswVectorIndex', () => {
   it('checks dimensions and counts that hnswlib does not', async () => {
     const file = path.join(dir, 'hnsw2.bin');
     await index.save(file);
-    await expect(HnswVectorIndex.load(file, 32, 300)).rejects.toBeInstanceOf(IndexMismatchError);
+    await expect(HnswVectorIndex.load(file, 32, 300)).rejects.toBeInstanceOf(IndexCorruptError);
     await expect(HnswVectorIndex.load(file, 16, 299)).rejects.toBeInstanceOf(IndexCorruptError);
     expect(() => index.search(new Float32Array(8), 3)).toThrow(/expected 16 dims, got 8/);
   });

@@ -14,10 +14,13 @@ export interface Started {
   waitForOutput(text: string | RegExp, ms?: number): Promise<void>;
 }
 
-export function start(command: string, args: string[], env: Record<string, string>): Started {
+/** Where the tests run as root: run the program as `nobody`, so that permissions apply to it. */
+export const UNPRIVILEGED = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+
+export function start(command: string, args: string[], env: Record<string, string>, options: { uid?: number; gid?: number } = {}): Started {
   // Only what the program needs: nothing from the developer's shell or .env leaks in.
   const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TELEGRAM_BOT_TOKEN: '', WEBHOOK_URL: '', CHAT_MODEL: '', LOG_LEVEL: 'info', NO_COLOR: '1' };
-  const child = spawn(command, args, { cwd: REPO, env: { ...base, ...env }, stdio: 'pipe' });
+  const child = spawn(command, args, { cwd: REPO, env: { ...base, ...env }, stdio: 'pipe', ...options });
   let out = '';
   let err = '';
   const waiters = new Set<() => void>();

@@ -1,6 +1,6 @@
 import { Composer } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
-import type { SourceExcerpt } from '../../store/bot-store.ts';
+import type { AnswerRecord, SourceExcerpt } from '../../store/bot-store.ts';
 import { decodeAction, encodeAction } from '../callback-data.ts';
 import type { BotContext, BotServices } from '../context.ts';
 import { excerptOf, moreResultsHtml, sourceHtml } from '../format.ts';
@@ -17,14 +17,22 @@ import { EXPIRED_BUTTON } from '../texts.ts';
 
 export const MORE_PAGE_SIZE = 3;
 
+/**
+ * The answer a button names, only when it was given in the chat the button was pressed
+ * in: the data is the client's to forge, and ids are sequential.
+ */
+function ownAnswer(ctx: BotContext, services: BotServices, answerId: number): AnswerRecord | undefined {
+  return ctx.chat ? services.store.answerInChat(answerId, ctx.chat.id) : undefined;
+}
+
 export function answerButtonsFeature(services: BotServices): Composer<BotContext> {
   const composer = new Composer<BotContext>();
 
   composer.callbackQuery(/^s:/, async (ctx) => {
     const action = decodeAction(ctx.callbackQuery.data);
-    const record = action?.kind === 'source' ? services.store.answer(action.answerId) : undefined;
+    const record = action?.kind === 'source' ? ownAnswer(ctx, services, action.answerId) : undefined;
     const source = action?.kind === 'source' ? record?.sources.find((s) => s.n === action.n) : undefined;
-    if (!source || !ctx.chat) return ctx.answerCallbackQuery({ text: EXPIRED_BUTTON });
+    if (!source) return ctx.answerCallbackQuery({ text: EXPIRED_BUTTON });
     await ctx.answerCallbackQuery();
     const replyTo = ctx.callbackQuery.message?.message_id;
     await sendHtml(ctx, sourceHtml(source), replyTo ? { replyTo } : {});
@@ -32,7 +40,7 @@ export function answerButtonsFeature(services: BotServices): Composer<BotContext
 
   composer.callbackQuery(/^m:/, async (ctx) => {
     const action = decodeAction(ctx.callbackQuery.data);
-    const record = action?.kind === 'more' ? services.store.answer(action.answerId) : undefined;
+    const record = action?.kind === 'more' ? ownAnswer(ctx, services, action.answerId) : undefined;
     if (!record || !ctx.chat) return ctx.answerCallbackQuery({ text: EXPIRED_BUTTON });
     await ctx.answerCallbackQuery();
     const t0 = performance.now();
@@ -65,7 +73,7 @@ export function answerButtonsFeature(services: BotServices): Composer<BotContext
 
   composer.callbackQuery(/^f:/, async (ctx) => {
     const action = decodeAction(ctx.callbackQuery.data);
-    const record = action?.kind === 'feedback' ? services.store.answer(action.answerId) : undefined;
+    const record = action?.kind === 'feedback' ? ownAnswer(ctx, services, action.answerId) : undefined;
     if (action?.kind !== 'feedback' || !record) return ctx.answerCallbackQuery({ text: EXPIRED_BUTTON });
     const result = services.store.setFeedback(record.id, ctx.from.id, action.value);
     ctx.log.info({ answer: record.id, vote: result.vote }, 'feedback');

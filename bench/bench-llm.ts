@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LlmAnswerComposer } from '../answer/llm-composer.ts';
-import type { ComposeInput } from '../answer/question-answerer.ts';
-import { QuestionAnswerer } from '../answer/question-answerer.ts';
-import { parseConfig } from '../config.ts';
-import { buildIndex } from '../index/build-index.ts';
-import { loadPlanIndex } from '../index/plan-index.ts';
+import { LlmAnswerComposer } from '../src/answer/llm-composer.ts';
+import type { ComposeInput } from '../src/answer/question-answerer.ts';
+import { QuestionAnswerer } from '../src/answer/question-answerer.ts';
+import { parseConfig } from '../src/config.ts';
+import { buildIndex } from '../src/index/build-index.ts';
+import { loadPlanIndex } from '../src/index/plan-index.ts';
 import { percentiles } from './bench-stats.ts';
 
 /**
@@ -72,7 +72,7 @@ export async function benchLlmPipeline(): Promise<Record<string, unknown>> {
     await buildIndex(config);
     const qa = new QuestionAnswerer(await loadPlanIndex(config.index, config.llm));
     const composer = new LlmAnswerComposer(
-      { baseURL: 'http://127.0.0.1:9/v1', chatModel: 'bench-model', timeoutMs: 10_000, maxRetries: 0, streamIdleMs: 10_000 },
+      { baseURL: 'http://127.0.0.1:9/v1', chatModel: 'bench-model', timeoutMs: 10_000, maxRetries: 0, streamIdleMs: 10_000, deadlineMs: 60_000, maxTokens: 2_000 },
       { fetch: instantFetch },
     );
 

@@ -3,18 +3,18 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { QuestionAnswerer } from '../answer/question-answerer.ts';
-import { InputError } from '../errors.ts';
-import { buildIndex } from '../index/build-index.ts';
-import { loadPlanIndex } from '../index/plan-index.ts';
-import { splitSentences } from '../retrieve/sentences.ts';
+import { QuestionAnswerer } from '../src/answer/question-answerer.ts';
+import { InputError } from '../src/errors.ts';
+import { buildIndex } from '../src/index/build-index.ts';
+import { loadPlanIndex } from '../src/index/plan-index.ts';
+import { splitSentences } from '../src/retrieve/sentences.ts';
 import { benchBot } from './bench-bot.ts';
 import { benchDigest } from './bench-digest.ts';
 import { benchLlmPipeline } from './bench-llm.ts';
 import { BENCH_QUESTIONS as QUESTIONS } from './bench-questions.ts';
 import { benchScale } from './bench-scale.ts';
 import { percentiles } from './bench-stats.ts';
-import { runCli } from './cli-runtime.ts';
+import { runCli } from '../src/cli/cli-runtime.ts';
 
 /**
  * `npm run bench [-- --scale N | --million] [--sections core,llm,bot,digest,scale]`:
@@ -23,6 +23,9 @@ import { runCli } from './cli-runtime.ts';
  * from 100 chats through the Bot API emulator; digest: one day's fan-out to 10,000
  * subscriptions; scale: index build and hybrid search on synthetic chunks.
  * Prints the results and writes JSON to <STATE_DIR>/bench/.
+ *
+ * Benchmarks live here, outside src/: the product never imports them, and they may use
+ * the test servers (the bot and digest sections drive test/helpers' Bot API emulator).
  */
 
 const SECTIONS = ['core', 'llm', 'bot', 'digest', 'scale'] as const;

@@ -1,9 +1,9 @@
-import { INDEX_FORMAT_VERSION, type IndexManifest, type StoredChunk } from '../index/index-store.ts';
-import { LexicalIndex } from '../index/lexical-index.ts';
-import { LocalEmbedder } from '../index/local-embedder.ts';
-import { contextText, PlanIndex } from '../index/plan-index.ts';
-import { HnswVectorIndex } from '../index/vector-index.ts';
-import { HybridRetriever } from '../retrieve/hybrid-retriever.ts';
+import { INDEX_FORMAT_VERSION, type IndexManifest, type StoredChunk } from '../src/index/index-store.ts';
+import { LexicalIndex } from '../src/index/lexical-index.ts';
+import { LocalEmbedder } from '../src/index/local-embedder.ts';
+import { contextText, PlanIndex } from '../src/index/plan-index.ts';
+import { HnswVectorIndex } from '../src/index/vector-index.ts';
+import { HybridRetriever } from '../src/retrieve/hybrid-retriever.ts';
 import { percentiles, type Percentiles } from './bench-stats.ts';
 
 /**

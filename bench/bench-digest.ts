@@ -1,20 +1,20 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { QuestionAnswerer } from '../answer/question-answerer.ts';
-import { createBot } from '../bot/create-bot.ts';
-import { createDigestSender } from '../bot/digest-format.ts';
-import { parseConfig } from '../config.ts';
-import { DigestComposer } from '../digest/compose-digest.ts';
-import { DigestService } from '../digest/digest-service.ts';
-import { DigestScheduler, type DigestClock } from '../digest/scheduler.ts';
-import { buildIndex } from '../index/build-index.ts';
-import { loadPlanIndex } from '../index/plan-index.ts';
-import { silentLogger } from '../logger.ts';
-import { BotStore } from '../store/bot-store.ts';
-import { databaseFile, openDatabase } from '../store/database.ts';
-import { DigestStore, type Subscription } from '../store/digest-store.ts';
-import { BotApiEmulator } from '../../test/helpers/bot-api-emulator.ts';
+import { QuestionAnswerer } from '../src/answer/question-answerer.ts';
+import { createBot } from '../src/bot/create-bot.ts';
+import { createDigestSender } from '../src/bot/digest-format.ts';
+import { parseConfig } from '../src/config.ts';
+import { DigestComposer } from '../src/digest/compose-digest.ts';
+import { DigestService } from '../src/digest/digest-service.ts';
+import { DigestScheduler, type DigestClock } from '../src/digest/scheduler.ts';
+import { buildIndex } from '../src/index/build-index.ts';
+import { loadPlanIndex } from '../src/index/plan-index.ts';
+import { silentLogger } from '../src/logger.ts';
+import { BotStore } from '../src/store/bot-store.ts';
+import { databaseFile, openDatabase } from '../src/store/database.ts';
+import { DigestStore, type Subscription } from '../src/store/digest-store.ts';
+import { BotApiEmulator } from '../test/helpers/bot-api-emulator.ts';
 import { percentiles } from './bench-stats.ts';
 
 /**
@@ -91,7 +91,7 @@ export async function benchDigest(options: { subscriptions?: number; groupsShare
 
     // The fan-out: the bot's API with its throttle and auto-retry, as main.ts wires it.
     const bot = createBot(emulator.token, {
-      telegram: { apiRoot: emulator.apiRoot, port: 0, allowedChatIds: [], adminUserIds: [], rateLimitPerMinute: 10, maxQuestionChars: 500 },
+      telegram: { apiRoot: emulator.apiRoot, port: 0, allowedChatIds: [], adminUserIds: [], rateLimitPerMinute: 10, maxQuestionChars: 500, shutdownDrainMs: 10_000 },
       log: silentLogger(),
       store: new BotStore(db),
       answerer: () => new QuestionAnswerer(index),

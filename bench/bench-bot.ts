@@ -3,19 +3,19 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Transformer } from 'grammy';
 import type { Update } from 'grammy/types';
-import type { Answer } from '../answer/answer.ts';
-import { QuestionAnswerer } from '../answer/question-answerer.ts';
-import { startLongPolling } from '../bot/bot-runtime.ts';
-import type { Answering } from '../bot/context.ts';
-import { createBot } from '../bot/create-bot.ts';
-import { BotMetrics, summarize } from '../bot/metrics.ts';
-import { parseConfig, type TelegramConfig } from '../config.ts';
-import { buildIndex } from '../index/build-index.ts';
-import { loadPlanIndex } from '../index/plan-index.ts';
-import { silentLogger } from '../logger.ts';
-import { BotStore } from '../store/bot-store.ts';
-import { databaseFile, openDatabase } from '../store/database.ts';
-import { BotApiEmulator } from '../../test/helpers/bot-api-emulator.ts';
+import type { Answer } from '../src/answer/answer.ts';
+import { QuestionAnswerer } from '../src/answer/question-answerer.ts';
+import { startLongPolling } from '../src/bot/bot-runtime.ts';
+import type { Answering } from '../src/bot/context.ts';
+import { createBot } from '../src/bot/create-bot.ts';
+import { BotMetrics, summarize } from '../src/bot/metrics.ts';
+import { parseConfig, type TelegramConfig } from '../src/config.ts';
+import { buildIndex } from '../src/index/build-index.ts';
+import { loadPlanIndex } from '../src/index/plan-index.ts';
+import { silentLogger } from '../src/logger.ts';
+import { BotStore } from '../src/store/bot-store.ts';
+import { databaseFile, openDatabase } from '../src/store/database.ts';
+import { BotApiEmulator } from '../test/helpers/bot-api-emulator.ts';
 import { BENCH_QUESTIONS as QUESTIONS } from './bench-questions.ts';
 
 /**
@@ -50,7 +50,7 @@ interface LoadResult {
 }
 
 function telegramConfig(apiRoot: string): TelegramConfig {
-  return { apiRoot, port: 0, allowedChatIds: [], adminUserIds: [], rateLimitPerMinute: 1000, maxQuestionChars: 500 };
+  return { apiRoot, port: 0, allowedChatIds: [], adminUserIds: [], rateLimitPerMinute: 1000, maxQuestionChars: 500, shutdownDrainMs: 10_000 };
 }
 
 async function runLoad(answerer: Answering, dir: string, name: string, options: { telegramLimits: boolean; sequential?: boolean; chats?: number; perChat?: number }): Promise<LoadResult> {
