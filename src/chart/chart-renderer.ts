@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import { barChartSvg } from './bar-chart-svg.ts';
+import { loadChartFont, type ChartFont } from './chart-font.ts';
+import type { ChartSpec } from './chart-spec.ts';
+import { rasterize } from './rasterize.ts';
+
+/**
+ * Charts as PNG, cached by content: the key is a hash of the spec (what is drawn), so
+ * the same indicators for any chat are drawn once, and a chart whose numbers change is
+ * drawn anew. Concurrent requests for one chart share one render; rasterizing runs off
+ * the event loop, a few at a time.
+ */
+
+/** Bumped when the drawing changes, so old cache entries (and Telegram file ids) are not reused. */
+export const CHART_STYLE_VERSION = 1;
+
+export interface RenderedChart {
+  key: string;
+  png: Buffer;
+  /** Pixel size of the PNG. */
+  width: number;
+  height: number;
+  svg: string;
+  /** Characters the font could not draw (should be none; logged by callers). */
+  missing: string[];
+}
+
+export interface ChartRendererOptions {
+  /** PNG pixels per SVG pixel (720 px wide charts → 1080 px). */
+  zoom: number;
+  cacheEntries: number;
+  cacheBytes: number;
+  concurrency: number;
+}
+
+export const CHART_RENDERER_DEFAULTS: ChartRendererOptions = { zoom: 1.5, cacheEntries: 64, cacheBytes: 32 * 1024 * 1024, concurrency: 2 };
+
+export function chartKey(spec: ChartSpec): string {
+  return createHash('sha256').update(JSON.stringify({ v: CHART_STYLE_VERSION, spec })).digest('hex').slice(0, 24);
+}
+
+export class ChartRenderer {
+  readonly options: ChartRendererOptions;
+  private readonly cache = new Map<string, RenderedChart>();
+  private cacheBytes = 0;
+  private readonly inFlight = new Map<string, Promise<RenderedChart>>();
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(
+    options: Partial<ChartRendererOptions> = {},
+    private readonly font: () => ChartFont = loadChartFont,
+  ) {
+    this.options = { ...CHART_RENDERER_DEFAULTS, ...options };
+  }
+
+  /** The SVG alone (synchronous; for tests and the console). */
+  svg(spec: ChartSpec): ReturnType<typeof barChartSvg> {
+    return barChartSvg(spec, this.font());
+  }
+
+  async render(spec: ChartSpec): Promise<RenderedChart> {
+    const key = chartKey(spec);
+    const cached = this.cache.get(key);
+    if (cached) {
+      // Most recently used last.
+      this.cache.delete(key);
+      this.cache.set(key, cached);
+      return cached;
+    }
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = this.draw(key, spec).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    return pending;
+  }
+
+  get cached(): { entries: number; bytes: number } {
+    return { entries: this.cache.size, bytes: this.cacheBytes };
+  }
+
+  private async draw(key: string, spec: ChartSpec): Promise<RenderedChart> {
+    await this.slot();
+    try {
+      const { svg, missing } = barChartSvg(spec, this.font());
+      const { png, width, height } = await rasterize(svg, { zoom: this.options.zoom });
+      const chart: RenderedChart = { key, png, width, height, svg, missing };
+      this.remember(chart);
+      return chart;
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  private async slot(): Promise<void> {
+    if (this.active >= this.options.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+  }
+
+  private remember(chart: RenderedChart): void {
+    const size = chart.png.length + chart.svg.length;
+    if (size > this.options.cacheBytes) return;
+    this.cache.set(chart.key, chart);
+    this.cacheBytes += size;
+    for (const [k, c] of this.cache) {
+      if (this.cache.size <= this.options.cacheEntries && this.cacheBytes <= this.options.cacheBytes) break;
+      this.cache.delete(k);
+      this.cacheBytes -= c.png.length + c.svg.length;
+    }
+  }
+}
