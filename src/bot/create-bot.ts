@@ -5,7 +5,9 @@ import type { UserFromGetMe } from 'grammy/types';
 import type { TelegramConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { BotStore } from '../store/bot-store.ts';
+import { ChartRenderer } from '../chart/chart-renderer.ts';
 import { AnswerQueue } from './answer-queue.ts';
+import { ChartPhotos } from './chart-photo.ts';
 import { apiFailureLog } from './api-log.ts';
 import type { Answering, BotContext, BotServices, ReindexResult } from './context.ts';
 import { describeError, errorHandler } from './error-boundary.ts';
@@ -55,6 +57,8 @@ export interface BotDeps {
   features?: Array<(services: BotServices) => Composer<BotContext>>;
   now?: () => number;
   console?: boolean;
+  /** The chart renderer (one per process is enough; a default one otherwise). */
+  charts?: ChartRenderer;
 }
 
 /** The updates the bot asks Telegram for. */
@@ -88,6 +92,7 @@ export function createBot(token: string, deps: BotDeps): Bot<BotContext> {
     inlineLimiter: new RateLimiter(deps.telegram.rateLimitPerMinute * 3, 60_000, now),
     now,
     streamIntervalMs: deps.streamIntervalMs ?? { private: 1000, group: 3000 },
+    charts: new ChartPhotos(deps.charts ?? new ChartRenderer()),
     console: deps.console ?? false,
   };
 

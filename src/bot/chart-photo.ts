@@ -1,0 +1,54 @@
+import { InputFile, type InlineKeyboard } from 'grammy';
+import type { Message } from 'grammy/types';
+import type { ChartRenderer } from '../chart/chart-renderer.ts';
+import type { ChartSpec } from '../chart/chart-spec.ts';
+import type { BotContext } from './context.ts';
+import { isTelegramError } from './send.ts';
+
+/**
+ * Sends a chart as a photo. Telegram keeps what it was sent: a chart it already has
+ * (same content key) is sent again by its file_id instead of being uploaded again; a
+ * file_id Telegram no longer accepts is forgotten and the PNG uploaded. Rendering
+ * errors (ChartError) reach the caller, which falls back to text.
+ */
+
+export const CAPTION_LIMIT = 1024;
+const FILE_IDS_KEPT = 256;
+
+export class ChartPhotos {
+  private readonly fileIds = new Map<string, string>();
+
+  constructor(readonly renderer: ChartRenderer) {}
+
+  async send(ctx: BotContext, spec: ChartSpec, captionHtml: string, options: { keyboard?: InlineKeyboard; replyTo?: number } = {}): Promise<Message.PhotoMessage> {
+    const chatId = ctx.chat!.id;
+    const t0 = performance.now();
+    ctx.api.sendChatAction(chatId, 'upload_photo').catch((err: unknown) => ctx.log.debug({ err: (err as Error).message }, 'chat action failed'));
+    const chart = await this.renderer.render(spec);
+    if (chart.missing.length > 0) ctx.log.warn({ chart: chart.key, missing: chart.missing.join('') }, 'chart font lacks characters');
+    const extra = {
+      caption: captionHtml,
+      parse_mode: 'HTML' as const,
+      ...(options.keyboard ? { reply_markup: options.keyboard } : {}),
+      ...(options.replyTo ? { reply_parameters: { message_id: options.replyTo, allow_sending_without_reply: true } } : {}),
+    };
+    const known = this.fileIds.get(chart.key);
+    let sent: Message.PhotoMessage | undefined;
+    if (known) {
+      try {
+        sent = await ctx.api.sendPhoto(chatId, known, extra);
+      } catch (err) {
+        if (!isTelegramError(err, 400, /file identifier|FILE_REFERENCE|wrong file/i)) throw err;
+        this.fileIds.delete(chart.key);
+      }
+    }
+    sent ??= await ctx.api.sendPhoto(chatId, new InputFile(chart.png, `chart-${chart.key}.png`), extra);
+    const fileId = sent.photo?.at(-1)?.file_id;
+    if (fileId) {
+      if (this.fileIds.size >= FILE_IDS_KEPT) this.fileIds.delete(this.fileIds.keys().next().value!);
+      this.fileIds.set(chart.key, fileId);
+    }
+    ctx.log.info({ chart: chart.key, bytes: chart.png.length, reused: Boolean(known), ms: Math.round(performance.now() - t0) }, 'chart sent');
+    return sent;
+  }
+}
