@@ -144,6 +144,7 @@ async function main(): Promise<void> {
       output: process.stdout,
       tty: Boolean(process.stdin.isTTY && process.stdout.isTTY),
       signal: stopConsole.signal,
+      chartDir: path.join(config.index.stateDir, 'charts'),
       log,
       banner: [
         '规划问答 · 控制台',
