@@ -13,6 +13,7 @@ import type { Answering, BotContext, BotServices, ReindexResult } from './contex
 import { describeError, errorHandler } from './error-boundary.ts';
 import { adminFeature } from './features/admin.ts';
 import { answerButtonsFeature } from './features/answer-buttons.ts';
+import { comparisonChartFeature } from './features/comparison-chart.ts';
 import { docsFeature } from './features/docs.ts';
 import { helpFeature } from './features/help.ts';
 import { inlineFeature } from './features/inline.ts';
@@ -117,6 +118,7 @@ export function createBot(token: string, deps: BotDeps): Bot<BotContext> {
     newTopicFeature(services),
     adminFeature(services),
     answerButtonsFeature(services),
+    comparisonChartFeature(services),
     ...(deps.features ?? []).map((feature) => feature(services)),
     questionFeature(services),
     inlineFeature(services),

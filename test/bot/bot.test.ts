@@ -229,6 +229,27 @@ describe('commands', () => {
     expect(api.ok('answerCallbackQuery').at(-1)?.payload.text).toBe(EXPIRED_BUTTON);
   });
 
+  it('offers 📊 对比图 under an answer comparing one figure per district, and draws the quoted figures', async () => {
+    const bot = makeBot();
+    await bot.handleUpdate(textUpdate(ALICE, '十三五期间河北区和津南区的PM2.5各降了多少？'));
+    const answer = api.sent(ALICE.id).at(-1)!;
+    const chart = callbackDataOf(answer).find((d) => d.startsWith('cc:'));
+    expect(chart).toMatch(/^cc:\d+$/);
+    expect(answer.payload.reply_markup).toMatchObject({ inline_keyboard: expect.arrayContaining([expect.arrayContaining([expect.objectContaining({ text: '📊 对比图' })])]) });
+    await bot.handleUpdate(pressUpdate(ALICE, answer, chart!));
+    const photo = api.ok('sendPhoto').at(-1)!;
+    expect(String(photo.payload.caption)).toMatch(/^<b>对比：PM2\.5平均浓度（%）<\/b>\n河北区 37\.8% \[1\] · 津南区 近30% \[2\]\n\[1\] 《天津市河北区.*》 <i>第一节 发展基础<\/i>\n\[2\] 《天津市津南区.*》/);
+    expect(photo.payload.reply_parameters).toMatchObject({ message_id: (answer.result as { message_id: number }).message_id });
+    // Another chat pressing a forged button with this answer's id gets nothing drawn.
+    const inBobsChat = { ...answer, result: { ...(answer.result as object), chat: { id: BOB.id, type: 'private', first_name: 'Bob' } } };
+    await bot.handleUpdate(pressUpdate(BOB, inBobsChat, chart!));
+    expect(api.ok('sendPhoto')).toHaveLength(1);
+    expect(api.ok('answerCallbackQuery').at(-1)?.payload.text).toBe(EXPIRED_BUTTON);
+    // A single-source answer has no chart button.
+    await bot.handleUpdate(textUpdate(ALICE, Q));
+    expect(callbackDataOf(api.sent(ALICE.id).at(-1)).some((d) => d.startsWith('cc:'))).toBe(false);
+  });
+
   it('/stats and /reindex are for admins only', async () => {
     let reindexed = 0;
     const reindex = async () => {
