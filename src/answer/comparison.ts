@@ -77,6 +77,27 @@ function shared(a: string, b: string): { length: number; text: string } {
   return best;
 }
 
+/**
+ * What the figures measure, in the quotes' own words: the wording before every figure
+ * that all sides share at its start and at its end ('PM2.5平均浓度较2015年下降' and
+ * 'PM2.5平均浓度较“十二五”末下降' → 'PM2.5平均浓度较…下降'), else the longest shared run.
+ */
+function commonWording(contexts: readonly string[], fallback: string): string {
+  const first = contexts[0]!;
+  const shortest = Math.min(...contexts.map((c) => c.length));
+  let p = 0;
+  while (p < shortest && contexts.every((c) => c[p] === first[p])) p++;
+  let q = 0;
+  while (q < shortest - p && contexts.every((c) => c[c.length - 1 - q] === first[first.length - 1 - q])) q++;
+  const prefix = first.slice(0, p);
+  const suffix = first.slice(first.length - q);
+  const clean = (t: string) => t.replace(/^[的和与及]+/, '');
+  if (contexts.every((c) => c === first)) return clean(first);
+  if (prefix.length >= 2 && suffix.length >= 2) return clean(`${prefix}…${suffix}`);
+  const one = clean(prefix.length >= suffix.length ? prefix : suffix).replace(/较$/, '');
+  return one.length >= MIN_SHARED ? one : clean(fallback).replace(/较$/, '');
+}
+
 /** The side a citation speaks for: the answer's own label for its line ("2018年：…[1]"), else the district, else the document's year. */
 function sideLabels(answerText: string, cited: readonly CitedPassage[]): string[] | undefined {
   const lineLabel = (n: number) => {
@@ -123,7 +144,7 @@ export function findComparison(answerText: string, cited: readonly CitedPassage[
   }
   if (!best || best.tied) return undefined;
   return {
-    indicator: best.indicator.replace(/^[的和与及]|较$/g, ''),
+    indicator: commonWording(best.picks.map((p) => p.context), best.indicator),
     unit: best.picks[0]!.unit,
     figures: best.picks.map((p, i) => ({ side: sides[i]!.label, text: p.text, value: p.value, n: sides[i]!.n })),
   };

@@ -238,7 +238,7 @@ describe('commands', () => {
     expect(answer.payload.reply_markup).toMatchObject({ inline_keyboard: expect.arrayContaining([expect.arrayContaining([expect.objectContaining({ text: '📊 对比图' })])]) });
     await bot.handleUpdate(pressUpdate(ALICE, answer, chart!));
     const photo = api.ok('sendPhoto').at(-1)!;
-    expect(String(photo.payload.caption)).toMatch(/^<b>对比：PM2\.5平均浓度（%）<\/b>\n河北区 37\.8% \[1\] · 津南区 近30% \[2\]\n\[1\] 《天津市河北区.*》 <i>第一节 发展基础<\/i>\n\[2\] 《天津市津南区.*》/);
+    expect(String(photo.payload.caption)).toMatch(/^<b>对比：PM2\.5平均浓度较…下降（%）<\/b>\n河北区 37\.8% \[1\] · 津南区 近30% \[2\]\n\[1\] 《天津市河北区.*》 <i>第一节 发展基础<\/i>\n\[2\] 《天津市津南区.*》/);
     expect(photo.payload.reply_parameters).toMatchObject({ message_id: (answer.result as { message_id: number }).message_id });
     // Another chat pressing a forged button with this answer's id gets nothing drawn.
     const inBobsChat = { ...answer, result: { ...(answer.result as object), chat: { id: BOB.id, type: 'private', first_name: 'Bob' } } };
