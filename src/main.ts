@@ -10,6 +10,7 @@ import { CONSOLE_USER, runConsoleChat } from './bot/console-chat.ts';
 import { corpusSummary } from './bot/catalog.ts';
 import { createBot, type BotDeps } from './bot/create-bot.ts';
 import { createDigestSender } from './bot/digest-format.ts';
+import { ChartRenderer } from './chart/chart-renderer.ts';
 import { digestCommandsFeature } from './bot/features/digest-commands.ts';
 import { loadConfigFromEnvironment } from './cli/cli-runtime.ts';
 import type { Config } from './config.ts';
@@ -82,9 +83,11 @@ async function main(): Promise<void> {
   const digestComposer = new DigestComposer({ index: () => answerer.index, store: digestStore, log: digestLog, ...(summarizer ? { summarizer } : {}) });
   const digest = new DigestService({ store: digestStore, composer: digestComposer, config: config.digest });
   digest.adoptTimeZone();
+  // One chart renderer for the bot and the digests: one cache, one set of uploaded photos.
+  const charts = new ChartRenderer();
   let scheduler: DigestScheduler | undefined;
   const startDigests = (api: () => Api) => {
-    scheduler = new DigestScheduler({ store: digestStore, composer: digestComposer, send: (d, onPart) => createDigestSender(api())(d, onPart), log: digestLog });
+    scheduler = new DigestScheduler({ store: digestStore, composer: digestComposer, send: (d, onPart) => createDigestSender(api(), charts)(d, onPart), log: digestLog });
     scheduler.start();
   };
   let reindexing: Promise<unknown> | undefined;
@@ -95,6 +98,7 @@ async function main(): Promise<void> {
     log,
     store,
     answerer: () => answerer,
+    charts,
     features: [(services) => digestCommandsFeature(services, digest)],
     reindex: async ({ rebuild }) => {
       const build = buildIndex(config, { rebuild });

@@ -7,17 +7,17 @@ import { isTelegramError } from './send.ts';
 
 /**
  * Sends a chart as a photo. Telegram keeps what it was sent: a chart it already has
- * (same content key) is sent again by its file_id instead of being uploaded again; a
- * file_id Telegram no longer accepts is forgotten and the PNG uploaded. Rendering
- * errors (ChartError) reach the caller, which falls back to text.
+ * (same content key) is sent again by its file_id instead of being uploaded again
+ * (ChartRenderer.publishOnce); a file_id Telegram no longer accepts is forgotten and the
+ * PNG uploaded. Rendering errors (ChartError) reach the caller, which falls back to text.
  */
 
 export const CAPTION_LIMIT = 1024;
-const FILE_IDS_KEPT = 256;
+
+/** A photo Telegram no longer knows by that file_id. */
+export const staleFileId = (err: unknown) => isTelegramError(err, 400, /file identifier|FILE_REFERENCE|wrong file/i);
 
 export class ChartPhotos {
-  private readonly fileIds = new Map<string, string>();
-
   constructor(readonly renderer: ChartRenderer) {}
 
   async send(ctx: BotContext, spec: ChartSpec, captionHtml: string, options: { keyboard?: InlineKeyboard; replyTo?: number } = {}): Promise<Message.PhotoMessage> {
@@ -32,23 +32,24 @@ export class ChartPhotos {
       ...(options.keyboard ? { reply_markup: options.keyboard } : {}),
       ...(options.replyTo ? { reply_parameters: { message_id: options.replyTo, allow_sending_without_reply: true } } : {}),
     };
-    const known = this.fileIds.get(chart.key);
     let sent: Message.PhotoMessage | undefined;
-    if (known) {
+    let reused = false;
+    for (let attempt = 0; !sent; attempt++) {
+      const fileId = await this.renderer.publishOnce(chart.key, async () => {
+        sent = await ctx.api.sendPhoto(chatId, new InputFile(chart.png, `chart-${chart.key}.png`), extra);
+        return sent.photo?.at(-1)?.file_id;
+      });
+      if (sent) break;
       try {
-        sent = await ctx.api.sendPhoto(chatId, known, extra);
+        sent = await ctx.api.sendPhoto(chatId, fileId!, extra);
+        reused = true;
       } catch (err) {
-        if (!isTelegramError(err, 400, /file identifier|FILE_REFERENCE|wrong file/i)) throw err;
-        this.fileIds.delete(chart.key);
+        // Telegram forgot the file: upload it again (once).
+        if (!staleFileId(err) || attempt > 0) throw err;
+        this.renderer.setPublishedId(chart.key, undefined);
       }
     }
-    sent ??= await ctx.api.sendPhoto(chatId, new InputFile(chart.png, `chart-${chart.key}.png`), extra);
-    const fileId = sent.photo?.at(-1)?.file_id;
-    if (fileId) {
-      if (this.fileIds.size >= FILE_IDS_KEPT) this.fileIds.delete(this.fileIds.keys().next().value!);
-      this.fileIds.set(chart.key, fileId);
-    }
-    ctx.log.info({ chart: chart.key, bytes: chart.png.length, reused: Boolean(known), ms: Math.round(performance.now() - t0) }, 'chart sent');
-    return sent;
+    ctx.log.info({ chart: chart.key, bytes: chart.png.length, reused, ms: Math.round(performance.now() - t0) }, 'chart sent');
+    return sent!;
   }
 }

@@ -35,6 +35,8 @@ export interface ChartRendererOptions {
 
 export const CHART_RENDERER_DEFAULTS: ChartRendererOptions = { zoom: 1.5, cacheEntries: 64, cacheBytes: 32 * 1024 * 1024, concurrency: 2 };
 
+const PUBLISHED_KEPT = 1024;
+
 export function chartKey(spec: ChartSpec): string {
   return createHash('sha256').update(JSON.stringify({ v: CHART_STYLE_VERSION, spec })).digest('hex').slice(0, 24);
 }
@@ -46,6 +48,8 @@ export class ChartRenderer {
   private readonly inFlight = new Map<string, Promise<RenderedChart>>();
   private active = 0;
   private readonly waiting: Array<() => void> = [];
+  private readonly published = new Map<string, string>();
+  private readonly publishing = new Map<string, Promise<string | undefined>>();
 
   constructor(
     options: Partial<ChartRendererOptions> = {},
@@ -74,6 +78,48 @@ export class ChartRenderer {
       this.inFlight.set(key, pending);
     }
     return pending;
+  }
+
+  /**
+   * Where a chart was published (Telegram's file_id of the uploaded photo), so the same
+   * chart — for another chat, or a digest's fan-out — is sent by id instead of uploaded again.
+   */
+  publishedId(key: string): string | undefined {
+    return this.published.get(key);
+  }
+
+  /**
+   * The chart's published id, uploading it with `upload` only when no copy is published
+   * or being published: a digest fanned out to many chats at once uploads its chart once,
+   * the others wait for that upload and reuse its id. (If that upload fails, each waiter
+   * uploads its own.)
+   */
+  async publishOnce(key: string, upload: () => Promise<string | undefined>): Promise<string | undefined> {
+    const known = this.published.get(key);
+    if (known) return known;
+    const inFlight = this.publishing.get(key);
+    if (inFlight) {
+      const id = await inFlight.catch(() => undefined);
+      if (id) return id;
+    }
+    const mine = upload();
+    this.publishing.set(key, mine);
+    try {
+      const id = await mine;
+      this.setPublishedId(key, id);
+      return id;
+    } finally {
+      if (this.publishing.get(key) === mine) this.publishing.delete(key);
+    }
+  }
+
+  setPublishedId(key: string, id: string | undefined): void {
+    if (id === undefined) {
+      this.published.delete(key);
+      return;
+    }
+    if (this.published.size >= PUBLISHED_KEPT) this.published.delete(this.published.keys().next().value!);
+    this.published.set(key, id);
   }
 
   get cached(): { entries: number; bytes: number } {

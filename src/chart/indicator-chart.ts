@@ -51,12 +51,21 @@ export function sourceSection(t: Pick<IndicatorTable, 'section' | 'table'>): str
 
 const yearLabel = (column: string) => column.replace(/年?$/, '年');
 
-export function indicatorChartSpec(t: IndicatorTable): ChartSpec {
-  const columns = [...new Set(t.rows.flatMap((r) => r.values.map((v) => v.column)))];
+/** An indicator row as a chart draws it (a table row, or a digest item's). */
+export interface IndicatorFigures {
+  label: string;
+  unit?: string;
+  attribute?: string;
+  values: ReadonlyArray<{ column: string; value: string }>;
+}
+
+/** Series (the columns: earlier ones base values, the last the target) and panels by unit. */
+export function indicatorSeriesAndPanels(rows: readonly IndicatorFigures[]): Pick<ChartSpec, 'series' | 'panels'> {
+  const columns = [...new Set(rows.flatMap((r) => r.values.map((v) => v.column)))];
   const target = columns.at(-1);
   const series = columns.map((c) => ({ id: c, label: c === target ? `${yearLabel(c)}目标` : yearLabel(c), role: c === target ? ('target' as const) : ('base' as const) }));
   const panels = new Map<string, ChartPanel>();
-  for (const row of t.rows) {
+  for (const row of rows) {
     const unit = row.unit?.trim() || '无单位';
     let panel = panels.get(unit);
     if (!panel) {
@@ -64,7 +73,7 @@ export function indicatorChartSpec(t: IndicatorTable): ChartSpec {
       panels.set(unit, panel);
     }
     panel.rows.push({
-      label: row.name,
+      label: row.label,
       ...(row.attribute === '约束性' || row.attribute === '预期性' ? { attribute: row.attribute } : {}),
       bars: columns.map((column) => {
         const label = row.values.find((v) => v.column === column)?.value ?? '';
@@ -72,12 +81,17 @@ export function indicatorChartSpec(t: IndicatorTable): ChartSpec {
       }),
     });
   }
+  return { series, panels: orderPanels([...panels.values()]) };
+}
+
+export function indicatorChartSpec(t: IndicatorTable): ChartSpec {
+  const { series, panels } = indicatorSeriesAndPanels(t.rows.map((r) => ({ label: r.name, ...(r.unit ? { unit: r.unit } : {}), ...(r.attribute ? { attribute: r.attribute } : {}), values: r.values })));
   const section = sourceSection(t);
   return {
     title: `${t.district} · ${tableLabel(t.table)}`,
     subtitle: `${series.map((s) => s.label).join(' 与 ')}，按单位分组；数字照录原表`,
     series,
-    panels: orderPanels([...panels.values()]),
+    panels,
     footnote: `来源：《${t.title}》${section ? ` ${section}` : ''}`,
   };
 }
