@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { barChartSvg } from '../chart/bar-chart-svg.ts';
 import { loadChartFont } from '../chart/chart-font.ts';
@@ -16,15 +20,27 @@ import { percentiles, type Percentiles } from './bench-stats.ts';
 
 export interface ChartBench {
   fontLoadMs: number;
-  rssBeforeFontMb: number;
-  rssAfterFontMb: number;
   targets: { svgMs: Percentiles; rasterMs: Percentiles; renderMs: Percentiles; cachedMs: Percentiles; pngBytes: number; pixels: string };
   small: { renderMs: Percentiles; pngBytes: number; pixels: string };
   concurrent: { charts: number; wallMs: number; eventLoopMaxMs: number; eventLoopP99Ms: number };
-  rssAfterMb: number;
+  /** Measured in a fresh process that only draws charts. */
+  memory: Record<string, number>;
 }
 
-const rssMb = () => Math.round(process.memoryUsage().rss / 1048576);
+const TSX = path.resolve('node_modules/.bin/tsx');
+
+function memoryInFreshProcess(spec: ChartSpec): Record<string, number> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'plan-qa-chart-'));
+  try {
+    const file = path.join(dir, 'spec.json');
+    writeFileSync(file, JSON.stringify(spec));
+    const r = spawnSync(TSX, ['src/cli/bench-chart-memory.ts', file], { encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'silent' } });
+    if (r.status !== 0) throw new Error(`bench-chart: memory run failed: ${r.stderr}`);
+    return JSON.parse(r.stdout) as Record<string, number>;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 const RUNS = 30;
 
 function smallSpec(i: number): ChartSpec {
@@ -37,11 +53,9 @@ function smallSpec(i: number): ChartSpec {
 }
 
 export async function benchChart(index: PlanIndex): Promise<ChartBench> {
-  const rssBeforeFontMb = rssMb();
   let t = performance.now();
   const font = loadChartFont();
   const fontLoadMs = Math.round(performance.now() - t);
-  const rssAfterFontMb = rssMb();
   const table = indicatorTables(index, '武清区')[0];
   if (!table) throw new Error('bench-chart: no indicator table for 武清区 in the corpus');
   const base = indicatorChartSpec(table);
@@ -98,11 +112,9 @@ export async function benchChart(index: PlanIndex): Promise<ChartBench> {
   histogram.disable();
   return {
     fontLoadMs,
-    rssBeforeFontMb,
-    rssAfterFontMb,
     targets: { svgMs: percentiles(svgMs), rasterMs: percentiles(rasterMs), renderMs: percentiles(renderMs), cachedMs: percentiles(cachedMs), pngBytes, pixels },
     small: { renderMs: percentiles(smallMs), ...small },
     concurrent: { charts: 8, wallMs, eventLoopMaxMs: Math.round(histogram.max / 1e6), eventLoopP99Ms: Math.round(histogram.percentile(99) / 1e6) },
-    rssAfterMb: rssMb(),
+    memory: memoryInFreshProcess(base),
   };
 }
