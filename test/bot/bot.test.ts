@@ -10,6 +10,8 @@ import type { Answering, BotContext, BotServices } from '../../src/bot/context.t
 import { createBot, type BotDeps } from '../../src/bot/create-bot.ts';
 import { BotMetrics } from '../../src/bot/metrics.ts';
 import { EXPIRED_BUTTON } from '../../src/bot/texts.ts';
+import { ChartRenderer } from '../../src/chart/chart-renderer.ts';
+import { ChartError } from '../../src/errors.ts';
 import type { TelegramConfig } from '../../src/config.ts';
 import { createLogger, silentLogger } from '../../src/logger.ts';
 import { BotStore } from '../../src/store/bot-store.ts';
@@ -227,6 +229,16 @@ describe('commands', () => {
     expect(telegramText(api.sent(ALICE.id).at(-1))).toBe('没有“滨海”的文件。已收录：武清区、河北区、津南区。例如 /targets 武清区');
     await bot.handleUpdate(pressUpdate(ALICE, page1, 'tc:滨海新区'));
     expect(api.ok('answerCallbackQuery').at(-1)?.payload.text).toBe(EXPIRED_BUTTON);
+  });
+
+  it('/targets falls back to the text rows when the chart cannot be drawn (font missing)', async () => {
+    const broken = new ChartRenderer({}, () => {
+      throw new ChartError('chart-font: the package @expo-google-fonts/noto-sans-sc is not installed; run `npm install`');
+    });
+    const bot = makeBot({ deps: { charts: broken } });
+    await bot.handleUpdate(textUpdate(ALICE, '/targets 武清区'));
+    expect(api.ok('sendPhoto')).toHaveLength(0);
+    expect(telegramText(api.sent(ALICE.id).at(-1))).toMatch(/^主要指标 · 武清区（共 16 项，第 1\/2 页）/);
   });
 
   it('offers 📊 对比图 under an answer comparing one figure per district, and draws the quoted figures', async () => {
