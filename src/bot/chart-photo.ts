@@ -3,6 +3,7 @@ import type { Message } from 'grammy/types';
 import type { ChartRenderer } from '../chart/chart-renderer.ts';
 import type { ChartSpec } from '../chart/chart-spec.ts';
 import type { BotContext } from './context.ts';
+import { escapeHtml, htmlToText, visibleLength } from './html.ts';
 import { isTelegramError } from './send.ts';
 
 /**
@@ -13,6 +14,12 @@ import { isTelegramError } from './send.ts';
  */
 
 export const CAPTION_LIMIT = 1024;
+
+/** A caption within Telegram's 1024 characters: as it is, or (rarely: very long titles) cut as plain text. */
+export function fitCaption(html: string): string {
+  if (visibleLength(html) <= CAPTION_LIMIT) return html;
+  return `${escapeHtml([...htmlToText(html)].slice(0, CAPTION_LIMIT - 1).join(''))}…`;
+}
 
 /** A photo Telegram no longer knows by that file_id. */
 export const staleFileId = (err: unknown) => isTelegramError(err, 400, /file identifier|FILE_REFERENCE|wrong file/i);
@@ -27,7 +34,7 @@ export class ChartPhotos {
     const chart = await this.renderer.render(spec);
     if (chart.missing.length > 0) ctx.log.warn({ chart: chart.key, missing: chart.missing.join('') }, 'chart font lacks characters');
     const extra = {
-      caption: captionHtml,
+      caption: fitCaption(captionHtml),
       parse_mode: 'HTML' as const,
       ...(options.keyboard ? { reply_markup: options.keyboard } : {}),
       ...(options.replyTo ? { reply_parameters: { message_id: options.replyTo, allow_sending_without_reply: true } } : {}),

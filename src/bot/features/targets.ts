@@ -5,9 +5,8 @@ import { ChartError } from '../../errors.ts';
 import type { PlanIndex } from '../../index/plan-index.ts';
 import { corpusSummary, matchDistrict } from '../catalog.ts';
 import { decodeAction, encodeAction } from '../callback-data.ts';
-import { CAPTION_LIMIT } from '../chart-photo.ts';
 import type { BotContext, BotServices } from '../context.ts';
-import { escapeHtml, visibleLength } from '../html.ts';
+import { escapeHtml } from '../html.ts';
 import { editHtml, sendHtml } from '../send.ts';
 import { EXPIRED_BUTTON } from '../texts.ts';
 
@@ -65,9 +64,7 @@ export function targetsCaption(t: IndicatorTable): string {
   const binding = t.rows.filter((r) => r.attribute === '约束性').length;
   const what = `${columns.length > 1 ? `${columns.slice(0, -1).join('、')}与${columns.at(-1)}目标` : `${columns[0] ?? ''}目标`}，共 ${t.rows.length} 项，按单位分 ${units} 组${binding > 0 ? `；红色为约束性指标（${binding} 项）` : ''}。`;
   const head = `<b>${escapeHtml(`${t.district} · ${tableLabel(t.table)}`)}</b>\n${escapeHtml(what)}\n来源：《${escapeHtml(t.title)}》`;
-  let section = sourceSection(t);
-  // Telegram allows 1024 characters: a very long section path is cut from its start.
-  while (section && visibleLength(`${head} ${escapeHtml(section)}`) > CAPTION_LIMIT) section = `…${section.slice(section.length > 20 ? 20 : section.length)}`;
+  const section = sourceSection(t);
   return section ? `${head} ${escapeHtml(section)}` : head;
 }
 
