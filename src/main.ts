@@ -84,7 +84,10 @@ async function main(): Promise<void> {
   const digest = new DigestService({ store: digestStore, composer: digestComposer, config: config.digest });
   digest.adoptTimeZone();
   // One chart renderer for the bot and the digests: one cache, one set of uploaded photos.
+  // Warmed up now (font parsed) rather than for the first /targets; without its font the
+  // bot still runs and answers charts with text.
   const charts = new ChartRenderer();
+  await charts.warmUp().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'charts unavailable'));
   let scheduler: DigestScheduler | undefined;
   const startDigests = (api: () => Api) => {
     scheduler = new DigestScheduler({ store: digestStore, composer: digestComposer, send: (d, onPart) => createDigestSender(api(), charts)(d, onPart), log: digestLog });

@@ -58,6 +58,15 @@ export class ChartRenderer {
     this.options = { ...CHART_RENDERER_DEFAULTS, ...options };
   }
 
+  /**
+   * Loads the font and draws a small chart, so the first chart a user asks for does not
+   * wait (or hold the event loop) for the font to be parsed. Throws ChartError when the
+   * font is missing, for the caller to log at start-up.
+   */
+  async warmUp(): Promise<void> {
+    await this.render({ title: '预热 0123456789%', series: [{ id: 'a', label: 'a', role: 'side' }], panels: [{ unit: '%', kind: 'percent', rows: [{ label: '指标', bars: [{ series: 'a', value: 1, label: '1' }] }] }] });
+  }
+
   /** The SVG alone (synchronous; for tests and the console). */
   svg(spec: ChartSpec): ReturnType<typeof barChartSvg> {
     return barChartSvg(spec, this.font());
