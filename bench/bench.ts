@@ -9,6 +9,7 @@ import { buildIndex } from '../src/index/build-index.ts';
 import { loadPlanIndex } from '../src/index/plan-index.ts';
 import { splitSentences } from '../src/retrieve/sentences.ts';
 import { benchBot } from './bench-bot.ts';
+import { benchChart } from './bench-chart.ts';
 import { benchDigest } from './bench-digest.ts';
 import { benchLlmPipeline } from './bench-llm.ts';
 import { BENCH_QUESTIONS as QUESTIONS } from './bench-questions.ts';
@@ -17,9 +18,10 @@ import { percentiles } from './bench-stats.ts';
 import { runCli } from '../src/cli/cli-runtime.ts';
 
 /**
- * `npm run bench [-- --scale N | --million] [--sections core,llm,bot,digest,scale]`:
+ * `npm run bench [-- --scale N | --million] [--sections core,chart,llm,bot,digest,scale]`:
  * core: ingest time, warm search and ask latency in process, cold start of `ask`, peak
- * memory; llm: answer-pipeline overhead without the model's time; bot: 1,000 questions
+ * memory; chart: a chart drawn from scratch (SVG, PNG) p50/p95, PNG size, memory, event
+ * loop held while charts render; llm: answer-pipeline overhead without the model's time; bot: 1,000 questions
  * from 100 chats through the Bot API emulator; digest: one day's fan-out to 10,000
  * subscriptions; scale: index build and hybrid search on synthetic chunks.
  * Prints the results and writes JSON to <STATE_DIR>/bench/.
@@ -28,7 +30,7 @@ import { runCli } from '../src/cli/cli-runtime.ts';
  * the test servers (the bot and digest sections drive test/helpers' Bot API emulator).
  */
 
-const SECTIONS = ['core', 'llm', 'bot', 'digest', 'scale'] as const;
+const SECTIONS = ['core', 'chart', 'llm', 'bot', 'digest', 'scale'] as const;
 
 
 const TSX = path.resolve('node_modules/.bin/tsx');
@@ -90,6 +92,12 @@ await runCli('bench', async (ctx) => {
       say(`cold ask (process start to answer): p50 ${percentiles(cold).p50} ms`);
     }
     result.peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+    if (sections.has('chart')) {
+      say('chart: the 武清区 indicator chart, drawn from scratch…');
+      const chart = await benchChart(index);
+      result.chart = chart;
+      say(`chart: render p50 ${chart.targets.renderMs.p50} ms (p95 ${chart.targets.renderMs.p95}), PNG ${Math.round(chart.targets.pngBytes / 1024)} KB, ${chart.targets.pixels}`);
+    }
     if (sections.has('llm')) {
       say('llm: answer pipeline overhead…');
       result.llm = await benchLlmPipeline();

@@ -114,3 +114,10 @@ export class DeliveryError extends PlanQaError {
     if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 }
+
+/** A chart could not be drawn (font missing or unreadable, rasterizer failure); callers fall back to text. */
+export class ChartError extends PlanQaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('chart', message, options);
+  }
+}

@@ -10,6 +10,7 @@ import { CONSOLE_USER, runConsoleChat } from './bot/console-chat.ts';
 import { corpusSummary } from './bot/catalog.ts';
 import { createBot, type BotDeps } from './bot/create-bot.ts';
 import { createDigestSender } from './bot/digest-format.ts';
+import { ChartRenderer } from './chart/chart-renderer.ts';
 import { digestCommandsFeature } from './bot/features/digest-commands.ts';
 import { loadConfigFromEnvironment } from './cli/cli-runtime.ts';
 import type { Config } from './config.ts';
@@ -108,9 +109,14 @@ async function main(): Promise<void> {
   const digestComposer = new DigestComposer({ index: () => answerer.index, store: digestStore, log: digestLog, ...(llm ? { summarizer: llm } : {}) });
   const digest = new DigestService({ store: digestStore, composer: digestComposer, config: config.digest });
   digest.adoptTimeZone();
+  // One chart renderer for the bot and the digests: one cache, one set of uploaded photos.
+  // Warmed up now (font parsed) rather than for the first /targets; without its font the
+  // bot still runs and answers charts with text.
+  const charts = new ChartRenderer();
+  await charts.warmUp().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'charts unavailable'));
   let scheduler: DigestScheduler | undefined;
   const startDigests = (api: () => Api) => {
-    scheduler = new DigestScheduler({ store: digestStore, composer: digestComposer, send: (d, onPart) => createDigestSender(api())(d, onPart), log: digestLog });
+    scheduler = new DigestScheduler({ store: digestStore, composer: digestComposer, send: (d, onPart) => createDigestSender(api(), charts)(d, onPart), log: digestLog });
     scheduler.start();
   };
   let reindexing: Promise<unknown> | undefined;
@@ -121,6 +127,7 @@ async function main(): Promise<void> {
     log,
     store,
     answerer: () => answerer,
+    charts,
     features: [(services) => digestCommandsFeature(services, digest)],
     reindex: async ({ rebuild }) => {
       const build = buildIndex(config, { rebuild });
@@ -176,6 +183,7 @@ async function main(): Promise<void> {
       output: process.stdout,
       tty: Boolean(process.stdin.isTTY && process.stdout.isTTY),
       signal: stopConsole.signal,
+      chartDir: path.join(config.index.stateDir, 'charts'),
       log,
       banner: [
         '规划问答 · 控制台',

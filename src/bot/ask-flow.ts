@@ -1,5 +1,6 @@
 import { InputError } from '../errors.ts';
 import { AnswerStream } from './answer-stream.ts';
+import { answerComparison } from './comparison.ts';
 import type { BotContext, BotServices } from './context.ts';
 import { NOT_FOUND_HINT, answerHtml, sourcesFromAnswer } from './format.ts';
 import { escapeHtml } from './html.ts';
@@ -75,7 +76,8 @@ export async function answerQuestion(ctx: BotContext, services: BotServices, que
     });
     let html = prefix + answerHtml(answer);
     if (!answer.found && answer.passages.length > 0) html += `\n\n<i>${NOT_FOUND_HINT}</i>`;
-    const keyboard = answerKeyboard(id, sources.map((s) => s.n), { more: answer.passages.length > 0 });
+    const comparisonChart = answer.found && answerComparison(answer.answer, sources, answerer.index) !== undefined;
+    const keyboard = answerKeyboard(id, sources.map((s) => s.n), { more: answer.passages.length > 0, comparisonChart });
     const messageId = await stream.finish(html, keyboard);
     if (messageId !== undefined) services.store.setMessageId(id, messageId);
     const ms = performance.now() - ctx.timing.startedAt;

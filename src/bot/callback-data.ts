@@ -9,7 +9,9 @@ export type ButtonAction =
   | { kind: 'more'; answerId: number }
   | { kind: 'feedback'; answerId: number; value: 1 | -1 }
   | { kind: 'example'; index: number }
-  | { kind: 'targets'; district: string | null; page: number };
+  | { kind: 'targets'; district: string | null; page: number }
+  | { kind: 'targets-chart'; district: string }
+  | { kind: 'comparison-chart'; answerId: number };
 
 export const CALLBACK_DATA_MAX_BYTES = 64;
 
@@ -31,6 +33,12 @@ export function encodeAction(action: ButtonAction): string {
     case 'targets':
       data = `t:${action.page}:${action.district ?? ''}`;
       break;
+    case 'targets-chart':
+      data = `tc:${action.district}`;
+      break;
+    case 'comparison-chart':
+      data = `cc:${action.answerId}`;
+      break;
   }
   if (Buffer.byteLength(data, 'utf8') > CALLBACK_DATA_MAX_BYTES) throw new Error(`callback-data: "${data}" is longer than ${CALLBACK_DATA_MAX_BYTES} bytes`);
   return data;
@@ -44,5 +52,7 @@ export function decodeAction(data: string): ButtonAction | undefined {
   if ((m = /^f:(\d+):(up|down)$/.exec(data))) return { kind: 'feedback', answerId: Number(m[1]), value: m[2] === 'up' ? 1 : -1 };
   if ((m = /^x:(\d+)$/.exec(data))) return { kind: 'example', index: Number(m[1]) };
   if ((m = /^t:(\d+):(.*)$/.exec(data))) return { kind: 'targets', page: Number(m[1]), district: m[2] ? m[2] : null };
+  if ((m = /^tc:(.+)$/.exec(data))) return { kind: 'targets-chart', district: m[1]! };
+  if ((m = /^cc:(\d+)$/.exec(data))) return { kind: 'comparison-chart', answerId: Number(m[1]) };
   return undefined;
 }

@@ -1,8 +1,11 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import readline from 'node:readline';
-import type { Bot, Transformer } from 'grammy';
+import { InputFile, type Bot, type Transformer } from 'grammy';
 import type { InlineKeyboardMarkup, Message, MessageEntity, Update, User, UserFromGetMe } from 'grammy/types';
 import type { Logger } from '../logger.ts';
 import type { BotContext } from './context.ts';
+import { escapeHtml } from './html.ts';
 import { displayWidth, renderHtml, renderKeyboard, type NumberedButton, type TerminalStyle } from './console-render.ts';
 
 /**
@@ -38,6 +41,8 @@ export interface ConsoleChatOptions {
   createBot: (transformer: Transformer, botInfo: UserFromGetMe) => Bot<BotContext>;
   /** Printed before the first /start. */
   banner?: string;
+  /** Where charts (photos the bot sends) are saved as PNG files; their paths are shown. */
+  chartDir: string;
   /** Ends the chat as if input had ended (SIGINT/SIGTERM when input is not a terminal). */
   signal?: AbortSignal;
   log: Logger;
@@ -50,7 +55,7 @@ export async function runConsoleChat(options: ConsoleChatOptions): Promise<void>
   const style: TerminalStyle = { color: tty && !process.env.NO_COLOR };
   const chat = { id: CONSOLE_USER.id, type: 'private' as const, first_name: CONSOLE_USER.first_name };
   const botUser: User = { id: CONSOLE_BOT_INFO.id, is_bot: true, first_name: CONSOLE_BOT_INFO.first_name, username: CONSOLE_BOT_INFO.username };
-  const messages = new Map<number, { text: string; reply_markup?: InlineKeyboardMarkup }>();
+  const messages = new Map<number, { text: string; reply_markup?: InlineKeyboardMarkup; photo?: string }>();
   let nextMessageId = 1;
   let nextUpdateId = 1;
   let buttons: NumberedButton[] = [];
@@ -101,6 +106,27 @@ export async function runConsoleChat(options: ConsoleChatOptions): Promise<void>
     text,
     ...(markup ? { reply_markup: markup } : {}),
   });
+  // A photo's file_id here is the path it was saved to.
+  const photoMessage = (id: number, file: string, caption: string, markup?: InlineKeyboardMarkup): Message.PhotoMessage => ({
+    message_id: id,
+    date: Math.floor(Date.now() / 1000),
+    chat,
+    from: botUser,
+    photo: [{ file_id: file, file_unique_id: path.basename(file), width: 0, height: 0 }],
+    ...(caption ? { caption } : {}),
+    ...(markup ? { reply_markup: markup } : {}),
+  });
+  const savePhoto = async (photo: unknown): Promise<string> => {
+    if (typeof photo === 'string') return photo;
+    if (!(photo instanceof InputFile)) throw new Error('console: sendPhoto without a photo');
+    // toRaw() is how grammY itself reads an InputFile; ours wrap a Buffer, so it is the bytes.
+    const raw = await photo.toRaw();
+    if (!(raw instanceof Uint8Array)) throw new Error('console: a photo that is not in memory');
+    mkdirSync(options.chartDir, { recursive: true });
+    const file = path.resolve(options.chartDir, path.basename(photo.filename ?? `photo-${Date.now()}.png`));
+    writeFileSync(file, raw);
+    return file;
+  };
 
   const terminal: Transformer = async (_prev, method, payload) => {
     const p = payload as Record<string, unknown>;
@@ -112,6 +138,16 @@ export async function runConsoleChat(options: ConsoleChatOptions): Promise<void>
         messages.set(id, { text: String(p.text), ...(markup ? { reply_markup: markup } : {}) });
         show(id, String(p.text), p.parse_mode, markup, false);
         return ok(message(id, String(p.text), markup));
+      }
+      case 'sendPhoto': {
+        const id = nextMessageId++;
+        const markup = p.reply_markup as InlineKeyboardMarkup | undefined;
+        const file = await savePhoto(p.photo);
+        const caption = typeof p.caption === 'string' ? p.caption : '';
+        messages.set(id, { text: caption, ...(markup ? { reply_markup: markup } : {}), photo: file });
+        const note = `📊 图表已保存：${file}`;
+        show(id, caption ? `${caption}\n${p.parse_mode === 'HTML' ? escapeHtml(note) : note}` : note, p.parse_mode, markup, false);
+        return ok(photoMessage(id, file, caption, markup));
       }
       case 'editMessageText': {
         const id = Number(p.message_id);
@@ -159,7 +195,9 @@ export async function runConsoleChat(options: ConsoleChatOptions): Promise<void>
       from: CONSOLE_USER,
       chat_instance: String(chat.id),
       data: button.data,
-      message: message(messageId, messages.get(messageId)?.text ?? '', messages.get(messageId)?.reply_markup),
+      message: messages.get(messageId)?.photo
+        ? photoMessage(messageId, messages.get(messageId)!.photo!, messages.get(messageId)!.text, messages.get(messageId)?.reply_markup)
+        : message(messageId, messages.get(messageId)?.text ?? '', messages.get(messageId)?.reply_markup),
     },
   });
 

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.ts';
 import type { RetrievalResult } from '../retrieve/hybrid-retriever.ts';
 import type { BotStore } from '../store/bot-store.ts';
 import type { AnswerQueue } from './answer-queue.ts';
+import type { ChartPhotos } from './chart-photo.ts';
 import type { BotMetrics } from './metrics.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
@@ -53,6 +54,8 @@ export interface BotServices {
   now: () => number;
   /** Minimum time between two edits of a streaming answer. */
   streamIntervalMs: { private: number; group: number };
+  /** Charts as photos (rendered off the event loop, cached by content). */
+  charts: ChartPhotos;
   /** Console mode: a single local user, shown plain text without HTML knowledge of Telegram. */
   console: boolean;
 }

@@ -6,12 +6,15 @@ import type { TelegramConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { BotStore } from '../store/bot-store.ts';
 import type { UpdateJournal } from '../store/update-journal.ts';
+import { ChartRenderer } from '../chart/chart-renderer.ts';
 import { AnswerQueue } from './answer-queue.ts';
+import { ChartPhotos } from './chart-photo.ts';
 import { apiFailureLog } from './api-log.ts';
 import type { Answering, BotContext, BotServices, ReindexResult } from './context.ts';
 import { describeError, errorHandler } from './error-boundary.ts';
 import { adminFeature } from './features/admin.ts';
 import { answerButtonsFeature } from './features/answer-buttons.ts';
+import { comparisonChartFeature } from './features/comparison-chart.ts';
 import { docsFeature } from './features/docs.ts';
 import { helpFeature } from './features/help.ts';
 import { inlineFeature } from './features/inline.ts';
@@ -59,6 +62,8 @@ export interface BotDeps {
   console?: boolean;
   /** Records each update on arrival until it is handled (see update-journal.ts); none in the console. */
   journal?: UpdateJournal;
+  /** The chart renderer (one per process is enough; a default one otherwise). */
+  charts?: ChartRenderer;
 }
 
 /** The updates the bot asks Telegram for. */
@@ -93,6 +98,7 @@ export function createBot(token: string, deps: BotDeps): Bot<BotContext> {
     buttonLimiter: new RateLimiter(deps.telegram.rateLimitPerMinute * 3, 60_000, now),
     now,
     streamIntervalMs: deps.streamIntervalMs ?? { private: 1000, group: 3000 },
+    charts: new ChartPhotos(deps.charts ?? new ChartRenderer()),
     console: deps.console ?? false,
   };
 
@@ -132,6 +138,7 @@ export function createBot(token: string, deps: BotDeps): Bot<BotContext> {
     newTopicFeature(services),
     adminFeature(services),
     answerButtonsFeature(services),
+    comparisonChartFeature(services),
     ...(deps.features ?? []).map((feature) => feature(services)),
     questionFeature(services),
     inlineFeature(services),

@@ -1,5 +1,9 @@
-import { GrammyError, HttpError, InlineKeyboard, type Api } from 'grammy';
-import { DeliveryError } from '../errors.ts';
+import { GrammyError, HttpError, InlineKeyboard, InputFile, type Api } from 'grammy';
+import { ChartRenderer } from '../chart/chart-renderer.ts';
+import type { ChartSpec } from '../chart/chart-spec.ts';
+import { digestChartSpec } from '../chart/digest-chart.ts';
+import { ChartError, DeliveryError } from '../errors.ts';
+import { staleFileId } from './chart-photo.ts';
 import type { DigestContent, DigestItem } from '../store/digest-store.ts';
 import type { SourceExcerpt } from '../store/bot-store.ts';
 import { shortSection, sourceHtml } from './format.ts';
@@ -119,6 +123,44 @@ export function toDeliveryError(err: unknown): DeliveryError {
   return new DeliveryError('failed', err instanceof Error ? err.message : String(err), { cause: err });
 }
 
+/** The figures of a digest's chart as text, for when the chart cannot be drawn. */
+function figuresText(content: DigestContent): string {
+  const rows = content.items.flatMap((i) => (i.indicator ? [`[${i.n}] ${i.indicator.name}${i.indicator.unit ? `（${i.indicator.unit}）` : ''}：${i.indicator.values.map((v) => `${v.column.replace(/年?$/, '年')} ${v.value}`).join('，')}`] : []));
+  return `📊 今日指标\n${rows.join('\n')}`;
+}
+
+/**
+ * The chart a digest leads with: uploaded once, then sent by file_id to every other
+ * subscriber (ChartRenderer.publishOnce); the figures as text if it cannot be drawn, so
+ * the digest's parts stay the same on every attempt.
+ */
+async function sendDigestChart(api: Api, chatId: number, spec: ChartSpec, content: DigestContent, charts: ChartRenderer): Promise<number> {
+  let chart;
+  try {
+    chart = await charts.render(spec);
+  } catch (err) {
+    if (!(err instanceof ChartError)) throw err;
+    return (await api.sendMessage(chatId, figuresText(content), { link_preview_options: { is_disabled: true } })).message_id;
+  }
+  const caption = `<b>📊 今日指标 · ${escapeHtml(content.topic)}</b>`;
+  for (let attempt = 0; ; attempt++) {
+    let uploaded: number | undefined;
+    const fileId = await charts.publishOnce(chart.key, async () => {
+      const sent = await api.sendPhoto(chatId, new InputFile(chart.png, `chart-${chart.key}.png`), { caption, parse_mode: 'HTML' });
+      uploaded = sent.message_id;
+      return sent.photo?.at(-1)?.file_id;
+    });
+    if (uploaded !== undefined) return uploaded;
+    try {
+      return (await api.sendPhoto(chatId, fileId!, { caption, parse_mode: 'HTML' })).message_id;
+    } catch (err) {
+      // Telegram forgot the file: upload it again (once).
+      if (!staleFileId(err) || attempt > 0) throw err;
+      charts.setPublishedId(chart.key, undefined);
+    }
+  }
+}
+
 export interface OutgoingDigestMessage {
   chatId: number;
   deliveryId: number;
@@ -129,13 +171,26 @@ export interface OutgoingDigestMessage {
 /**
  * The digest's `send`: renders, splits, and sends the parts not yet accepted (buttons on
  * the last), reporting each accepted part; Telegram's errors become DeliveryError. A
- * part Telegram cannot parse is sent as plain text, so the parts stay the same.
+ * part Telegram cannot parse is sent as plain text, so the parts stay the same. When the
+ * items carry indicator figures, part 0 is their chart (decided by the stored content
+ * alone, so a resumed delivery counts parts as the first attempt did).
  */
-export function createDigestSender(api: Api): (digest: OutgoingDigestMessage, onPartSent: (part: number, messageId: number) => void) => Promise<void> {
+export function createDigestSender(api: Api, charts: ChartRenderer = new ChartRenderer()): (digest: OutgoingDigestMessage, onPartSent: (part: number, messageId: number) => void) => Promise<void> {
   return async (digest, onPartSent) => {
+    const spec = digestChartSpec(digest.content);
+    const lead = spec ? 1 : 0;
+    if (spec && digest.partsSent === 0) {
+      let messageId: number;
+      try {
+        messageId = await sendDigestChart(api, digest.chatId, spec, digest.content, charts);
+      } catch (err) {
+        throw toDeliveryError(err);
+      }
+      onPartSent(0, messageId);
+    }
     const parts = splitHtml(digestHtml(digest.content));
     const keyboard = digestKeyboard({ kind: 'delivery', id: digest.deliveryId }, digest.content.items);
-    for (let i = digest.partsSent; i < parts.length; i++) {
+    for (let i = Math.max(0, digest.partsSent - lead); i < parts.length; i++) {
       const markup = i === parts.length - 1 && keyboard ? { reply_markup: keyboard } : {};
       const options = { link_preview_options: { is_disabled: true }, ...markup };
       let messageId: number;
@@ -149,7 +204,7 @@ export function createDigestSender(api: Api): (digest: OutgoingDigestMessage, on
       } catch (err) {
         throw toDeliveryError(err);
       }
-      onPartSent(i, messageId);
+      onPartSent(i + lead, messageId);
     }
   };
 }

@@ -17,7 +17,7 @@ export function helpHtml(services: BotServices, botUsername: string): string {
     '• 追问可以省略区名和年份，例如“那津南区呢？”；/new 开始新话题',
     '',
     '<b>命令</b>',
-    '/start 收录范围和示例　/docs 文件列表　/targets [区名] 主要指标表　/new 新话题　/help 帮助',
+    '/start 收录范围和示例　/docs 文件列表　/targets [区名] 主要指标图　/new 新话题　/help 帮助',
     '/subscribe 主题 [HH:MM] [区名] 每天推送带出处的摘要（如 /subscribe 生态环境 07:30）　/subscriptions 暂停、改时间、退订　/digest 主题 现在看一期',
     '',
     `<i>问题请在 ${services.telegram.maxQuestionChars} 字以内；每人每分钟最多 ${services.telegram.rateLimitPerMinute} 个问题。我只根据收录的文件回答，文件里没有的会直说。</i>`,

@@ -110,6 +110,9 @@ export function digestItem({ n, chunk, isNew, text }: ItemInput): DigestItem {
     quote: text.quote,
     isNew,
     mode: text.mode,
+    ...(chunk.indicator
+      ? { indicator: { name: chunk.indicator.name, ...(chunk.indicator.unit ? { unit: chunk.indicator.unit } : {}), ...(chunk.indicator.attribute ? { attribute: chunk.indicator.attribute } : {}), values: chunk.indicator.values } }
+      : {}),
   };
 }
 

@@ -55,6 +55,10 @@ export const digestItemSchema = z.object({
   /** From a document first seen recently ("新增文件"). */
   isNew: z.boolean(),
   mode: z.enum(['extractive', 'llm']),
+  /** An indicator-table row's figures as printed (for the digest's chart); absent for prose. */
+  indicator: z
+    .object({ name: z.string(), unit: z.string().optional(), attribute: z.string().optional(), values: z.array(z.object({ column: z.string(), value: z.string() })) })
+    .optional(),
 });
 export type DigestItem = z.infer<typeof digestItemSchema>;
 

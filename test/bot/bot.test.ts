@@ -10,6 +10,8 @@ import type { Answering, BotContext, BotServices } from '../../src/bot/context.t
 import { createBot, type BotDeps } from '../../src/bot/create-bot.ts';
 import { BotMetrics } from '../../src/bot/metrics.ts';
 import { EXPIRED_BUTTON } from '../../src/bot/texts.ts';
+import { ChartRenderer } from '../../src/chart/chart-renderer.ts';
+import { ChartError } from '../../src/errors.ts';
 import type { TelegramConfig } from '../../src/config.ts';
 import { createLogger, silentLogger } from '../../src/logger.ts';
 import { BotStore } from '../../src/store/bot-store.ts';
@@ -236,17 +238,66 @@ describe('commands', () => {
     expect(unknown).toMatch(/^没有 \/frobnicate 这个命令。\n\n怎么提问/);
   });
 
-  it('/targets shows the indicator table a page at a time, edited in place', async () => {
+  it('/targets sends the indicator chart; its text rows are a tap away and page in place', async () => {
     const bot = makeBot();
     await bot.handleUpdate(textUpdate(ALICE, '/targets 武清'));
+    const photo = api.ok('sendPhoto')[0]!;
+    expect(photo.payload.chat_id).toBe(ALICE.id);
+    expect(photo.payload.photo).toMatchObject({ inputFile: expect.stringMatching(/^chart-[0-9a-f]{24}\.png$/) });
+    expect(String(photo.payload.caption)).toMatch(/^<b>武清区 · “十四五”时期经济社会发展主要指标<\/b>\n2020年与2025年目标，共 16 项，按单位分 7 组；红色为约束性指标（5 项）。\n来源：《天津市武清区国民经济和社会发展第十四个五年规划和二〇三五年远景目标纲要》 第二章 .* › 第三节 主要目标$/);
+    expect(api.sent(ALICE.id)).toHaveLength(0);
+    expect(callbackDataOf(photo)).toEqual(['t:0:武清区']);
+    await bot.handleUpdate(pressUpdate(ALICE, photo, 't:0:武清区'));
     const page1 = api.sent(ALICE.id)[0]!;
-    expect(telegramText(page1)).toMatch(/^主要指标 · 武清区（共 16 项，第 1\/2 页）[\s\S]*森林覆盖率|^主要指标 · 武清区（共 16 项，第 1\/2 页）/);
+    expect(telegramText(page1)).toMatch(/^主要指标 · 武清区（共 16 项，第 1\/2 页）/);
+    expect(callbackDataOf(page1)).toContain('tc:武清区');
     const next = callbackDataOf(page1).find((d) => d.startsWith('t:1:'))!;
     await bot.handleUpdate(pressUpdate(ALICE, page1, next));
     const edit = api.ok('editMessageText')[0]!;
     expect(telegramText(edit)).toMatch(/第 2\/2 页[\s\S]*森林覆盖率（%）：2025年目标13%/);
+    // The chart again: Telegram already has it, so it goes by file_id, not uploaded twice.
+    await bot.handleUpdate(pressUpdate(ALICE, page1, 'tc:武清区'));
+    expect(api.ok('sendPhoto')[1]!.payload.photo).toBe('photo' + String((photo.result as { message_id: number }).message_id));
+    await bot.handleUpdate(textUpdate(ALICE, '/targets 河北区'));
+    const none = api.sent(ALICE.id).at(-1);
+    expect(telegramText(none)).toBe('河北区的文件里没有主要指标表，所以没有指标图。有指标表的：武清区（/targets 武清区）。也可以直接问，例如“河北区十四五有哪些目标？”');
+    expect(callbackDataOf(none)).toEqual(['tc:武清区']);
+    expect(api.ok('sendPhoto')).toHaveLength(2);
     await bot.handleUpdate(textUpdate(ALICE, '/targets 滨海'));
     expect(telegramText(api.sent(ALICE.id).at(-1))).toBe('没有“滨海”的文件。已收录：武清区、河北区、津南区。例如 /targets 武清区');
+    await bot.handleUpdate(pressUpdate(ALICE, page1, 'tc:滨海新区'));
+    expect(api.ok('answerCallbackQuery').at(-1)?.payload.text).toBe(EXPIRED_BUTTON);
+  });
+
+  it('/targets falls back to the text rows when the chart cannot be drawn (font missing)', async () => {
+    const broken = new ChartRenderer({}, () => {
+      throw new ChartError('chart-font: the package @expo-google-fonts/noto-sans-sc is not installed; run `npm install`');
+    });
+    const bot = makeBot({ deps: { charts: broken } });
+    await bot.handleUpdate(textUpdate(ALICE, '/targets 武清区'));
+    expect(api.ok('sendPhoto')).toHaveLength(0);
+    expect(telegramText(api.sent(ALICE.id).at(-1))).toMatch(/^主要指标 · 武清区（共 16 项，第 1\/2 页）/);
+  });
+
+  it('offers 📊 对比图 under an answer comparing one figure per district, and draws the quoted figures', async () => {
+    const bot = makeBot();
+    await bot.handleUpdate(textUpdate(ALICE, '十三五期间河北区和津南区的PM2.5各降了多少？'));
+    const answer = api.sent(ALICE.id).at(-1)!;
+    const chart = callbackDataOf(answer).find((d) => d.startsWith('cc:'));
+    expect(chart).toMatch(/^cc:\d+$/);
+    expect(answer.payload.reply_markup).toMatchObject({ inline_keyboard: expect.arrayContaining([expect.arrayContaining([expect.objectContaining({ text: '📊 对比图' })])]) });
+    await bot.handleUpdate(pressUpdate(ALICE, answer, chart!));
+    const photo = api.ok('sendPhoto').at(-1)!;
+    expect(String(photo.payload.caption)).toMatch(/^<b>对比：PM2\.5平均浓度较…下降（%）<\/b>\n河北区 37\.8% \[1\] · 津南区 近30% \[2\]\n\[1\] 《天津市河北区.*》 <i>第一节 发展基础<\/i>\n\[2\] 《天津市津南区.*》/);
+    expect(photo.payload.reply_parameters).toMatchObject({ message_id: (answer.result as { message_id: number }).message_id });
+    // Another chat pressing a forged button with this answer's id gets nothing drawn.
+    const inBobsChat = { ...answer, result: { ...(answer.result as object), chat: { id: BOB.id, type: 'private', first_name: 'Bob' } } };
+    await bot.handleUpdate(pressUpdate(BOB, inBobsChat, chart!));
+    expect(api.ok('sendPhoto')).toHaveLength(1);
+    expect(api.ok('answerCallbackQuery').at(-1)?.payload.text).toBe(EXPIRED_BUTTON);
+    // A single-source answer has no chart button.
+    await bot.handleUpdate(textUpdate(ALICE, Q));
+    expect(callbackDataOf(api.sent(ALICE.id).at(-1)).some((d) => d.startsWith('cc:'))).toBe(false);
   });
 
   it('/stats and /reindex are for admins only', async () => {

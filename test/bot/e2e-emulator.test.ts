@@ -141,6 +141,32 @@ describe('long polling against the Bot API emulator', () => {
     expect(buttonsOf(parts.at(-1))).toHaveLength(4);
   });
 
+  it('/targets 武清区 sends a photo of the indicator chart with its source in the caption', async () => {
+    const GRACE = { id: 3007, first_name: 'Grace' };
+    emulator.sendMessage(GRACE.id, GRACE, '/targets 武清区');
+    const [photo] = await emulator.waitForMessages(GRACE.id, 1, 15_000);
+    expect(photo?.photo).toBeDefined();
+    // The emulator read the PNG's own header: 720 SVG pixels at zoom 1.5.
+    expect(photo!.photo!.width).toBe(1080);
+    expect(photo!.photo!.height).toBeGreaterThan(1000);
+    expect(photo!.photo!.file_size).toBeLessThan(1024 * 1024);
+    expect(photo!.text).toBe(
+      '武清区 · “十四五”时期经济社会发展主要指标\n2020年与2025年目标，共 16 项，按单位分 7 组；红色为约束性指标（5 项）。\n来源：《天津市武清区国民经济和社会发展第十四个五年规划和二〇三五年远景目标纲要》 第二章 “十四五”时期武清经济社会发展指导思想和主要目标 › 第三节 主要目标',
+    );
+    expect(photo!.entities.map((e) => e.type)).toEqual(['bold']);
+    expect(emulator.calls('sendChatAction').some((c) => c.params.chat_id === GRACE.id && c.params.action === 'upload_photo')).toBe(true);
+    // The text rows are one tap away, as a new message under the photo.
+    emulator.pressButton(GRACE.id, GRACE, photo!.message_id, buttonsOf(photo)[0]!);
+    const [, rows] = await emulator.waitForMessages(GRACE.id, 2);
+    expect(rows?.text).toMatch(/^主要指标 · 武清区（共 16 项，第 1\/2 页）\n\n武清区 · 十四五”时期经济社会发展主要指标/);
+    // A district without an indicator table: a message, not an empty chart.
+    emulator.sendMessage(GRACE.id, GRACE, '/targets 津南区');
+    const [, , none] = await emulator.waitForMessages(GRACE.id, 3);
+    expect(none?.photo).toBeUndefined();
+    expect(none?.text).toMatch(/^津南区的文件里没有主要指标表，所以没有指标图。/);
+    expect(emulator.calls('sendPhoto').filter((c) => c.error)).toEqual([]);
+  });
+
   it('answers a sticker with a hint', async () => {
     emulator.sendSticker(BOB.id, BOB);
     const [hint] = await emulator.waitForMessages(BOB.id, 1);

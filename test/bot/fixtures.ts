@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Transformer } from 'grammy';
+import { InputFile, type Transformer } from 'grammy';
 import type { Message, MessageEntity, Update, User, UserFromGetMe } from 'grammy/types';
 import { QuestionAnswerer } from '../../src/answer/question-answerer.ts';
 import { parseConfig, type Config, type TelegramConfig } from '../../src/config.ts';
@@ -72,7 +72,10 @@ export class RecordingApi {
   }
 
   readonly transformer: Transformer = async (_prev, method, payload) => {
-    const call: RecordedCall = { method, payload: JSON.parse(JSON.stringify(payload)) as Record<string, unknown>, at: Date.now() };
+    // An uploaded file is recorded as its name and bytes.
+    const files = Object.entries(payload as Record<string, unknown>).map(([k, v]) => [k, v instanceof InputFile ? { inputFile: v.filename ?? '' } : v]);
+    const clone = JSON.parse(JSON.stringify(Object.fromEntries(files))) as Record<string, unknown>;
+    const call: RecordedCall = { method, payload: clone, at: Date.now() };
     this.calls.push(call);
     const failure = this.failures.find((f) => f.method === method && f.remaining > 0);
     if (failure) {
@@ -85,6 +88,19 @@ export class RecordingApi {
   };
 
   private fake(method: string, p: Record<string, unknown>): unknown {
+    if (method === 'sendPhoto') {
+      const chatId = Number(p.chat_id);
+      const id = this.nextMessageId++;
+      return {
+        message_id: id,
+        date: Math.floor(Date.now() / 1000),
+        chat: chatId > 0 ? { id: chatId, type: 'private', first_name: 'x' } : { id: chatId, type: 'group', title: 'g' },
+        from: BOT_INFO,
+        photo: [{ file_id: `photo${id}`, file_unique_id: `u${id}`, width: 1080, height: 1080 }],
+        ...(p.caption ? { caption: String(p.caption) } : {}),
+        ...(p.reply_markup ? { reply_markup: p.reply_markup } : {}),
+      };
+    }
     if (method === 'sendMessage' || method === 'editMessageText') {
       const chatId = Number(p.chat_id);
       const message: Partial<Message.TextMessage> = {

@@ -150,4 +150,37 @@ describe('daily digests end to end', () => {
     expect(await at('2026-01-13T01:01:00Z')).toMatchObject({ stoppedChats: 0 });
     expect(emulator.calls('sendMessage').filter((c) => c.params.chat_id === DAVE.id && c.error?.error_code === 403)).toHaveLength(1);
   });
+
+  it('leads with a chart of the indicator figures its items carry, uploaded once for all subscribers', async () => {
+    const ERIN = { id: 6005, first_name: 'Erin' };
+    const FRANK = { id: 6006, first_name: 'Frank' };
+    for (const user of [ERIN, FRANK]) {
+      emulator.sendMessage(user.id, user, '/subscribe 主要指标 10:00');
+      await emulator.waitForMessages(user.id, 1);
+    }
+    await at('2026-01-13T02:01:00Z');
+    const photos = emulator.calls('sendPhoto').filter((c) => !c.error);
+    expect(photos).toHaveLength(2);
+    expect(typeof photos[0]!.params.photo).toBe('object'); // uploaded
+    expect(typeof photos[1]!.params.photo).toBe('string'); // the same chart by its file_id
+    for (const user of [ERIN, FRANK]) {
+      const [, chart, digest] = emulator.messagesIn(user.id);
+      expect(chart?.photo?.width).toBe(1080);
+      expect(chart?.text).toBe('📊 今日指标 · 主要指标');
+      expect(digest?.text).toMatch(/^📰 每日摘要：主要指标/);
+      expect(buttonsOf(digest)).toHaveLength(3);
+    }
+    const [delivery] = store.deliveries(store.subscriptions(ERIN.id)[0]!.id);
+    expect(delivery).toMatchObject({ partsSent: 2 });
+  });
+
+  it('a delivery resumed after its chart was accepted does not send the chart again', async () => {
+    const sent: string[] = [];
+    const sub = store.subscriptions(6005)[0]!;
+    const [row] = store.deliveries(sub.id);
+    const send = createDigestSender(bot.api);
+    await send({ chatId: 6005, deliveryId: row!.id, content: row!.content, partsSent: 1 }, (part) => sent.push(`part ${part}`));
+    expect(sent).toEqual(['part 1']);
+    expect(emulator.calls('sendPhoto').filter((c) => c.params.chat_id === 6005)).toHaveLength(1);
+  });
 });

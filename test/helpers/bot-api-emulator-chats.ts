@@ -26,9 +26,21 @@ export interface BotMessage {
   entities: MessageEntity[];
   reply_markup?: InlineKeyboardMarkup;
   reply_to_message_id?: number;
+  /** A photo the bot sent: its largest size; `text` and `entities` are then its caption. */
+  photo?: BotPhoto;
   /** How many times the text or keyboard was edited. */
   edits: number;
   edit_date?: number;
+}
+
+export interface BotPhoto {
+  file_id: string;
+  file_unique_id: string;
+  width: number;
+  height: number;
+  file_size: number;
+  /** The uploaded bytes (the first upload, for a photo re-sent by file_id). */
+  data: Buffer;
 }
 
 export interface StoredMessage {
@@ -127,8 +139,12 @@ export class ChatStore {
       date: stored.date,
     };
     if (stored.bot !== undefined) {
-      const { text, entities, reply_markup, edit_date } = stored.bot;
-      Object.assign(message, { text }, entities.length > 0 ? { entities } : {});
+      const { text, entities, reply_markup, edit_date, photo } = stored.bot;
+      if (photo !== undefined) {
+        const { data: _bytes, ...size } = photo;
+        const thumb = { ...size, file_id: `${photo.file_id}-s`, file_unique_id: `${photo.file_unique_id}-s`, width: Math.round((photo.width * 90) / Math.max(photo.width, photo.height)), height: Math.round((photo.height * 90) / Math.max(photo.width, photo.height)) };
+        Object.assign(message, { photo: [thumb, size] }, text !== '' ? { caption: text } : {}, entities.length > 0 ? { caption_entities: entities } : {});
+      } else Object.assign(message, { text }, entities.length > 0 ? { entities } : {});
       if (reply_markup !== undefined) message.reply_markup = reply_markup;
       if (edit_date !== undefined) message.edit_date = edit_date;
     } else {

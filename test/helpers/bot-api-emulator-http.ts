@@ -35,6 +35,8 @@ export class ApiError extends Error {
 export interface UploadedFile {
   filename: string;
   size: number;
+  /** The bytes, so methods can check what was sent (a photo's format and size). */
+  data: Buffer;
 }
 
 export type Params = Record<string, unknown>;
@@ -138,7 +140,7 @@ function parseMultipart(body: Buffer, boundary: string): Params {
       const name = /name="([^"]*)"/i.exec(headers)?.[1];
       const filename = /filename="?([^";\r\n]*)"?/i.exec(headers)?.[1];
       if (name !== undefined) {
-        if (filename !== undefined) files.set(name, { filename, size: content.length });
+        if (filename !== undefined) files.set(name, { filename, size: content.length, data: Buffer.from(content) });
         else fields[name] = content.toString('utf8');
       }
     }

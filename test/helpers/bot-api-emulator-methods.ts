@@ -4,9 +4,9 @@
  * the `result`, or throws an {@link ApiError} worded as Telegram words it.
  */
 import type { BotCommand, ChatMember, InlineKeyboardMarkup } from 'grammy/types';
-import { ApiError, optionalInteger, optionalString, requireInteger, type Params } from './bot-api-emulator-http.ts';
+import { ApiError, optionalInteger, optionalString, requireInteger, type Params, type UploadedFile } from './bot-api-emulator-http.ts';
 import { CHAT_ACTIONS, renderText, validateCommands, validateInlineResults, validateReplyMarkup, type RenderedText } from './bot-api-emulator-rules.ts';
-import { unixNow, type BotMessage, type ChatRecord, type ChatStore, type StoredMessage } from './bot-api-emulator-chats.ts';
+import { unixNow, type BotMessage, type BotPhoto, type ChatRecord, type ChatStore, type StoredMessage } from './bot-api-emulator-chats.ts';
 
 export interface MethodOptions {
   strictEntities: boolean;
@@ -26,6 +26,8 @@ export class BotApiMethods {
   readonly inlineQueries = new Map<string, { answered: boolean }>();
   readonly commands = new Map<string, BotCommand[]>();
   webhookUrl = '';
+  /** Photos the bot uploaded, by file_id (a photo can be sent again by its file_id). */
+  readonly photos = new Map<string, BotPhoto>();
   private readonly sendTimes: number[] = [];
   private readonly chatSendTimes = new Map<number, number[]>();
   private readonly byLowerName: Map<string, string>;
@@ -82,11 +84,26 @@ export class BotApiMethods {
       const stored = this.store.addMessage(record, { from: this.store.botUser, reply_to: replyTo, bot });
       return this.store.toMessage(record, stored);
     },
+    sendPhoto: (p) => {
+      const record = this.chat(p, true);
+      const photo = this.photo(p.photo);
+      const caption = optionalString(p, 'caption') ?? '';
+      const rendered: RenderedText = caption === '' ? { text: '', entities: [] } : renderText({ text: caption, parse_mode: p.parse_mode, entities: p.caption_entities }, this.options);
+      if (rendered.text.length > PHOTO_CAPTION_MAX) throw ApiError.badRequest('message caption is too long');
+      const reply_markup = validateReplyMarkup(p.reply_markup, false);
+      const replyTo = this.replyTarget(record, p);
+      this.takeSendSlot(record.chat.id);
+      const bot: BotMessage = { chat_id: record.chat.id, message_id: 0, date: 0, edits: 0, ...view(rendered, reply_markup), photo };
+      if (replyTo !== undefined) bot.reply_to_message_id = replyTo;
+      const stored = this.store.addMessage(record, { from: this.store.botUser, reply_to: replyTo, bot });
+      return this.store.toMessage(record, stored);
+    },
     editMessageText: (p) => {
       const rendered = renderText(p, this.options);
       const reply_markup = validateReplyMarkup(p.reply_markup, true);
       if (p.inline_message_id !== undefined) return true;
       const { record, stored, bot } = this.editable(p);
+      if (bot.photo !== undefined) throw ApiError.badRequest('there is no text in the message to edit');
       const next = view(rendered, reply_markup);
       if (sameContent(bot, next)) throw ApiError.badRequest(NOT_MODIFIED);
       delete bot.html;
@@ -195,6 +212,27 @@ export class BotApiMethods {
     throw ApiError.badRequest('message to be replied not found');
   }
 
+  /** An uploaded PNG or JPEG (checked as Telegram checks photos), or the file_id of one sent before. */
+  private photo(value: unknown): BotPhoto {
+    if (value === undefined || value === null || value === '') throw ApiError.badRequest('there is no photo in the request');
+    if (typeof value === 'string') {
+      const known = this.photos.get(value);
+      if (known === undefined) throw ApiError.badRequest('wrong file identifier/HTTP URL specified');
+      return known;
+    }
+    const file = value as UploadedFile;
+    if (!Buffer.isBuffer(file.data)) throw ApiError.badRequest('there is no photo in the request');
+    if (file.size > PHOTO_MAX_BYTES) throw ApiError.badRequest('file is too big');
+    const size = imageSize(file.data);
+    if (size === undefined) throw ApiError.badRequest('IMAGE_PROCESS_FAILED');
+    const { width, height } = size;
+    if (width + height > 10_000 || Math.max(width, height) / Math.min(width, height) > 20) throw ApiError.badRequest('PHOTO_INVALID_DIMENSIONS');
+    const n = this.photos.size + 1;
+    const photo: BotPhoto = { file_id: `AgACAgPhoto${n}`, file_unique_id: `AQADPhoto${n}`, width, height, file_size: file.size, data: file.data };
+    this.photos.set(photo.file_id, photo);
+    return photo;
+  }
+
   /** Flood control: a sliding one-second window overall, a one-minute window per group. */
   private takeSendSlot(chatId: number): void {
     const now = Date.now();
@@ -222,6 +260,27 @@ export class BotApiMethods {
     if (userId === this.store.bot.id) return { status: record.botStatus === 'member' ? 'member' : 'left', user };
     return record.members.has(userId) ? { status: 'member', user } : { status: 'left', user };
   }
+}
+
+const PHOTO_CAPTION_MAX = 1024;
+const PHOTO_MAX_BYTES = 10 * 1024 * 1024;
+
+/** Width and height from a PNG's IHDR or a JPEG's SOF marker; undefined for anything else. */
+function imageSize(data: Buffer): { width: number; height: number } | undefined {
+  if (data.length >= 24 && data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) && data.toString('latin1', 12, 16) === 'IHDR') {
+    const width = data.readUInt32BE(16);
+    const height = data.readUInt32BE(20);
+    return width > 0 && height > 0 ? { width, height } : undefined;
+  }
+  if (data.length > 4 && data[0] === 0xff && data[1] === 0xd8) {
+    for (let i = 2; i + 9 < data.length; ) {
+      if (data[i] !== 0xff) return undefined;
+      const marker = data[i + 1]!;
+      if (marker >= 0xc0 && marker <= 0xc3) return { height: data.readUInt16BE(i + 5), width: data.readUInt16BE(i + 7) };
+      i += 2 + data.readUInt16BE(i + 2);
+    }
+  }
+  return undefined;
 }
 
 function view(rendered: RenderedText, reply_markup: InlineKeyboardMarkup | undefined): Pick<BotMessage, 'text' | 'entities' | 'html' | 'markdown' | 'parse_mode' | 'reply_markup'> {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Bot, GrammyError, HttpError, InlineKeyboard, InputFile } from 'grammy';
+import { encodePng } from '../../src/chart/png-encode.ts';
 import { BotApiEmulator, type EmulatorOptions } from './bot-api-emulator.ts';
 
 const ALICE = { id: 1001, first_name: 'Alice', username: 'alice' };
@@ -264,6 +265,35 @@ describe('message rules', () => {
     const call = emulator.calls('sendMessage')[0];
     expect(call?.params).toMatchObject({ chat_id: ALICE.id, text: '附件说明', thumbnail: { filename: 'a.jpg', size: 3 } });
     expect(emulator.messagesIn(ALICE.id)[0]?.reply_markup).toEqual({ inline_keyboard: [[{ text: '好', callback_data: 'ok' }]] });
+  });
+});
+
+describe('photos', () => {
+  const png = (w: number, h: number) => encodePng(new Uint8Array(w * h * 4).fill(255), w, h);
+
+  it('takes an uploaded PNG with an HTML caption, reads its size, and takes it again by file_id', async () => {
+    const b = await setup();
+    emulator.registerChat(ALICE.id, ALICE);
+    const first = await b.api.sendPhoto(ALICE.id, new InputFile(await png(300, 200), 'chart.png'), { caption: '<b>指标</b>图', parse_mode: 'HTML', reply_markup: new InlineKeyboard().text('文字版', 't') });
+    expect(first.photo.at(-1)).toMatchObject({ width: 300, height: 200 });
+    expect(first.caption).toBe('指标图');
+    expect(first.caption_entities).toEqual([{ type: 'bold', offset: 0, length: 2 }]);
+    const again = await b.api.sendPhoto(ALICE.id, first.photo.at(-1)!.file_id);
+    expect(again.photo.at(-1)?.file_id).toBe(first.photo.at(-1)?.file_id);
+    expect(emulator.messagesIn(ALICE.id).map((m) => [m.photo?.width, m.text])).toEqual([[300, '指标图'], [300, '']]);
+    // A photo message has no text to edit.
+    expect((await apiError(b.api.editMessageText(ALICE.id, first.message_id, '文字'))).description).toBe('Bad Request: there is no text in the message to edit');
+  });
+
+  it('refuses what Telegram refuses: no image, odd dimensions, long captions, unknown file ids', async () => {
+    const b = await setup();
+    emulator.registerChat(ALICE.id, ALICE);
+    const refused = async (photo: InputFile | string, caption?: string) => (await apiError(b.api.sendPhoto(ALICE.id, photo, caption ? { caption } : {}))).description;
+    expect(await refused(new InputFile(Buffer.from('not a picture'), 'x.png'))).toBe('Bad Request: IMAGE_PROCESS_FAILED');
+    expect(await refused(new InputFile(await png(10, 300), 'tall.png'))).toBe('Bad Request: PHOTO_INVALID_DIMENSIONS');
+    expect(await refused(new InputFile(await png(10, 10), 'a.png'), '图'.repeat(1025))).toBe('Bad Request: message caption is too long');
+    expect(await refused('AgACAgNoSuchPhoto')).toBe('Bad Request: wrong file identifier/HTTP URL specified');
+    expect(emulator.messagesIn(ALICE.id)).toEqual([]);
   });
 });
 

@@ -52,4 +52,23 @@ describe('console chat (npm start without TELEGRAM_BOT_TOKEN)', () => {
     expect(out).toMatch(/问题：共 1，24 小时内 1/);
     expect(out).toMatch(/反馈：👍 1，👎 0/);
   }, 40_000);
+
+  it('saves a chart to a file and shows its path; its buttons still work', async () => {
+    const app = start('npm', ['start', '--silent'], env());
+    await app.waitForOutput('试试这些问题', 30_000);
+    app.child.stdin.write('/targets 武清区\n');
+    await app.waitForOutput('📊 图表已保存：');
+    await app.waitForOutput('[1] 📄 文字版');
+    app.child.stdin.write('1\n');
+    await app.waitForOutput('主要指标 · 武清区（共 16 项，第 1/2 页）');
+    app.child.stdin.write('/quit\n');
+    expect(await app.exited).toBe(0);
+    const out = app.stdout();
+    expect(out).toMatch(/武清区 · “十四五”时期经济社会发展主要指标\n2020年与2025年目标，共 16 项/);
+    const file = /📊 图表已保存：(\S+\.png)/.exec(out)![1]!;
+    expect(path.dirname(file)).toBe(path.join(stateDir, 'charts'));
+    const png = readFileSync(file);
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(png.readUInt32BE(16)).toBe(1080);
+  }, 40_000);
 });

@@ -3,6 +3,8 @@ import type { PlanIndex } from '../../index/plan-index.ts';
 import type { DigestContent, DigestItem, DigestScope, Subscription } from '../../store/digest-store.ts';
 import { matchDistrict } from '../catalog.ts';
 import type { BotContext, BotServices } from '../context.ts';
+import { digestChartSpec } from '../../chart/digest-chart.ts';
+import { ChartError } from '../../errors.ts';
 import { decodeItemButton, digestHtml, digestItemHtml, digestKeyboard, whenLabel } from '../digest-format.ts';
 import { escapeHtml } from '../html.ts';
 import { editHtml, sendHtml } from '../send.ts';
@@ -240,6 +242,16 @@ export function digestCommandsFeature(services: BotServices, digest: DigestComma
     const result = await digest.preview(ctx.chat.id, args.topic, args.scope);
     if (!result.ok) return void (await sendHtml(ctx, problemHtml(result, args.topic, 'digest')));
     const keyboard = digestKeyboard({ kind: 'preview', id: result.id }, result.content.items);
+    // Items with indicator figures: the preview leads with their chart, as the daily digest does.
+    const chart = digestChartSpec(result.content);
+    if (chart) {
+      await services.charts
+        .send(ctx, chart, `<b>📊 今日指标 · ${escapeHtml(result.content.topic)}</b>`)
+        .catch((err: unknown) => {
+          if (!(err instanceof ChartError)) throw err;
+          ctx.log.warn({ err: err.message }, 'digest chart failed');
+        });
+    }
     await sendHtml(ctx, digestHtml(result.content), keyboard ? { keyboard } : {});
   });
 

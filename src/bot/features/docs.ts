@@ -17,7 +17,7 @@ export function docsFeature(services: BotServices): Composer<BotContext> {
       const lines = docs.map((d) => `• 《${escapeHtml(d.title)}》\n  <i>${escapeHtml(d.kind)} · ${d.year} 年${d.issuer ? ` · ${escapeHtml(d.issuer)}` : ''} · ${chunks.get(d.file) ?? 0} 段</i>`);
       return `<b>${escapeHtml(district)}</b>\n${lines.join('\n')}`;
     });
-    await sendHtml(ctx, `<b>收录的文件</b>（${summary.documents.length} 份）\n\n${blocks.join('\n\n')}\n\n主要指标表：/targets 区名`);
+    await sendHtml(ctx, `<b>收录的文件</b>（${summary.documents.length} 份）\n\n${blocks.join('\n\n')}\n\n主要指标图：/targets 区名`);
   });
   return composer;
 }
