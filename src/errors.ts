@@ -78,3 +78,10 @@ export class DeliveryError extends PlanQaError {
     if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 }
+
+/** One document cannot be read or described (damaged, scanned, unsupported): it is skipped, the rest load. */
+export class ExtractionError extends PlanQaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('extraction', message, options);
+  }
+}

@@ -38,6 +38,7 @@ const SHUTDOWN_GRACE_MS = 45_000;
 function progressPrinter(consoleMode: boolean, log: Logger): (p: IngestProgress) => void {
   const t0 = Date.now();
   return (p) => {
+    if (p.phase === 'skip' && consoleMode) process.stdout.write(`  跳过 ${p.file}：${p.reason}\n`);
     if (!consoleMode) {
       if (p.phase === 'document') log.info({ file: p.file, done: p.done, total: p.total }, 'indexing');
       return;
