@@ -56,7 +56,7 @@ export function gridTables(grids: readonly GridTable[], norm: NormalizedText, me
     const title = locate(norm, grid.title);
     const headerText = header.map((c) => c?.text ?? '');
     // A row's own cells: those written for it, not merged down from the row above.
-    const ownCells = (r: number): Cell[] => rows[r]!.filter((c, i): c is Cell => c !== undefined && c !== rows[r - 1]?.[i]);
+    const ownCells = (r: number): Cell[] => rows[r]!.filter((c, i): c is Cell => c !== undefined && c.start !== rows[r - 1]?.[i]?.start);
     const seqCol = findColumn(header, SEQ);
     const attrCol = findColumn(header, ATTRIBUTE);
     const unitCol = findColumn(header, UNIT_COLUMN);

@@ -1,0 +1,198 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QuestionAnswerer } from '../../src/answer/question-answerer.ts';
+import { ExtractionError } from '../../src/errors.ts';
+import { buildIndex, type BuildResult } from '../../src/index/build-index.ts';
+import { loadPlanIndex, type PlanIndex } from '../../src/index/plan-index.ts';
+import { ingestDocument } from '../../src/ingest/chunk.ts';
+import { readCorpus, type SourceDocument } from '../../src/ingest/corpus.ts';
+import { extractDocument } from '../../src/ingest/extract.ts';
+import { extractedDir, readExtractedText } from '../../src/ingest/extracted-store.ts';
+import { decodeHtml } from '../../src/ingest/html-extract.ts';
+import {
+  CORRUPT_DOCX,
+  CORRUPT_PDF,
+  FIXTURE_DIR,
+  JINGHAI_MARKDOWN,
+  ninghePlanDocx,
+  PDF_BROKEN_SENTENCE,
+  scannedPdf,
+  shunyiPlanPdf,
+  writeFormatCorpus,
+} from '../helpers/format-fixtures.ts';
+import { tempDir, testConfig } from '../helpers/test-index.ts';
+
+const squeeze = (s: string) => s.replace(/\s+/g, '');
+const CHUNKING = { chunkSize: 400, chunkOverlap: 50 };
+const gbkPage = () => readFileSync(path.join(FIXTURE_DIR, 'dongli-2024-plan-report.html'));
+
+describe('extraction by format', () => {
+  it('PDF: drops the running header and page numbers, joins a sentence broken over a page, keeps reading order', async () => {
+    const doc = await extractDocument(shunyiPlanPdf(), 'shunyi.pdf');
+    expect(doc.pages).toBeGreaterThanOrEqual(2);
+    expect(doc.text).not.toContain('规划纲要\n'); // the running header "北京市顺义区“十四五”规划纲要"
+    expect(doc.text).not.toMatch(/- \d+ -/);
+    expect(doc.text.split('\n')).toContain(PDF_BROKEN_SENTENCE);
+    const order = ['第一章 发展基础', '顺义区地处首都东北部', '第二章 发展目标', '表1', '森林覆盖率(%)', '第三章 重点任务'].map((s) => doc.text.indexOf(s));
+    expect(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]!))).toBe(true);
+    expect(doc.tables).toHaveLength(1);
+  });
+
+  it('PDF without a text layer, and damaged files, get one clear line naming the file', async () => {
+    await expect(extractDocument(scannedPdf(), 'scan.pdf')).rejects.toThrow(/scan\.pdf has no text layer \(a scanned PDF\?\)/);
+    await expect(extractDocument(CORRUPT_PDF, 'bad.pdf')).rejects.toThrow(ExtractionError);
+    await expect(extractDocument(CORRUPT_PDF, 'bad.pdf')).rejects.toThrow(/bad\.pdf is not a readable PDF/);
+    await expect(extractDocument(CORRUPT_DOCX, 'bad.docx')).rejects.toThrow(/bad\.docx is not a readable Word document/);
+    await expect(extractDocument(Buffer.alloc(0), 'empty.md')).rejects.toThrow(/empty\.md is empty/);
+    await expect(extractDocument(Buffer.from('x'), 'photo.jpg')).rejects.toThrow(/photo\.jpg: unsupported format/);
+  });
+
+  it('Word: paragraphs in order, a table with merged cells as a grid', async () => {
+    const doc = await extractDocument(ninghePlanDocx(), 'ninghe.docx');
+    expect(doc.text.startsWith('宁河区2024年政府工作报告\n')).toBe(true);
+    expect(doc.tables).toHaveLength(2);
+    const projects = doc.tables[1]!;
+    const cell = (s: { start: number; end: number } | undefined) => (s ? doc.text.slice(s.start, s.end) : '');
+    expect(projects.rows.map((r) => r.map(cell))).toEqual([
+      ['产业项目', '七里海现代农业产业园', '建设高标准农田3万亩'],
+      ['产业项目', '宁河智能制造园区', '新建标准厂房20万平方米'],
+      ['民生项目', '宁河区第二人民医院', '新增床位500张'],
+    ]);
+    // The merged cell is written once.
+    expect(doc.text.match(/产业项目/g)).toHaveLength(1);
+  });
+
+  it('web page in GBK: decoded by its declared charset, the article without the site around it', async () => {
+    const bytes = gbkPage();
+    expect(() => new TextDecoder('utf-8', { fatal: true }).decode(bytes)).toThrow();
+    expect(decodeHtml(bytes)).toContain('东丽区2023年国民经济');
+    const doc = await extractDocument(bytes, 'dongli.html');
+    expect(doc.text.split('\n')[0]).toBe('关于东丽区2023年国民经济和社会发展计划执行情况与2024年国民经济和社会发展计划草案的报告');
+    for (const chrome of ['首页', '互动交流', '热点专题', '网站标识码', '长者模式']) expect(doc.text).not.toContain(chrome);
+    expect(doc.text).toContain('全区地区生产总值增长5.2%');
+    expect(doc.tables).toHaveLength(1);
+  });
+
+  it('web page undeclared: UTF-8 when the bytes are UTF-8, GB18030 otherwise', () => {
+    const utf8 = Buffer.from('<p>西青区</p>', 'utf8');
+    expect(decodeHtml(utf8)).toBe('<p>西青区</p>');
+    const gbk = Buffer.from(gbkPage().toString('latin1').replace(/<meta[^>]*charset=gb2312">/i, ''), 'latin1');
+    expect(decodeHtml(gbk)).toContain('东丽区');
+  });
+
+  it('Markdown: a table becomes a grid (its "|" lines are no longer dropped)', async () => {
+    const doc = await extractDocument(Buffer.from(JINGHAI_MARKDOWN), 'jinghai.md');
+    expect(doc.tables).toHaveLength(1);
+    expect(doc.text).not.toContain('|');
+    expect(doc.text).toContain('## 第一章 发展目标');
+  });
+});
+
+describe('ingesting every format', () => {
+  let dir: string;
+  let stateDir: string;
+  let names: Awaited<ReturnType<typeof writeFormatCorpus>>;
+  let sources: SourceDocument[];
+  let skipped: Array<{ file: string; reason: string }>;
+  let result: BuildResult;
+  let index: PlanIndex;
+  let answerer: QuestionAnswerer;
+
+  beforeAll(async () => {
+    dir = tempDir('formats-corpus-');
+    stateDir = tempDir('formats-state-');
+    names = await writeFormatCorpus(dir);
+    await writeFile(path.join(dir, 'scan.pdf'), scannedPdf());
+    await writeFile(path.join(dir, 'broken.docx'), CORRUPT_DOCX);
+    const config = testConfig(stateDir, { CORPUS_DIR: dir });
+    ({ documents: sources, skipped } = await readCorpus(dir));
+    result = await buildIndex(config);
+    index = await loadPlanIndex(config.index, config.llm);
+    answerer = new QuestionAnswerer(index);
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('describes each document from its own text, without a manifest', () => {
+    const byFile = new Map(sources.map((s) => [s.meta.file, s.meta]));
+    expect(byFile.get(names.pdf)).toMatchObject({ district: '顺义区', kind: '五年规划', year: 2021, format: 'pdf', title: '北京市顺义区国民经济和社会发展第十四个五年规划和二〇三五年远景目标纲要' });
+    expect(byFile.get(names.docx)).toMatchObject({ district: '宁河区', kind: '政府工作报告', year: 2024, years: [2023, 2024], format: 'docx', issuer: '宁河区人民政府' });
+    expect(byFile.get(names.html)).toMatchObject({ district: '东丽区', kind: '计划报告', year: 2024, years: [2023, 2024], format: 'html' });
+    expect(byFile.get(names.md)).toMatchObject({ district: '静海区', kind: '五年规划', format: 'md' });
+  });
+
+  it('skips the scan and the damaged file with a reason each, and builds from the rest', () => {
+    expect(skipped.map((s) => s.file).sort()).toEqual(['broken.docx', 'scan.pdf']);
+    expect(result.skipped.map((s) => s.file).sort()).toEqual(['broken.docx', 'scan.pdf']);
+    expect(result.documents).toBe(4);
+  });
+
+  it('turns the indicator table of every format into indicator rows with unit, values and 属性', () => {
+    const rows = (file: string) => index.chunks.filter((c) => c.file === file && c.indicator).map((c) => c.indicator!);
+    for (const file of [names.pdf, names.docx, names.html, names.md]) expect(rows(file).length, file).toBe(3);
+    expect(rows(names.pdf)[1]).toMatchObject({ name: '森林覆盖率', unit: '%', values: [{ column: '2020年', value: '32.4' }, { column: '2025年', value: '35' }], attribute: '约束性', seq: 2, district: '顺义区' });
+    expect(rows(names.docx)[2]).toMatchObject({ name: '粮食总产量', unit: '万吨', values: [{ column: '2023年完成', value: '52' }, { column: '2024年目标', value: '52以上' }], attribute: '约束性' });
+    expect(rows(names.html)[0]).toMatchObject({ name: '地区生产总值增长', unit: '%', values: [{ column: '2023年完成', value: '5.2' }, { column: '2024年目标', value: '6左右' }] });
+    expect(rows(names.md)[1]).toMatchObject({ name: '常住人口城镇化率', unit: '%', attribute: '预期性' });
+  });
+
+  it('turns any other table into one passage per row, with its headers', () => {
+    const projects = index.chunks.filter((c) => c.file === names.docx && c.kind === 'table-row' && !c.indicator);
+    expect(projects.map((c) => c.text)).toEqual([
+      '类别：产业项目；项目名称：七里海现代农业产业园；建设内容：建设高标准农田3万亩',
+      '类别：产业项目；项目名称：宁河智能制造园区；建设内容：新建标准厂房20万平方米',
+      '类别：民生项目；项目名称：宁河区第二人民医院；建设内容：新增床位500张',
+    ]);
+    expect(projects[0]!.section.at(-1)).toBe('2024年重点建设项目');
+  });
+
+  it('keeps each extracted text beside the index; every passage quote is verbatim in it', async () => {
+    for (const doc of index.documents) {
+      const stored = await readExtractedText(extractedDir(stateDir), doc.checksum);
+      expect(stored, doc.file).toBeDefined();
+      const text = squeeze(stored!);
+      for (const c of index.chunks.filter((ch) => ch.file === doc.file)) expect(text, `${c.id}`).toContain(squeeze(c.quote));
+    }
+  });
+
+  it('answers from every format with quotes that are verbatim in the stored extracted text', async () => {
+    const questions: Array<[string, string, RegExp]> = [
+      ['顺义区2025年森林覆盖率目标是多少？', names.pdf, /35/],
+      ['宁河区2024年粮食总产量目标', names.docx, /52/],
+      ['东丽区2024年固定资产投资增长目标', names.html, /8/],
+      ['静海区常住人口城镇化率2025年目标', names.md, /60/],
+      ['顺义区十三五时期城乡居民人均可支配收入年均增长多少', names.pdf, /八点二/],
+    ];
+    for (const [q, file, number] of questions) {
+      const a = await answerer.answer(q);
+      expect(a.found, q).toBe(true);
+      expect(a.citations.length, q).toBeGreaterThan(0);
+      expect(a.citations[0]!.file, q).toBe(file);
+      expect(a.answer, q).toMatch(number);
+      for (const c of a.citations) {
+        const doc = index.document(c.file)!;
+        const stored = await readExtractedText(extractedDir(stateDir), doc.checksum);
+        expect(squeeze(stored!), q).toContain(squeeze(c.quote));
+      }
+    }
+  });
+
+  it('a district no code names works in follow-ups and in not-found answers', async () => {
+    const standalone = answerer.standalone('那顺义区呢？', [{ q: '静海区2025年森林覆盖率目标是多少？' }]);
+    expect(standalone).toContain('顺义区');
+    const a = await answerer.answer(standalone);
+    expect(a.citations[0]?.file).toBe(names.pdf);
+    const missing = await answerer.answer('顺义区2019年政府工作报告说了什么？');
+    expect(missing.found).toBe(false);
+  });
+
+  it('ingests documents one by one without a manifest, the same as the folder does', async () => {
+    const src = sources.find((s) => s.meta.file === names.md)!;
+    const doc = await ingestDocument(src, CHUNKING);
+    expect(doc.tables[0]!.rows).toHaveLength(3);
+  });
+});
