@@ -18,6 +18,7 @@ import { DigestService } from './digest/digest-service.ts';
 import { DigestScheduler } from './digest/scheduler.ts';
 import { ConfigError, PlanQaError } from './errors.ts';
 import { buildIndex, type IngestProgress } from './index/build-index.ts';
+import { DocumentLibrary } from './ingest/document-library.ts';
 import { ensureIndex } from './index/ensure-index.ts';
 import { loadPlanIndex, type PlanIndex } from './index/plan-index.ts';
 import { createLogger, scrubSecrets, type Logger } from './logger.ts';
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
     store,
     answerer: () => answerer,
     features: [(services) => digestCommandsFeature(services, digest)],
+    library: new DocumentLibrary(config.index.corpusDir, config.index.stateDir, config.index.chunking),
     reindex: async ({ rebuild }) => {
       const build = buildIndex(config, { rebuild });
       reindexing = build;

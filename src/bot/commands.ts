@@ -29,6 +29,7 @@ export const PUBLIC_COMMANDS: CommandSpec[] = [
 export const ADMIN_COMMANDS: CommandSpec[] = [
   { command: 'stats', zh: '使用统计（管理员）', en: 'Usage statistics (admins)' },
   { command: 'reindex', zh: '重建索引（管理员）', en: 'Rebuild the index (admins)' },
+  { command: 'remove', zh: '移除文件（管理员；添加文件：直接发送给我）', en: 'Remove a document (admins; to add one, send it to me)' },
 ];
 
 const toBotCommands = (specs: readonly CommandSpec[], lang: 'zh' | 'en'): BotCommand[] => specs.map((c) => ({ command: c.command, description: c[lang] }));

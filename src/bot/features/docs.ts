@@ -4,7 +4,10 @@ import type { BotContext, BotServices } from '../context.ts';
 import { escapeHtml } from '../html.ts';
 import { sendHtml } from '../send.ts';
 
-/** /docs: the documents answers come from, by district. */
+/** How a source format is named to users. */
+export const FORMAT_NAMES: Record<string, string> = { pdf: 'PDF', docx: 'Word', html: '网页', md: 'Markdown', txt: '纯文本' };
+
+/** /docs: the documents answers come from, by district, numbered as /remove takes them; with their source format and the date added. */
 export function docsFeature(services: BotServices): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   composer.command('docs', async (ctx) => {
@@ -12,12 +15,18 @@ export function docsFeature(services: BotServices): Composer<BotContext> {
     const summary = corpusSummary(index);
     const chunks = new Map<string, number>();
     for (const c of index.chunks) chunks.set(c.file, (chunks.get(c.file) ?? 0) + 1);
+    const number = new Map(summary.documents.map((d, i) => [d.file, i + 1]));
     const blocks = summary.districts.map((district) => {
       const docs = summary.documents.filter((d) => d.district === district);
-      const lines = docs.map((d) => `• 《${escapeHtml(d.title)}》\n  <i>${escapeHtml(d.kind)} · ${d.year} 年${d.issuer ? ` · ${escapeHtml(d.issuer)}` : ''} · ${chunks.get(d.file) ?? 0} 段</i>`);
+      const lines = docs.map((d) => {
+        const source = [FORMAT_NAMES[d.format ?? ''] ?? '', d.added ? `${d.added} 添加` : ''].filter(Boolean).join('，');
+        return `${number.get(d.file)}. 《${escapeHtml(d.title)}》\n  <i>${escapeHtml(d.kind)} · ${d.year} 年${d.issuer ? ` · ${escapeHtml(d.issuer)}` : ''} · ${chunks.get(d.file) ?? 0} 段${source ? ` · ${source}` : ''}</i>`;
+      });
       return `<b>${escapeHtml(district)}</b>\n${lines.join('\n')}`;
     });
-    await sendHtml(ctx, `<b>收录的文件</b>（${summary.documents.length} 份）\n\n${blocks.join('\n\n')}\n\n主要指标表：/targets 区名`);
+    const admin = services.telegram.adminUserIds.includes(ctx.from?.id ?? 0) && ctx.chat?.type === 'private';
+    const adminHint = admin ? '\n管理员：直接发送 PDF、Word、网页或 Markdown 文件即可添加；/remove 编号 移除。' : '';
+    await sendHtml(ctx, `<b>收录的文件</b>（${summary.documents.length} 份）\n\n${blocks.join('\n\n')}\n\n主要指标表：/targets 区名${adminHint}`);
   });
   return composer;
 }
