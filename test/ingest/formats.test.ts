@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QuestionAnswerer } from '../../src/answer/question-answerer.ts';
+import { TopicCatalog } from '../../src/digest/topics.ts';
 import { ExtractionError } from '../../src/errors.ts';
 import { buildIndex, type BuildResult } from '../../src/index/build-index.ts';
 import { loadPlanIndex, type PlanIndex } from '../../src/index/plan-index.ts';
@@ -188,6 +189,11 @@ describe('ingesting every format', () => {
     expect(a.citations[0]?.file).toBe(names.pdf);
     const missing = await answerer.answer('顺义区2019年政府工作报告说了什么？');
     expect(missing.found).toBe(false);
+    expect(missing.answer).toMatch(/目前收录.*顺义区（2021年五年规划）/);
+    expect(missing.answer).not.toMatch(/天津市顺义区/);
+    const topics = new TopicCatalog(index);
+    expect(topics.documentsFor('森林覆盖率', { kind: 'district', value: '顺义区', label: '顺义区' }).map((d) => d.file)).toEqual([names.pdf]);
+    expect(topics.documentsFor('顺义区生态').map((d) => d.file)).toEqual([names.pdf]);
   });
 
   it('ingests documents one by one without a manifest, the same as the folder does', async () => {
