@@ -2,20 +2,16 @@ import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { InlineKeyboardMarkup } from 'grammy/types';
-import { QuestionAnswerer } from '../../src/answer/question-answerer.ts';
 import { startLongPolling } from '../../src/bot/bot-runtime.ts';
-import { createBot } from '../../src/bot/create-bot.ts';
 import { parseConfig } from '../../src/config.ts';
 import { buildIndex } from '../../src/index/build-index.ts';
-import { loadPlanIndex } from '../../src/index/plan-index.ts';
-import { DocumentLibrary } from '../../src/ingest/document-library.ts';
 import { extractDocument } from '../../src/ingest/extract.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { BotStore } from '../../src/store/bot-store.ts';
 import { databaseFile, openDatabase } from '../../src/store/database.ts';
 import { BotApiEmulator } from '../helpers/bot-api-emulator.ts';
 import { writeDocx, type DocxBlock } from '../helpers/docx-writer.ts';
 import { FIXTURE_DIR, JINGHAI_MARKDOWN, largePlanPdf } from '../helpers/format-fixtures.ts';
+import { createUploadBot } from '../helpers/upload-bot.ts';
 
 /**
  * `npm run bench:ingest`: characters extracted per second for each format, and the time
@@ -57,22 +53,10 @@ async function uploadToAnswerable(): Promise<void> {
   await cp(path.join(REPO, 'data/corpus'), corpus, { recursive: true });
   const config = parseConfig({ STATE_DIR: path.join(dir, 'state'), CORPUS_DIR: corpus, LOG_LEVEL: 'silent' }, REPO);
   await buildIndex(config);
-  let answerer = new QuestionAnswerer(await loadPlanIndex(config.index, config.llm));
   const db = openDatabase(databaseFile(config.index.stateDir));
   const emulator = await BotApiEmulator.start();
   const admin = { id: 9001, first_name: 'Admin' };
-  const bot = createBot(emulator.token, {
-    telegram: { port: 0, allowedChatIds: [], adminUserIds: [admin.id], rateLimitPerMinute: 100, maxQuestionChars: 500, apiRoot: emulator.apiRoot },
-    log: silentLogger(),
-    store: new BotStore(db),
-    answerer: () => answerer,
-    library: new DocumentLibrary(config.index.corpusDir, config.index.stateDir, config.index.chunking),
-    reindex: async ({ rebuild }) => {
-      const r = await buildIndex(config, { rebuild });
-      answerer = new QuestionAnswerer(await loadPlanIndex(config.index, config.llm));
-      return r;
-    },
-  });
+  const { bot } = await createUploadBot(emulator, config, db, [admin.id]);
   const runtime = await startLongPolling(bot, silentLogger(), { timeoutSeconds: 1 });
   const waitText = (re: RegExp) => emulator.waitFor(() => emulator.messagesIn(admin.id).some((m) => re.test(m.text)), 600_000, 0).then(() => emulator.messagesIn(admin.id).find((m) => re.test(m.text))!);
   try {

@@ -7,18 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QuestionAnswerer } from '../../src/answer/question-answerer.ts';
 import { startLongPolling, type BotRuntime } from '../../src/bot/bot-runtime.ts';
 import type { BotContext } from '../../src/bot/context.ts';
-import { createBot } from '../../src/bot/create-bot.ts';
 import { parseConfig, type Config } from '../../src/config.ts';
 import { buildIndex } from '../../src/index/build-index.ts';
-import { loadPlanIndex } from '../../src/index/plan-index.ts';
-import { DocumentLibrary } from '../../src/ingest/document-library.ts';
 import { extractedDir, readExtractedText } from '../../src/ingest/extracted-store.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { BotStore } from '../../src/store/bot-store.ts';
 import { databaseFile, openDatabase, type Database } from '../../src/store/database.ts';
 import { BotApiEmulator, type BotMessage } from '../helpers/bot-api-emulator.ts';
 import { ninghePlanDocx, scannedPdf, shunyiPlanPdf } from '../helpers/format-fixtures.ts';
-import { REPO, telegramConfig } from './fixtures.ts';
+import { createUploadBot } from '../helpers/upload-bot.ts';
+import { REPO } from './fixtures.ts';
 
 /**
  * Adding documents from the chat, end to end: long polling against the Bot API emulator,
@@ -34,21 +31,11 @@ let db: Database;
 let emulator: BotApiEmulator;
 let bot: Bot<BotContext>;
 let runtime: BotRuntime;
-let answerer: QuestionAnswerer;
+
+let current: () => QuestionAnswerer;
 
 async function startBot(): Promise<void> {
-  bot = createBot(emulator.token, {
-    telegram: telegramConfig({ apiRoot: emulator.apiRoot, adminUserIds: [ADMIN.id], rateLimitPerMinute: 100 }),
-    log: silentLogger(),
-    store: new BotStore(db),
-    answerer: () => answerer,
-    library: new DocumentLibrary(config.index.corpusDir, config.index.stateDir, config.index.chunking),
-    reindex: async ({ rebuild }) => {
-      const r = await buildIndex(config, { rebuild });
-      answerer = new QuestionAnswerer(await loadPlanIndex(config.index, config.llm));
-      return r;
-    },
-  });
+  ({ bot, answerer: current } = await createUploadBot(emulator, config, db, [ADMIN.id]));
   runtime = await startLongPolling(bot, silentLogger(), { timeoutSeconds: 1 });
 }
 
@@ -58,7 +45,6 @@ beforeAll(async () => {
   await cp(path.join(REPO, 'data/corpus'), corpus, { recursive: true });
   config = parseConfig({ STATE_DIR: path.join(dir, 'state'), CORPUS_DIR: corpus, LOG_LEVEL: 'silent' }, REPO);
   await buildIndex(config);
-  answerer = new QuestionAnswerer(await loadPlanIndex(config.index, config.llm));
   db = openDatabase(databaseFile(config.index.stateDir));
   emulator = await BotApiEmulator.start();
   await startBot();
@@ -103,10 +89,10 @@ describe('adding a document from the chat', () => {
     const answer = await waitForText(ADMIN.id, /森林覆盖率.*35/);
     expect(answer.text).toMatch(/\[1\] 《北京市顺义区国民经济和社会发展第十四个五年规划/);
     // The quote shown is in the stored extracted text of the PDF.
-    const doc = answerer.index.documents.find((d) => d.district === '顺义区')!;
+    const doc = current().index.documents.find((d) => d.district === '顺义区')!;
     expect(doc.format).toBe('pdf');
     const stored = (await readExtractedText(extractedDir(config.index.stateDir), doc.checksum))!.replace(/\s/g, '');
-    const cited = answerer.index.chunks.filter((c) => c.file === doc.file && c.indicator?.name === '森林覆盖率');
+    const cited = current().index.chunks.filter((c) => c.file === doc.file && c.indicator?.name === '森林覆盖率');
     expect(cited).toHaveLength(1);
     expect(stored).toContain(cited[0]!.quote.replace(/\s/g, ''));
 
@@ -135,7 +121,7 @@ describe('adding a document from the chat', () => {
     await waitForText(ADMIN.id, /已收录《2024年宁河区政府工作报告》/, 60_000);
     const manifest = JSON.parse(await readFile(path.join(config.index.corpusDir, 'manifest.json'), 'utf8')) as { documents: Array<{ file: string; title?: string }> };
     expect(manifest.documents.find((d) => d.file === 'ninghe.docx')?.title).toBe('2024年宁河区政府工作报告');
-    const projects = answerer.index.chunks.filter((c) => c.file === 'ninghe.docx' && c.kind === 'table-row' && !c.indicator);
+    const projects = current().index.chunks.filter((c) => c.file === 'ninghe.docx' && c.kind === 'table-row' && !c.indicator);
     expect(projects).toHaveLength(3);
   });
 
@@ -163,12 +149,12 @@ describe('adding a document from the chat', () => {
   it('removes a document with /remove after confirmation; a non-admin cannot', async () => {
     emulator.sendMessage(USER.id, USER, '/remove 6');
     await waitForText(USER.id, /这个命令只对管理员开放/);
-    const n = answerer.index.documents.findIndex((d) => d.district === '顺义区') + 1;
+    const n = current().index.documents.findIndex((d) => d.district === '顺义区') + 1;
     emulator.sendMessage(ADMIN.id, ADMIN, `/remove ${n}`);
     const ask = await waitForText(ADMIN.id, /移除《北京市顺义区/);
     emulator.pressButton(ADMIN.id, ADMIN, ask.message_id, buttonsOf(ask)[0]!);
     await waitForText(ADMIN.id, /已移除《北京市顺义区.*索引现有 6 份文件/, 60_000);
-    expect(answerer.index.documents.some((d) => d.district === '顺义区')).toBe(false);
+    expect(current().index.documents.some((d) => d.district === '顺义区')).toBe(false);
     expect(await readdir(path.join(config.index.stateDir, 'removed'))).toHaveLength(1);
     expect(last(ADMIN.id).text).toMatch(/已移除/);
   });
