@@ -17,6 +17,7 @@ export const PUBLIC_COMMANDS: CommandSpec[] = [
   { command: 'start', zh: '收录范围和示例问题', en: 'What the bot knows, with example questions' },
   { command: 'ask', zh: '提问（群里用）：/ask 问题', en: 'Ask a question (in groups: /ask question)' },
   { command: 'docs', zh: '收录的文件', en: 'Documents the answers come from' },
+  { command: 'text', zh: '打开一份文件的原文：/text 编号', en: 'Open the text of a document: /text number' },
   { command: 'targets', zh: '主要指标表：/targets 区名', en: 'Indicator tables: /targets district' },
   { command: 'new', zh: '开始新话题（忘掉之前的对话）', en: 'Start over (forget the conversation)' },
   { command: 'subscribe', zh: '订阅每日摘要：/subscribe 主题 [HH:MM] [区名]', en: 'Daily digest on a topic: /subscribe topic [HH:MM] [district]' },

@@ -6,7 +6,7 @@ import { CorpusError } from '../errors.ts';
 import { ingestDocument, type ChunkingOptions } from './chunk.ts';
 import { MANIFEST_FILE, readManifest, writeManifest, type DocumentMeta, type ManifestEntry } from './corpus.ts';
 import { extractDocument, formatOf } from './extract.ts';
-import { extractedDir, storeExtracted } from './extracted-store.ts';
+import { extractedDir, readExtractedText, storeExtracted } from './extracted-store.ts';
 import { DOCUMENT_KINDS, inferMetadata, type DocumentKind } from './metadata.ts';
 
 /**
@@ -186,6 +186,11 @@ export class DocumentLibrary {
     await rm(path.join(this.corpusDir, upload.corpusFile), { force: true });
     const entries = await readManifest(this.corpusDir);
     await writeManifest(this.corpusDir, entries.filter((e) => e.file !== upload.corpusFile));
+  }
+
+  /** The text a document's passages and quotes come from, by the document's checksum. */
+  extractedText(checksum: string): Promise<string | undefined> {
+    return readExtractedText(extractedDir(this.stateDir), checksum);
   }
 
   async discard(upload: StagedUpload): Promise<void> {

@@ -96,6 +96,15 @@ describe('adding a document from the chat', () => {
     expect(cited).toHaveLength(1);
     expect(stored).toContain(cited[0]!.quote.replace(/\s/g, ''));
 
+    // Anyone can open the text the quotes come from.
+    const n = current().index.documents.indexOf(doc) + 1;
+    emulator.sendMessage(USER.id, USER, `/text ${n}`);
+    await emulator.waitFor(() => emulator.messagesIn(USER.id).some((m) => m.document !== undefined), 10_000, 0);
+    const file = emulator.messagesIn(USER.id).find((m) => m.document)!;
+    expect(file.document!.file_name).toBe(doc.file.replace(/\.pdf$/, '.txt'));
+    expect(Buffer.from(file.document!.content).toString('utf8').replace(/\s/g, '')).toBe(stored);
+    expect(file.text).toMatch(/^《北京市顺义区.*》提取出的文本/);
+
     emulator.sendMessage(ADMIN.id, ADMIN, '/targets 顺义区');
     const targets = await waitForText(ADMIN.id, /主要指标.*顺义区/);
     expect(targets.text).toMatch(/森林覆盖率（%）：2025年目标35%，2020年为32\.4%，约束性指标/);

@@ -26,6 +26,8 @@ export interface BotMessage {
   entities: MessageEntity[];
   reply_markup?: InlineKeyboardMarkup;
   reply_to_message_id?: number;
+  /** A file the bot sent (sendDocument); `text` then holds its caption. */
+  document?: { file_name: string; content: Buffer };
   /** How many times the text or keyboard was edited. */
   edits: number;
   edit_date?: number;

@@ -35,6 +35,7 @@ export class ApiError extends Error {
 export interface UploadedFile {
   filename: string;
   size: number;
+  content: Buffer;
 }
 
 export type Params = Record<string, unknown>;
@@ -138,7 +139,7 @@ function parseMultipart(body: Buffer, boundary: string): Params {
       const name = /name="([^"]*)"/i.exec(headers)?.[1];
       const filename = /filename="?([^";\r\n]*)"?/i.exec(headers)?.[1];
       if (name !== undefined) {
-        if (filename !== undefined) files.set(name, { filename, size: content.length });
+        if (filename !== undefined) files.set(name, { filename, size: content.length, content: Buffer.from(content) });
         else fields[name] = content.toString('utf8');
       }
     }

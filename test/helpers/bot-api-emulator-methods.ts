@@ -4,7 +4,7 @@
  * the `result`, or throws an {@link ApiError} worded as Telegram words it.
  */
 import type { BotCommand, ChatMember, InlineKeyboardMarkup } from 'grammy/types';
-import { ApiError, optionalInteger, optionalString, requireInteger, type Params } from './bot-api-emulator-http.ts';
+import { ApiError, optionalInteger, optionalString, requireInteger, type Params, type UploadedFile } from './bot-api-emulator-http.ts';
 import { CHAT_ACTIONS, renderText, validateCommands, validateInlineResults, validateReplyMarkup, type RenderedText } from './bot-api-emulator-rules.ts';
 import { unixNow, type BotMessage, type ChatRecord, type ChatStore, type StoredMessage } from './bot-api-emulator-chats.ts';
 
@@ -80,6 +80,19 @@ export class BotApiMethods {
       const bot: BotMessage = { chat_id: record.chat.id, message_id: 0, date: 0, edits: 0, ...view(rendered, reply_markup) };
       if (replyTo !== undefined) bot.reply_to_message_id = replyTo;
       const stored = this.store.addMessage(record, { from: this.store.botUser, reply_to: replyTo, bot });
+      return this.store.toMessage(record, stored);
+    },
+    /** Files uploaded in the request (multipart); the caption is kept as plain text. */
+    sendDocument: (p) => {
+      const record = this.chat(p, true);
+      const file = p.document as UploadedFile | undefined;
+      if (file === undefined || typeof file !== 'object' || !Buffer.isBuffer(file.content)) throw ApiError.badRequest('there is no document in the request');
+      if (file.size > 50 * 1024 * 1024) throw ApiError.badRequest('file is too big');
+      const caption = optionalString(p, 'caption') ?? '';
+      if (caption.length > 1024) throw ApiError.badRequest('message caption is too long');
+      this.takeSendSlot(record.chat.id);
+      const bot: BotMessage = { chat_id: record.chat.id, message_id: 0, date: 0, edits: 0, text: caption, entities: [], document: { file_name: file.filename, content: file.content } };
+      const stored = this.store.addMessage(record, { from: this.store.botUser, reply_to: undefined, bot });
       return this.store.toMessage(record, stored);
     },
     editMessageText: (p) => {

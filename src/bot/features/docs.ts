@@ -1,4 +1,5 @@
-import { Composer } from 'grammy';
+import path from 'node:path';
+import { Composer, InputFile } from 'grammy';
 import { corpusSummary } from '../catalog.ts';
 import type { BotContext, BotServices } from '../context.ts';
 import { escapeHtml } from '../html.ts';
@@ -26,7 +27,19 @@ export function docsFeature(services: BotServices): Composer<BotContext> {
     });
     const admin = services.telegram.adminUserIds.includes(ctx.from?.id ?? 0) && ctx.chat?.type === 'private';
     const adminHint = admin ? '\n管理员：直接发送 PDF、Word、网页或 Markdown 文件即可添加；/remove 编号 移除。' : '';
-    await sendHtml(ctx, `<b>收录的文件</b>（${summary.documents.length} 份）\n\n${blocks.join('\n\n')}\n\n主要指标表：/targets 区名${adminHint}`);
+    await sendHtml(ctx, `<b>收录的文件</b>（${summary.documents.length} 份）\n\n${blocks.join('\n\n')}\n\n主要指标表：/targets 区名\n原文（引文都出自这里）：/text 编号${adminHint}`);
+  });
+
+  // The extracted text a document's quotes come from, as a file anyone can open.
+  composer.command('text', async (ctx) => {
+    const documents = services.answerer().index.documents;
+    const n = Number(ctx.match.trim());
+    const doc = Number.isInteger(n) && n >= 1 ? documents[n - 1] : undefined;
+    if (!doc) return void (await sendHtml(ctx, `用法：/text 编号（1–${documents.length}，编号见 /docs）`));
+    const text = await services.library?.extractedText(doc.checksum);
+    if (text === undefined) return void (await sendHtml(ctx, '这份文件的提取文本暂时无法打开：请管理员运行 /reindex 后再试。'));
+    const name = `${path.basename(doc.file, path.extname(doc.file))}.txt`;
+    await ctx.replyWithDocument(new InputFile(Buffer.from(text, 'utf8'), name), { caption: `《${doc.title}》提取出的文本：回答里的引文都能在其中找到。`.slice(0, 1000) });
   });
   return composer;
 }
