@@ -75,6 +75,10 @@ async function main(): Promise<void> {
   let answerer = makeAnswerer(await ensureIndex(config, log, progressPrinter(consoleMode, log)));
   // The first retrieval pays for lazy set-up and JIT; do it now rather than for the first user.
   await answerer.retrieve('规划目标').catch((err: unknown) => log.warn({ err: (err as Error).message }, 'warm-up failed'));
+  const library = new DocumentLibrary(config.index.corpusDir, config.index.stateDir, config.index.chunking);
+  for (const u of await library.settleInterrupted(new Set(answerer.index.documents.map((d) => d.file)))) {
+    log.info({ upload: u.id, file: u.corpusFile, state: u.state }, 'upload interrupted by a restart settled');
+  }
   const db = openDatabase(databaseFile(config.index.stateDir));
   const store = new BotStore(db);
   // Daily digests: subscriptions through the bot's commands; the scheduler sends through the bot's API.
@@ -98,7 +102,7 @@ async function main(): Promise<void> {
     store,
     answerer: () => answerer,
     features: [(services) => digestCommandsFeature(services, digest)],
-    library: new DocumentLibrary(config.index.corpusDir, config.index.stateDir, config.index.chunking),
+    library,
     reindex: async ({ rebuild }) => {
       const build = buildIndex(config, { rebuild });
       reindexing = build;

@@ -188,6 +188,28 @@ export class DocumentLibrary {
     await writeManifest(this.corpusDir, entries.filter((e) => e.file !== upload.corpusFile));
   }
 
+  /**
+   * After a restart: an upload whose indexing was cut short is done when its file made it
+   * into the index (the start-up build picks up a changed corpus), else it is taken back
+   * out of the corpus and waits for review again. Returns the uploads it settled.
+   */
+  async settleInterrupted(indexedFiles: ReadonlySet<string>): Promise<StagedUpload[]> {
+    const settled: StagedUpload[] = [];
+    for (const id of await readdir(this.uploadsDir).catch(() => [] as string[])) {
+      const upload = await this.get(id);
+      if (upload?.state !== 'ingesting') continue;
+      if (upload.corpusFile && indexedFiles.has(upload.corpusFile)) upload.state = 'done';
+      else {
+        await this.withdraw(upload);
+        delete upload.corpusFile;
+        upload.state = 'pending';
+      }
+      await this.save(upload);
+      settled.push(upload);
+    }
+    return settled;
+  }
+
   /** The text a document's passages and quotes come from, by the document's checksum. */
   extractedText(checksum: string): Promise<string | undefined> {
     return readExtractedText(extractedDir(this.stateDir), checksum);
