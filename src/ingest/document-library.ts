@@ -36,6 +36,8 @@ const uploadSchema = z.object({
   userId: z.number().int(),
   state: z.enum(['pending', 'ingesting', 'done', 'cancelled']),
   editing: z.enum(['title', 'district', 'year']).optional(),
+  /** When the field edit was asked for; an edit left open expires (the next text is a question again). */
+  editingSince: z.string().optional(),
   meta: z.object({
     title: z.string().optional(),
     district: z.string().optional(),
@@ -53,6 +55,8 @@ const uploadSchema = z.object({
 export type StagedUpload = z.infer<typeof uploadSchema>;
 
 const UPLOAD_FILE = 'upload.json';
+/** How long a "send the new value" prompt waits for the value. */
+export const EDIT_WINDOW_MS = 10 * 60_000;
 const SOURCE_FILE = 'source';
 
 /** A plain, safe corpus file name from what the user's file was called. */
@@ -132,12 +136,13 @@ export class DocumentLibrary {
     await rename(`${file}.tmp`, file);
   }
 
-  /** The upload this user is editing a field of in this chat, if any. */
-  async editing(chatId: number, userId: number): Promise<StagedUpload | undefined> {
+  /** The upload this user asked, in the last EDIT_WINDOW_MS in this chat, to correct a field of. */
+  async editing(chatId: number, userId: number, now = Date.now()): Promise<StagedUpload | undefined> {
     const ids = await readdir(this.uploadsDir).catch(() => [] as string[]);
     for (const id of ids) {
       const u = await this.get(id);
-      if (u && u.state === 'pending' && u.editing && u.chatId === chatId && u.userId === userId) return u;
+      const fresh = now - Date.parse(u?.editingSince ?? '') < EDIT_WINDOW_MS;
+      if (u && u.state === 'pending' && u.editing && fresh && u.chatId === chatId && u.userId === userId) return u;
     }
     return undefined;
   }

@@ -2,7 +2,7 @@ import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { TextItem } from 'pdfjs-dist/types/src/display/api.js';
 import { ExtractionError } from '../errors.ts';
 import { ExtractedTextBuilder, type ExtractedDocument } from './extracted-text.ts';
-import { startsBlock } from './headings.ts';
+import { matchHeading, startsBlock } from './headings.ts';
 
 /**
  * Text PDFs (owner of pdfjs-dist). pdfjs gives positioned text runs; this file rebuilds
@@ -115,6 +115,8 @@ function writeText(pages: Line[][], builder: ExtractedTextBuilder): void {
     gridColumns = [];
   };
   for (const l of body) {
+    // "第一章    总则" set with a wide gap is a heading, not a table row.
+    if (l.cells.length >= 2 && matchHeading(lineText(l))) l.cells = [{ text: lineText(l), x: l.cells[0]!.x, end: l.cells.at(-1)!.end }];
     if (l.cells.length >= 2) {
       flushParagraph();
       if (grid.length === 0) gridColumns = l.cells.map((c) => c.x);

@@ -13,7 +13,7 @@ import { extractedDir, readExtractedText } from '../../src/ingest/extracted-stor
 import { silentLogger } from '../../src/logger.ts';
 import { databaseFile, openDatabase, type Database } from '../../src/store/database.ts';
 import { BotApiEmulator, type BotMessage } from '../helpers/bot-api-emulator.ts';
-import { ninghePlanDocx, scannedPdf, shunyiPlanPdf } from '../helpers/format-fixtures.ts';
+import { JINGHAI_MARKDOWN, ninghePlanDocx, scannedPdf, shunyiPlanPdf } from '../helpers/format-fixtures.ts';
 import { createUploadBot } from '../helpers/upload-bot.ts';
 import { REPO } from './fixtures.ts';
 
@@ -119,7 +119,7 @@ describe('adding a document from the chat', () => {
     const preview = await waitForText(ADMIN.id, /识别结果[\s\S]*ninghe\.docx/);
     expect(preview.text).toMatch(/区：宁河区[\s\S]*年份：2024（涵盖 2023–2024）[\s\S]*类型：政府工作报告[\s\S]*2 个表格（3 项指标）/);
     emulator.pressButton(ADMIN.id, ADMIN, preview.message_id, buttonsOf(preview).find((b) => b.endsWith(':e:title'))!);
-    await waitForText(ADMIN.id, /请发送新的标题/);
+    await waitForText(ADMIN.id, /请在 10 分钟内发送新的标题/);
     emulator.sendMessage(ADMIN.id, ADMIN, '2024年宁河区政府工作报告');
     const edited = await waitForText(ADMIN.id, /标题：2024年宁河区政府工作报告/);
 
@@ -146,12 +146,14 @@ describe('adding a document from the chat', () => {
     for (const call of emulator.sent) expect(JSON.stringify(call.params)).not.toContain(emulator.token);
   });
 
-  it('cancels an upload: nothing reaches the corpus', async () => {
+  it('recognizes a file already in the corpus; cancels an upload: nothing reaches the corpus', async () => {
     const files = await readdir(config.index.corpusDir);
     emulator.sendDocument(ADMIN.id, ADMIN, { file_name: 'again.pdf', content: shunyiPlanPdf() });
-    const preview = await waitForText(ADMIN.id, /识别结果[\s\S]*again\.pdf/);
+    await waitForText(ADMIN.id, /这份文件已经收录了：《北京市顺义区.*》（顺义区十四五规划\.pdf）/);
+    emulator.sendDocument(ADMIN.id, ADMIN, { file_name: 'jinghai.md', content: Buffer.from(JINGHAI_MARKDOWN) });
+    const preview = await waitForText(ADMIN.id, /识别结果[\s\S]*jinghai\.md/);
     emulator.pressButton(ADMIN.id, ADMIN, preview.message_id, buttonsOf(preview).find((b) => b.endsWith(':no'))!);
-    await waitForText(ADMIN.id, /已取消，没有收录 again\.pdf/);
+    await waitForText(ADMIN.id, /已取消，没有收录 jinghai\.md/);
     expect(await readdir(config.index.corpusDir)).toEqual(files);
   });
 

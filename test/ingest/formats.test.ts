@@ -23,6 +23,7 @@ import {
   shunyiPlanPdf,
   writeFormatCorpus,
 } from '../helpers/format-fixtures.ts';
+import { writePdf } from '../helpers/pdf-writer.ts';
 import { tempDir, testConfig } from '../helpers/test-index.ts';
 
 const squeeze = (s: string) => s.replace(/\s+/g, '');
@@ -39,6 +40,14 @@ describe('extraction by format', () => {
     const order = ['第一章 发展基础', '顺义区地处首都东北部', '第二章 发展目标', '表1', '森林覆盖率(%)', '第三章 重点任务'].map((s) => doc.text.indexOf(s));
     expect(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]!))).toBe(true);
     expect(doc.tables).toHaveLength(1);
+  });
+
+  it('PDF: a heading set with a wide gap stays a heading, not a table row', async () => {
+    const at = (text: string, x: number, y: number) => ({ text, x, y });
+    const pdf = writePdf([{ items: [at('第一章', 72, 700), at('总体要求', 140, 700), at('第一节', 72, 680), at('发展目标', 140, 680), at('全区经济总量稳步增长。', 96, 660)] }]);
+    const doc = await extractDocument(pdf, 'gaps.pdf');
+    expect(doc.text).toBe('第一章 总体要求\n第一节 发展目标\n全区经济总量稳步增长。\n');
+    expect(doc.tables).toEqual([]);
   });
 
   it('PDF without a text layer, and damaged files, get one clear line naming the file', async () => {

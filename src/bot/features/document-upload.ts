@@ -124,6 +124,13 @@ export function documentUploadFeature(services: BotServices): Composer<BotContex
       await sendHtml(ctx, `没能读取 ${escapeHtml(name)}：${escapeHtml(why)}`);
       return;
     }
+    const known = services.answerer().index.documents.find((d) => d.checksum === upload.checksum);
+    if (known) {
+      upload.state = 'cancelled';
+      await library.save(upload);
+      await library.discard(upload);
+      return void (await sendHtml(ctx, `这份文件已经收录了：《${escapeHtml(known.title)}》（${escapeHtml(known.file)}）。`));
+    }
     ctx.log.info({ upload: upload.id, format: upload.format, passages: upload.counts.passages }, 'upload staged');
     const { html, keyboard } = uploadPreview(upload);
     await sendHtml(ctx, html, { keyboard });
@@ -143,6 +150,7 @@ export function documentUploadFeature(services: BotServices): Composer<BotContex
       upload.meta.years = [...new Set([...(upload.meta.years ?? []), y])].sort((a, b) => a - b);
     } else upload.meta[field] = parsed.value as string;
     delete upload.editing;
+    delete upload.editingSince;
     await library.save(upload);
     const { html, keyboard } = uploadPreview(upload);
     await sendHtml(ctx, html, { keyboard });
@@ -169,9 +177,10 @@ export function documentUploadFeature(services: BotServices): Composer<BotContex
     }
     if (verb === 'e' && (arg === 'title' || arg === 'district' || arg === 'year')) {
       upload.editing = arg;
+      upload.editingSince = new Date().toISOString();
       await library!.save(upload);
       await ctx.answerCallbackQuery();
-      return void (await sendHtml(ctx, `请发送新的${FIELD_NAMES[arg]}${arg === 'year' ? '（四位数字，例如 2024）' : ''}。`));
+      return void (await sendHtml(ctx, `请在 10 分钟内发送新的${FIELD_NAMES[arg]}${arg === 'year' ? '（四位数字，例如 2024）' : ''}。`));
     }
     if (verb === 'kinds') {
       await ctx.answerCallbackQuery();
@@ -206,6 +215,7 @@ export function documentUploadFeature(services: BotServices): Composer<BotContex
       });
       upload.state = 'done';
       await library!.save(upload);
+      await library!.discard(upload); // the corpus holds the file now
       ctx.log.info({ upload: upload.id, file: upload.corpusFile, ms: r.ms }, 'upload ingested');
       await show(
         [
