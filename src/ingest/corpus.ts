@@ -53,6 +53,8 @@ export interface Corpus {
 }
 
 export const MANIFEST_FILE = 'manifest.json';
+/** Largest document read from the folder (a plan PDF is a few MB; 100 MB is a mistake or an attack). */
+export const MAX_DOCUMENT_BYTES = 100 * 1024 * 1024;
 export const MANIFEST_VERSION = 1;
 
 const year = z.number().int().min(1949).max(2100);
@@ -178,6 +180,10 @@ export async function readCorpus(dir: string, options: ReadCorpusOptions = {}): 
     if (!info?.isFile()) continue;
     if (!formatOf(file)) {
       skipped.push({ file, reason: `unsupported format; use ${DOCUMENT_EXTENSIONS.join(', ')}` });
+      continue;
+    }
+    if (info.size > MAX_DOCUMENT_BYTES) {
+      skipped.push({ file, reason: `${(info.size / 1024 / 1024).toFixed(0)} MB is more than the ${MAX_DOCUMENT_BYTES / 1024 / 1024} MB a document may have` });
       continue;
     }
     try {

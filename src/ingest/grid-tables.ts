@@ -14,7 +14,8 @@ const SEQ = /^(序号|编号|No\.?)$/i;
 const NAME = /指标|名称|项目|内容/;
 const UNIT_COLUMN = /^(计量)?单位$/;
 const ATTRIBUTE = /属性|性质/;
-const VALUE_COLUMN = /^(19|20)\d{2}\s*年?|基期|目标|规划值|预期值|现状值|^\d{4}$/;
+// A value column names its year: "2025", "2025年", "2025年目标值", "2023年完成".
+const VALUE_COLUMN = /^(19|20)\d{2}(?!\d)/;
 // "(%" / "(万元/人)": the unit in the last parenthesis.
 const UNIT_IN_NAME = /^(.*)[(（]([^()（）]{1,12})[)）]?$/;
 
@@ -62,6 +63,9 @@ export function gridTables(grids: readonly GridTable[], norm: NormalizedText, me
     const unitCol = findColumn(header, UNIT_COLUMN);
     const taken = new Set([seqCol, attrCol, unitCol].filter((i) => i >= 0));
     const valueCols = header.map((c, i) => (c && !taken.has(i) && !NAME.test(c.text) && VALUE_COLUMN.test(c.text.replace(/\s/g, '')) ? i : -1)).filter((i) => i >= 0);
+    const years = valueCols.map((i) => /^\d{4}/.exec(headerText[i]!.replace(/\s/g, ''))![0]);
+    // Columns are named by their year, as answers word them ("2025年目标13%"), unless two share a year.
+    const columnName = (k: number) => (years.filter((y) => y === years[k]).length === 1 ? years[k]! : headerText[valueCols[k]!]!.replace(/\s/g, ''));
     let nameCol = findColumn(header, NAME, new Set([...taken, ...valueCols]));
     if (nameCol < 0) nameCol = header.findIndex((c, i) => c !== undefined && !taken.has(i) && !valueCols.includes(i));
     const isIndicatorTable = valueCols.length > 0 && nameCol >= 0 && (attrCol >= 0 || unitCol >= 0 || seqCol >= 0 || valueCols.length >= 2);
@@ -78,7 +82,7 @@ export function gridTables(grids: readonly GridTable[], norm: NormalizedText, me
       const rowStart = own[0]!.start;
       const rowEnd = own[own.length - 1]!.end;
       const name = nameCol >= 0 ? row[nameCol]?.text : undefined;
-      const values = valueCols.map((i) => ({ column: headerText[i]!.replace(/\s/g, ''), value: (row[i]?.text ?? '').replace(/\s/g, '') }));
+      const values = valueCols.map((i, k) => ({ column: columnName(k), value: (row[i]?.text ?? '').replace(/\s/g, '') }));
       if (isIndicatorTable && name && values.some((v) => v.value !== '')) {
         const unitMatch = unitCol < 0 ? UNIT_IN_NAME.exec(name) : null;
         const unit = unitCol >= 0 ? row[unitCol]?.text : unitMatch?.[2]?.trim();

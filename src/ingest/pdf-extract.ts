@@ -98,7 +98,10 @@ function writeText(pages: Line[][], builder: ExtractedTextBuilder): void {
   const lefts = new Map<number, number>();
   for (const l of body) if (l.cells.length === 1) lefts.set(Math.round(l.cells[0]!.x), (lefts.get(Math.round(l.cells[0]!.x)) ?? 0) + 1);
   const left = [...lefts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 0;
-  const right = Math.max(...body.filter((l) => l.cells.length === 1).map((l) => l.cells[0]!.end), 0);
+  // The right edge full lines reach: a high percentile, so one overlong line (a URL, a wide
+  // caption) does not leave every other line looking short.
+  const ends = body.filter((l) => l.cells.length === 1 && lineText(l).length >= 10).map((l) => l.cells[0]!.end).sort((a, b) => a - b);
+  const right = ends[Math.floor(ends.length * 0.9)] ?? ends.at(-1) ?? 0;
 
   let paragraph = '';
   let joinable = false;
@@ -132,8 +135,17 @@ function writeText(pages: Line[][], builder: ExtractedTextBuilder): void {
       grid.push(row);
       continue;
     }
-    flushGrid();
     const cell = l.cells[0]!;
+    // A table cell wrapped onto a second line ("全社会研发经费投入占地区" / "生产总值比重(%)"):
+    // a short piece under one of the table's columns (not the first, which lines up with the
+    // text after the table) continues that column's cell.
+    const column = gridColumns.findIndex((x) => Math.abs(x - cell.x) < l.size);
+    if (grid.length > 0 && column > 0 && cell.text.length <= 20 && !/[。；;]/.test(cell.text)) {
+      const row = grid[grid.length - 1]!;
+      row[column] = `${row[column] ?? ''}${cell.text}`;
+      continue;
+    }
+    flushGrid();
     const indented = cell.x > left + l.size * 0.8;
     // A heading or list item never continues the line before, however full that line is.
     if (joinable && !indented && !startsBlock(cell.text)) paragraph += cell.text;

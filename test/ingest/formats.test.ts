@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QuestionAnswerer } from '../../src/answer/question-answerer.ts';
+import { targetsPage } from '../../src/bot/features/targets.ts';
 import { TopicCatalog } from '../../src/digest/topics.ts';
 import { ExtractionError } from '../../src/errors.ts';
 import { buildIndex, type BuildResult } from '../../src/index/build-index.ts';
@@ -23,7 +24,7 @@ import {
   shunyiPlanPdf,
   writeFormatCorpus,
 } from '../helpers/format-fixtures.ts';
-import { writePdf } from '../helpers/pdf-writer.ts';
+import { layoutPlanPdf, writePdf } from '../helpers/pdf-writer.ts';
 import { tempDir, testConfig } from '../helpers/test-index.ts';
 
 const squeeze = (s: string) => s.replace(/\s+/g, '');
@@ -48,6 +49,30 @@ describe('extraction by format', () => {
     const doc = await extractDocument(pdf, 'gaps.pdf');
     expect(doc.text).toBe('第一章 总体要求\n第一节 发展目标\n全区经济总量稳步增长。\n');
     expect(doc.tables).toEqual([]);
+  });
+
+  it('PDF: a table cell wrapped onto a second line stays one cell', async () => {
+    const pdf = layoutPlanPdf(
+      [
+        { paragraph: '表2 主要指标' },
+        {
+          table: [
+            ['序号', '指标', '2020年', '2025年', '属性'],
+            ['1', '全社会研发经费投入占', '2.1', '3.0', '预期性'],
+            ['', '地区生产总值比重(%)', '', '', ''],
+            ['2', '森林覆盖率(%)', '32.4', '35', '约束性'],
+          ],
+          columns: [0, 48, 260, 345, 430],
+        },
+      ],
+      { header: '页眉' },
+    );
+    const doc = await extractDocument(pdf, 'wrapped.pdf');
+    const cell = (span: { start: number; end: number } | undefined) => (span ? doc.text.slice(span.start, span.end) : '');
+    expect(doc.tables[0]!.rows.map((r) => r.map(cell))).toEqual([
+      ['1', '全社会研发经费投入占地区生产总值比重(%)', '2.1', '3.0', '预期性'],
+      ['2', '森林覆盖率(%)', '32.4', '35', '约束性'],
+    ]);
   });
 
   it('PDF without a text layer, and damaged files, get one clear line naming the file', async () => {
@@ -144,10 +169,18 @@ describe('ingesting every format', () => {
   it('turns the indicator table of every format into indicator rows with unit, values and 属性', () => {
     const rows = (file: string) => index.chunks.filter((c) => c.file === file && c.indicator).map((c) => c.indicator!);
     for (const file of [names.pdf, names.docx, names.html, names.md]) expect(rows(file).length, file).toBe(3);
-    expect(rows(names.pdf)[1]).toMatchObject({ name: '森林覆盖率', unit: '%', values: [{ column: '2020年', value: '32.4' }, { column: '2025年', value: '35' }], attribute: '约束性', seq: 2, district: '顺义区' });
-    expect(rows(names.docx)[2]).toMatchObject({ name: '粮食总产量', unit: '万吨', values: [{ column: '2023年完成', value: '52' }, { column: '2024年目标', value: '52以上' }], attribute: '约束性' });
-    expect(rows(names.html)[0]).toMatchObject({ name: '地区生产总值增长', unit: '%', values: [{ column: '2023年完成', value: '5.2' }, { column: '2024年目标', value: '6左右' }] });
+    expect(rows(names.pdf)[1]).toMatchObject({ name: '森林覆盖率', unit: '%', values: [{ column: '2020', value: '32.4' }, { column: '2025', value: '35' }], attribute: '约束性', seq: 2, district: '顺义区' });
+    expect(rows(names.docx)[2]).toMatchObject({ name: '粮食总产量', unit: '万吨', values: [{ column: '2023', value: '52' }, { column: '2024', value: '52以上' }], attribute: '约束性' });
+    expect(rows(names.html)[0]).toMatchObject({ name: '地区生产总值增长', unit: '%', values: [{ column: '2023', value: '5.2' }, { column: '2024', value: '6左右' }] });
     expect(rows(names.md)[1]).toMatchObject({ name: '常住人口城镇化率', unit: '%', attribute: '预期性' });
+  });
+
+  it('brings the indicator tables of every format to /targets, by district', () => {
+    for (const district of ['顺义区', '宁河区', '东丽区', '静海区']) {
+      const { html } = targetsPage(index, district, 0);
+      expect(html, district).toMatch(new RegExp(`主要指标</b> · ${district}（共 3 项`));
+    }
+    expect(targetsPage(index, '宁河区', 0).html).toContain('粮食总产量（万吨）：2024年目标52以上，2023年为52万吨，约束性指标');
   });
 
   it('turns any other table into one passage per row, with its headers', () => {
