@@ -1,4 +1,4 @@
-import { cp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
@@ -13,6 +13,7 @@ import { tempDir, testConfig } from '../helpers/test-index.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const OWNER = { chatId: 7001, userId: 7001 };
+const KEPT = 'wuqing-2018-government-work-report.txt';
 
 describe('DocumentLibrary', () => {
   let dir: string;
@@ -21,8 +22,12 @@ describe('DocumentLibrary', () => {
 
   beforeEach(async () => {
     dir = tempDir('library-');
+    // One shipped document (with its manifest entry) keeps each build short.
     const corpus = path.join(dir, 'corpus');
-    await cp(path.join(REPO, 'data/corpus'), corpus, { recursive: true });
+    await mkdir(corpus);
+    await cp(path.join(REPO, 'data/corpus', KEPT), path.join(corpus, KEPT));
+    const shipped = JSON.parse(await readFile(path.join(REPO, 'data/corpus/manifest.json'), 'utf8')) as { documents: Array<{ file: string }> };
+    await writeFile(path.join(corpus, 'manifest.json'), JSON.stringify({ version: 1, documents: shipped.documents.filter((d) => d.file === KEPT) }));
     config = testConfig(path.join(dir, 'state'), { CORPUS_DIR: corpus });
     library = new DocumentLibrary(config.index.corpusDir, config.index.stateDir, config.index.chunking);
     await buildIndex(config);
@@ -74,12 +79,12 @@ describe('DocumentLibrary', () => {
   });
 
   it('removing a document moves its file out of the corpus and drops its manifest entry', async () => {
-    await library.removeFromCorpus('wuqing-2018-government-work-report.txt');
-    expect(await readdir(config.index.corpusDir)).not.toContain('wuqing-2018-government-work-report.txt');
+    await library.removeFromCorpus(KEPT);
+    expect(await readdir(config.index.corpusDir)).not.toContain(KEPT);
     const removed = await readdir(path.join(config.index.stateDir, 'removed'));
     expect(removed).toEqual([expect.stringMatching(/-wuqing-2018-government-work-report\.txt$/)]);
     const manifest = JSON.parse(await readFile(path.join(config.index.corpusDir, 'manifest.json'), 'utf8')) as { documents: Array<{ file: string }> };
-    expect(manifest.documents.map((d) => d.file)).not.toContain('wuqing-2018-government-work-report.txt');
+    expect(manifest.documents.map((d) => d.file)).not.toContain(KEPT);
     await expect(library.removeFromCorpus('../secret')).rejects.toThrow(/not a corpus document/);
   });
 });
