@@ -38,6 +38,8 @@ export function docsFeature(services: BotServices): Composer<BotContext> {
     if (!doc) return void (await sendHtml(ctx, `用法：/text 编号（1–${documents.length}，编号见 /docs）`));
     const text = await services.library?.extractedText(doc.checksum);
     if (text === undefined) return void (await sendHtml(ctx, '这份文件的提取文本暂时无法打开：请管理员运行 /reindex 后再试。'));
+    // The terminal has no files: the text is printed instead, in message-sized parts.
+    if (services.console) return void (await sendHtml(ctx, `<b>《${escapeHtml(doc.title)}》提取出的文本</b>\n\n${escapeHtml(text)}`));
     const name = `${path.basename(doc.file, path.extname(doc.file))}.txt`;
     await ctx.replyWithDocument(new InputFile(Buffer.from(text, 'utf8'), name), { caption: `《${doc.title}》提取出的文本：回答里的引文都能在其中找到。`.slice(0, 1000) });
   });
