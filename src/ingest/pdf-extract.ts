@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { TextItem } from 'pdfjs-dist/types/src/display/api.js';
 import { ExtractionError } from '../errors.ts';
@@ -34,6 +36,12 @@ interface Line {
 }
 
 const PAGE_NUMBER = /^[-—–\s]*(?:第\s*)?\d{1,4}\s*(?:页)?(?:\s*[/／共]\s*\d{1,4}\s*页?)?[-—–\s]*$/;
+// Adobe's character maps and the standard fonts ship with pdfjs-dist: older Chinese PDFs use
+// non-embedded fonts (STSong-Light, UniGB-UCS2-H) whose text cannot be read without them.
+const PDFJS_DIR = path.dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json'));
+const CMAP_URL = `${path.join(PDFJS_DIR, 'cmaps')}${path.sep}`;
+const STANDARD_FONTS_URL = `${path.join(PDFJS_DIR, 'standard_fonts')}${path.sep}`;
+
 /** Pages read at most, so a hostile file cannot hold ingest for ever. */
 const MAX_PAGES = 2000;
 
@@ -163,7 +171,16 @@ export async function extractPdf(bytes: Uint8Array, file: string): Promise<Extra
   let doc;
   try {
     // pdfjs takes ownership of the buffer it is given: hand it a copy.
-    doc = await getDocument({ data: new Uint8Array(bytes), isEvalSupported: false, useSystemFonts: false, verbosity: 0, stopAtErrors: false }).promise;
+    doc = await getDocument({
+      data: new Uint8Array(bytes),
+      cMapUrl: CMAP_URL,
+      cMapPacked: true,
+      standardFontDataUrl: STANDARD_FONTS_URL,
+      isEvalSupported: false,
+      useSystemFonts: false,
+      verbosity: 0,
+      stopAtErrors: false,
+    }).promise;
   } catch (err) {
     throw new ExtractionError(`pdf: ${file} is not a readable PDF (${(err as Error).message})`, { cause: err });
   }

@@ -58,8 +58,12 @@ function toUnicodeCMap(): string {
   ].join('\n');
 }
 
-/** Builds a PDF file from pages of positioned text. */
-export function writePdf(pages: PdfPage[], info: { title?: string } = {}): Buffer {
+/**
+ * Builds a PDF file from pages of positioned text. `font: 'standard-gb'` draws with the
+ * non-embedded STSong-Light under the predefined UniGB-UCS2-H encoding and no ToUnicode
+ * map, as older Chinese PDFs do: a reader needs Adobe's CMaps to get the text back.
+ */
+export function writePdf(pages: PdfPage[], info: { title?: string; font?: 'identity' | 'standard-gb' } = {}): Buffer {
   const objects: Array<string | Buffer> = [];
   const add = (body: string | Buffer): number => objects.push(body);
   const stream = (dict: string, data: string | Buffer): Buffer => {
@@ -74,7 +78,11 @@ export function writePdf(pages: PdfPage[], info: { title?: string } = {}): Buffe
   const cidFont = add(
     `<< /Type /Font /Subtype /CIDFontType2 /BaseFont /PlanSans /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor ${descriptor} 0 R /DW 1000 /CIDToGIDMap /Identity >>`,
   );
-  const font = add(`<< /Type /Font /Subtype /Type0 /BaseFont /PlanSans /Encoding /Identity-H /DescendantFonts [${cidFont} 0 R] /ToUnicode ${cmap} 0 R >>`);
+  const gbFont = add('<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 4 >> /DW 1000 >>');
+  const font =
+    info.font === 'standard-gb'
+      ? add(`<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light-UniGB-UCS2-H /Encoding /UniGB-UCS2-H /DescendantFonts [${gbFont} 0 R] >>`)
+      : add(`<< /Type /Font /Subtype /Type0 /BaseFont /PlanSans /Encoding /Identity-H /DescendantFonts [${cidFont} 0 R] /ToUnicode ${cmap} 0 R >>`);
   const image = add(stream('/Type /XObject /Subtype /Image /Width 8 /Height 8 /ColorSpace /DeviceGray /BitsPerComponent 8', Buffer.alloc(64, 0x99)));
 
   const pageIds: number[] = [];

@@ -75,6 +75,11 @@ describe('extraction by format', () => {
     ]);
   });
 
+  it('PDF in a non-embedded Chinese font (STSong-Light, UniGB-UCS2-H, no ToUnicode): read with Adobe\'s character maps', async () => {
+    const pdf = writePdf([{ items: [{ text: '西青区2025年森林覆盖率达到15%。', x: 72, y: 700 }] }], { font: 'standard-gb' });
+    expect((await extractDocument(pdf, 'gb.pdf')).text).toBe('西青区2025年森林覆盖率达到15%。\n');
+  });
+
   it('PDF without a text layer, and damaged files, get one clear line naming the file', async () => {
     await expect(extractDocument(scannedPdf(), 'scan.pdf')).rejects.toThrow(/scan\.pdf has no text layer \(a scanned PDF\?\)/);
     await expect(extractDocument(CORRUPT_PDF, 'bad.pdf')).rejects.toThrow(ExtractionError);
