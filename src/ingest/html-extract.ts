@@ -113,6 +113,16 @@ function blockText(el: Element): string {
   return parts.map((p) => p.trim()).filter(Boolean).join(' ');
 }
 
+/** Longest cell text a data table has; older government sites lay whole articles out in tables. */
+const MAX_DATA_CELL_CHARS = 300;
+
+/** A table used for page layout (nested tables, or a cell holding paragraphs of text) is read as blocks. */
+function isLayoutTable(table: Element): boolean {
+  if ([...table.querySelectorAll('table')].some((t) => t !== table)) return true;
+  const cells = [...table.querySelectorAll('td, th')].filter((c) => c.closest('table') === table);
+  return cells.some((c) => (c.textContent ?? '').replace(/\s/g, '').length > MAX_DATA_CELL_CHARS);
+}
+
 /** Walks an element into paragraphs and tables. */
 function walk(root: Element, builder: ExtractedTextBuilder): void {
   let run = '';
@@ -128,7 +138,7 @@ function walk(root: Element, builder: ExtractedTextBuilder): void {
     if (n.nodeType !== 1) return;
     const e = n as Element;
     if (SKIP.has(e.tagName)) return;
-    if (e.tagName === 'TABLE') {
+    if (e.tagName === 'TABLE' && !isLayoutTable(e)) {
       flush();
       const { rows, owned } = tableRows(e);
       builder.table(rows, owned);

@@ -122,6 +122,19 @@ describe('extraction by format', () => {
     expect(decodeHtml(gbk)).toContain('东丽区');
   });
 
+  it('web page laid out in tables: the article is read as paragraphs, its data table as a grid', async () => {
+    const para = (n: number) => `<p>第${n}段：红桥区将持续推进城市更新和产业升级，完善交通、水务、能源等基础设施，提升公共服务均衡化水平，推动区域协调发展和生态文明建设取得新进展，确保各项任务落地见效，让人民群众有更多获得感。</p>`;
+    const html = `<html><head><meta charset="utf-8"><title>红桥区规划</title></head><body><table><tr><td><a href="/">首页</a></td></tr><tr><td>
+      <h1>红桥区“十四五”规划纲要</h1>${[1, 2, 3].map(para).join('')}
+      <table><tr><th>指标</th><th>2020年</th><th>2025年</th></tr><tr><td>森林覆盖率(%)</td><td>10</td><td>12</td></tr></table>
+    </td></tr></table></body></html>`;
+    const doc = await extractDocument(Buffer.from(html), 'layout.html');
+    expect(doc.text).toContain(`第2段：红桥区将持续推进城市更新`);
+    expect(doc.tables).toHaveLength(1);
+    const cell = (s: { start: number; end: number } | undefined) => (s ? doc.text.slice(s.start, s.end) : '');
+    expect(doc.tables[0]!.rows.map((r) => r.map(cell))).toEqual([['森林覆盖率(%)', '10', '12']]);
+  });
+
   it('Markdown: a table becomes a grid (its "|" lines are no longer dropped)', async () => {
     const doc = await extractDocument(Buffer.from(JINGHAI_MARKDOWN), 'jinghai.md');
     expect(doc.tables).toHaveLength(1);
