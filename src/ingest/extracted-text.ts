@@ -47,12 +47,16 @@ export class ExtractedTextBuilder {
 
   constructor(private readonly format: DocumentFormat) {}
 
-  /** Appends a paragraph as one line (empty ones are dropped); returns its span. */
-  paragraph(raw: string): TextSpan | undefined {
+  /**
+   * Appends a paragraph as one line (empty ones are dropped); returns its span. `sure`:
+   * the format marks it as a paragraph (HTML, Word); a PDF's layout only suggests it, so
+   * normalization may still join it to the line before (a heading wrapped onto two lines).
+   */
+  paragraph(raw: string, sure = true): TextSpan | undefined {
     const line = oneLine(raw);
     if (line === '') return undefined;
     const start = this.text.length;
-    this.starts.push(start);
+    if (sure) this.starts.push(start);
     this.text += line + '\n';
     this.lastParagraph = { start, end: start + line.length };
     return this.lastParagraph;

@@ -116,7 +116,7 @@ function writeText(pages: Line[][], builder: ExtractedTextBuilder): void {
   let grid: string[][] = [];
   let gridColumns: number[] = [];
   const flushParagraph = () => {
-    builder.paragraph(paragraph);
+    builder.paragraph(paragraph, false);
     paragraph = '';
     joinable = false;
   };

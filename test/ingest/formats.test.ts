@@ -51,6 +51,21 @@ describe('extraction by format', () => {
     expect(doc.tables).toEqual([]);
   });
 
+  it('PDF: a heading wrapped onto a second line is one heading for the passages under it', async () => {
+    const pdf = layoutPlanPdf(
+      [
+        { heading: '第三节 打造海河沿线、新开河沿线、中山路沿线' },
+        { heading: '三大经济带' },
+        { paragraph: '依托海河沿线资源，发展商务商贸和文化旅游产业，建设高品质的城市滨水空间。' },
+      ],
+      { header: '页眉' },
+    );
+    const extracted = await extractDocument(pdf, 'wrapped-heading.pdf');
+    const meta = { file: 'wrapped-heading.pdf', title: 't', district: '河北区', year: 2021, years: [2021], kind: '五年规划' as const };
+    const doc = await ingestDocument({ meta, raw: extracted.text, checksum: '', extracted }, CHUNKING);
+    expect(doc.chunks.map((c) => c.section)).toEqual([['第三节 打造海河沿线、新开河沿线、中山路沿线三大经济带']]);
+  });
+
   it('PDF: a table cell wrapped onto a second line stays one cell', async () => {
     const pdf = layoutPlanPdf(
       [
