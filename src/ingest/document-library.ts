@@ -176,13 +176,23 @@ export class DocumentLibrary {
     return file;
   }
 
-  /** Takes a document out of the corpus: its file moves to the state folder, its manifest entry goes. */
-  async removeFromCorpus(file: string): Promise<void> {
+  /**
+   * Takes a document out of the corpus: its file moves to the state folder, its manifest
+   * entry goes. Returns how to put both back (when the index cannot be updated).
+   */
+  async removeFromCorpus(file: string): Promise<() => Promise<void>> {
     if (path.basename(file) !== file || file === MANIFEST_FILE) throw new CorpusError(`corpus: ${file} is not a corpus document`);
     await mkdir(this.removedDir, { recursive: true });
-    await rename(path.join(this.corpusDir, file), path.join(this.removedDir, `${Date.now()}-${file}`));
+    const parked = path.join(this.removedDir, `${Date.now()}-${file}`);
     const entries = await readManifest(this.corpusDir);
+    await rename(path.join(this.corpusDir, file), parked);
     if (entries.some((e) => e.file === file)) await writeManifest(this.corpusDir, entries.filter((e) => e.file !== file));
+    return async () => {
+      await rename(parked, path.join(this.corpusDir, file));
+      const now = await readManifest(this.corpusDir);
+      const entry = entries.find((e) => e.file === file);
+      if (entry && !now.some((e) => e.file === file)) await writeManifest(this.corpusDir, [...now, entry]);
+    };
   }
 
   /** Undoes addToCorpus when the index could not take the document. */

@@ -78,13 +78,18 @@ describe('DocumentLibrary', () => {
     expect(JSON.parse(await readFile(path.join(config.index.corpusDir, 'manifest.json'), 'utf8'))).toEqual(JSON.parse(manifestBefore));
   });
 
-  it('removing a document moves its file out of the corpus and drops its manifest entry', async () => {
-    await library.removeFromCorpus(KEPT);
+  it('removing a document moves its file out of the corpus and drops its manifest entry, undoably', async () => {
+    const manifestBefore = await readFile(path.join(config.index.corpusDir, 'manifest.json'), 'utf8');
+    const restore = await library.removeFromCorpus(KEPT);
     expect(await readdir(config.index.corpusDir)).not.toContain(KEPT);
     const removed = await readdir(path.join(config.index.stateDir, 'removed'));
     expect(removed).toEqual([expect.stringMatching(/-wuqing-2018-government-work-report\.txt$/)]);
     const manifest = JSON.parse(await readFile(path.join(config.index.corpusDir, 'manifest.json'), 'utf8')) as { documents: Array<{ file: string }> };
     expect(manifest.documents.map((d) => d.file)).not.toContain(KEPT);
     await expect(library.removeFromCorpus('../secret')).rejects.toThrow(/not a corpus document/);
+    // When the index cannot follow, the removal is undone.
+    await restore();
+    expect(await readdir(config.index.corpusDir)).toContain(KEPT);
+    expect(JSON.parse(await readFile(path.join(config.index.corpusDir, 'manifest.json'), 'utf8'))).toEqual(JSON.parse(manifestBefore));
   });
 });

@@ -266,14 +266,19 @@ export function documentUploadFeature(services: BotServices): Composer<BotContex
     await ctx.answerCallbackQuery({ text: '正在移除' });
     try {
       const r = await serialized(async () => {
-        await library.removeFromCorpus(doc.file);
-        return services.reindex!({ rebuild: false });
+        const restore = await library.removeFromCorpus(doc.file);
+        try {
+          return await services.reindex!({ rebuild: false });
+        } catch (err) {
+          await restore(); // the index still holds the document: so does the corpus
+          throw err;
+        }
       });
       ctx.log.info({ file: doc.file }, 'document removed');
       await show(`已移除《${escapeHtml(doc.title)}》；索引现有 ${r.documents} 份文件。`);
     } catch (err) {
       ctx.log.error({ file: doc.file, err: (err as Error).message }, 'remove failed');
-      await show(`移除失败：${escapeHtml((err as Error).message.split('\n')[0] ?? '')}`);
+      await show(`移除失败，文件和索引都保持原样：${escapeHtml((err as Error).message.split('\n')[0] ?? '')}`);
     }
   });
   return composer;
