@@ -1,10 +1,7 @@
 import path from 'node:path';
 import { ExtractionError } from '../errors.ts';
-import { extractDocx } from './docx-extract.ts';
 import type { DocumentFormat, ExtractedDocument } from './extracted-text.ts';
-import { extractHtml } from './html-extract.ts';
 import { extractMarkdown } from './markdown-extract.ts';
-import { extractPdf } from './pdf-extract.ts';
 
 /** The formats a document may come in, by file extension, and the one entry point that reads them. */
 
@@ -36,9 +33,11 @@ export async function extractDocument(bytes: Uint8Array, file: string): Promise<
   if (!format) throw new ExtractionError(`extract: ${file}: unsupported format; use .pdf, .docx, .html/.htm, .md or .txt`);
   if (bytes.length === 0) throw new ExtractionError(`extract: ${file} is empty`);
   let doc: ExtractedDocument;
-  if (format === 'pdf') doc = await extractPdf(bytes, file);
-  else if (format === 'docx') doc = await extractDocx(bytes, file);
-  else if (format === 'html') doc = extractHtml(bytes, file);
+  // The PDF, Word and HTML libraries load on first use: starting the bot or a CLI over an
+  // index that is up to date never pays for them.
+  if (format === 'pdf') doc = await (await import('./pdf-extract.ts')).extractPdf(bytes, file);
+  else if (format === 'docx') doc = await (await import('./docx-extract.ts')).extractDocx(bytes, file);
+  else if (format === 'html') doc = (await import('./html-extract.ts')).extractHtml(bytes, file);
   else {
     const text = decodeUtf8Text(bytes, file);
     if (text.includes('\u0000')) throw new ExtractionError(`text: ${file} is a binary file, not text`);
