@@ -11,6 +11,7 @@ import { corpusSummary } from './bot/catalog.ts';
 import { createBot, type BotDeps } from './bot/create-bot.ts';
 import { createDigestSender } from './bot/digest-format.ts';
 import { digestCommandsFeature } from './bot/features/digest-commands.ts';
+import { announceSettledUploads } from './bot/features/document-upload.ts';
 import { loadConfigFromEnvironment } from './cli/cli-runtime.ts';
 import type { Config } from './config.ts';
 import { DigestComposer } from './digest/compose-digest.ts';
@@ -76,9 +77,8 @@ async function main(): Promise<void> {
   // The first retrieval pays for lazy set-up and JIT; do it now rather than for the first user.
   await answerer.retrieve('规划目标').catch((err: unknown) => log.warn({ err: (err as Error).message }, 'warm-up failed'));
   const library = new DocumentLibrary(config.index.corpusDir, config.index.stateDir, config.index.chunking);
-  for (const u of await library.settleInterrupted(new Set(answerer.index.documents.map((d) => d.file)))) {
-    log.info({ upload: u.id, file: u.corpusFile, state: u.state }, 'upload interrupted by a restart settled');
-  }
+  const settledUploads = await library.settleInterrupted(new Set(answerer.index.documents.map((d) => d.file)));
+  for (const u of settledUploads) log.info({ upload: u.id, file: u.corpusFile, state: u.state }, 'upload interrupted by a restart settled');
   const db = openDatabase(databaseFile(config.index.stateDir));
   const store = new BotStore(db);
   // Daily digests: subscriptions through the bot's commands; the scheduler sends through the bot's API.
@@ -185,6 +185,7 @@ async function main(): Promise<void> {
     throw err;
   }
   await registerCommands(bot.api, config.telegram.adminUserIds, log);
+  await announceSettledUploads(bot.api, settledUploads, log);
   startDigests(() => bot.api);
 }
 

@@ -4,13 +4,13 @@ import path from 'node:path';
 import type { User } from 'grammy/types';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createBot } from '../../src/bot/create-bot.ts';
-import { parseFieldValue } from '../../src/bot/features/document-upload.ts';
+import { announceSettledUploads, parseFieldValue } from '../../src/bot/features/document-upload.ts';
 import { DocumentLibrary, type StagedUpload } from '../../src/ingest/document-library.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { BotStore } from '../../src/store/bot-store.ts';
 import { databaseFile, openDatabase, type Database } from '../../src/store/database.ts';
 import { JINGHAI_MARKDOWN } from '../helpers/format-fixtures.ts';
-import { ALICE, BOB, BOT_INFO, buildTestIndex, pressUpdate, RecordingApi, telegramConfig, textUpdate, type TestIndex } from './fixtures.ts';
+import { ALICE, BOB, BOT_INFO, buildTestIndex, callbackDataOf, pressUpdate, RecordingApi, telegramConfig, textUpdate, type TestIndex } from './fixtures.ts';
 
 /**
  * The upload buttons carry an upload id: forged, stale or someone else's data must change
@@ -96,6 +96,20 @@ describe('upload buttons', () => {
     expect(after?.meta.year).toBe(2022);
     expect(after?.editing).toBeUndefined();
     expect(String(api.sent(ALICE.id).at(-1)?.payload.text)).toMatch(/年份：2022/);
+  });
+
+  it('after a restart, tells the admin how an interrupted upload ended; a failure to tell is not fatal', async () => {
+    const bot = makeBot();
+    const done = { ...upload, state: 'done' as const };
+    const pending = { ...upload, id: 'abcdefabcdef', state: 'pending' as const };
+    api.failNext('sendMessage', { error_code: 403, description: 'Forbidden: bot was blocked by the user' });
+    await announceSettledUploads(bot.api, [done, done, pending], silentLogger());
+    const sent = api.sent(ALICE.id);
+    expect(sent.map((c) => String(c.payload.text))).toEqual([
+      '重启前正在收录的《天津市静海区国民经济和社会发展第十四个五年规划纲要》已经收录完成，现在可以提问了。',
+      '重启打断了《天津市静海区国民经济和社会发展第十四个五年规划纲要》的收录，文件没有收录。确认无误后请再按一次“确认收录”：',
+    ]);
+    expect(callbackDataOf(sent[1])).toContain('up:abcdefabcdef:ok');
   });
 
   it('parses field values strictly', () => {

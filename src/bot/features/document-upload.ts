@@ -1,8 +1,9 @@
-import { Composer, InlineKeyboard } from 'grammy';
+import { Composer, InlineKeyboard, type Api } from 'grammy';
 import { InputError, PlanQaError } from '../../errors.ts';
 import { DOCUMENT_EXTENSIONS } from '../../ingest/extract.ts';
 import type { DocumentLibrary, EditableField, StagedUpload } from '../../ingest/document-library.ts';
 import { DOCUMENT_KINDS } from '../../ingest/metadata.ts';
+import type { Logger } from '../../logger.ts';
 import type { BotContext, BotServices } from '../context.ts';
 import { escapeHtml } from '../html.ts';
 import { editHtml, sendHtml } from '../send.ts';
@@ -79,6 +80,24 @@ export function parseFieldValue(field: EditableField, text: string): { value: st
   if (t === '' || t.length > max || /\n/.test(t)) return { error: `${FIELD_NAMES[field]}请写一行，不超过 ${max} 个字。` };
   if (field === 'district' && !/(区|县|市|旗|新区)$/.test(t)) return { error: '区名请写全称，例如“西青区”。' };
   return { value: t };
+}
+
+/**
+ * Tells each admin how an upload cut short by a restart ended: added (the start-up build
+ * took it in) or waiting for confirmation again. Failures to tell are logged, not fatal.
+ */
+export async function announceSettledUploads(api: Api, uploads: readonly StagedUpload[], log: Logger): Promise<void> {
+  for (const u of uploads) {
+    const title = escapeHtml(u.meta.title ?? u.fileName);
+    const html =
+      u.state === 'done'
+        ? `重启前正在收录的《${title}》已经收录完成，现在可以提问了。`
+        : `重启打断了《${title}》的收录，文件没有收录。确认无误后请再按一次“确认收录”：`;
+    const keyboard = u.state === 'done' ? undefined : uploadPreview(u).keyboard;
+    await api
+      .sendMessage(u.chatId, html, { parse_mode: 'HTML', ...(keyboard ? { reply_markup: keyboard } : {}) })
+      .catch((err: unknown) => log.warn({ upload: u.id, err: (err as Error).message }, 'could not tell the admin about a settled upload'));
+  }
 }
 
 export function documentUploadFeature(services: BotServices): Composer<BotContext> {
