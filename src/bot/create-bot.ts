@@ -13,6 +13,7 @@ import { describeError, errorHandler } from './error-boundary.ts';
 import { adminFeature } from './features/admin.ts';
 import { answerButtonsFeature } from './features/answer-buttons.ts';
 import { docsFeature } from './features/docs.ts';
+import { documentRemoveFeature } from './features/document-remove.ts';
 import { documentUploadFeature } from './features/document-upload.ts';
 import { helpFeature } from './features/help.ts';
 import { inlineFeature } from './features/inline.ts';
@@ -117,6 +118,7 @@ export function createBot(token: string, deps: BotDeps): Bot<BotContext> {
     newTopicFeature(services),
     adminFeature(services),
     documentUploadFeature(services),
+    documentRemoveFeature(services),
     answerButtonsFeature(services),
     ...(deps.features ?? []).map((feature) => feature(services)),
     questionFeature(services),

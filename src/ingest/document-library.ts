@@ -73,6 +73,7 @@ export function safeFileName(name: string): string {
 export class DocumentLibrary {
   private readonly uploadsDir: string;
   private readonly removedDir: string;
+  private changing: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly corpusDir: string,
@@ -81,6 +82,13 @@ export class DocumentLibrary {
   ) {
     this.uploadsDir = path.join(stateDir, 'uploads');
     this.removedDir = path.join(stateDir, 'removed');
+  }
+
+  /** Runs corpus changes (add, remove, and the index update after each) one at a time. */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.changing.then(work, work);
+    this.changing = run.catch(() => {});
+    return run;
   }
 
   /**

@@ -15,7 +15,7 @@ import { BOT_DOWNLOAD_LIMIT_BYTES, downloadTelegramFile } from '../telegram-file
  * it, shows what it found (title, district, year, kind, passages and tables) with buttons
  * to confirm, correct a field or cancel, then adds it to the corpus and updates the index
  * (only the new document is embedded). Everyone else who sends a file is told what the
- * bot does with files. /remove takes a document out again. Buttons carry the upload's id
+ * bot does with files (document-remove.ts takes one out again). Buttons carry the upload's id
  * ("up:<id>:<verb>"); the upload itself lives on disk, so buttons work after a restart.
  */
 
@@ -105,13 +105,6 @@ export function documentUploadFeature(services: BotServices): Composer<BotContex
   const library = services.library;
   const admins = new Set(services.telegram.adminUserIds);
   const isAdmin = (ctx: BotContext) => admins.has(ctx.from?.id ?? 0);
-  // One index update at a time: uploads and removals queue behind each other.
-  let ingesting: Promise<unknown> = Promise.resolve();
-  const serialized = <T>(work: () => Promise<T>): Promise<T> => {
-    const run = ingesting.then(work, work);
-    ingesting = run.catch(() => {});
-    return run;
-  };
 
   const privateChat = composer.chatType('private');
 
@@ -227,7 +220,7 @@ export function documentUploadFeature(services: BotServices): Composer<BotContex
     await ctx.answerCallbackQuery({ text: '开始收录' });
     await show(`正在收录《${escapeHtml(upload.meta.title ?? upload.fileName)}》，完成后可以直接提问……`);
     try {
-      const r = await serialized(async () => {
+      const r = await library!.exclusive(async () => {
         upload.corpusFile = await library!.addToCorpus(upload);
         await library!.save(upload);
         return services.reindex!({ rebuild: false });
@@ -255,50 +248,5 @@ export function documentUploadFeature(services: BotServices): Composer<BotContex
     }
   });
 
-  composer.command('remove', async (ctx) => {
-    if (!isAdmin(ctx)) return void (await sendHtml(ctx, '这个命令只对管理员开放。'));
-    if (!library || !services.reindex) return void (await sendHtml(ctx, '这种运行方式不支持移除文件。'));
-    const documents = services.answerer().index.documents;
-    const wanted = ctx.match.trim();
-    const n = Number(wanted);
-    const doc = /^\d+$/.test(wanted) ? documents[n - 1] : documents.find((d) => d.file === wanted);
-    if (!doc) {
-      const list = documents.map((d, i) => `${i + 1}. 《${escapeHtml(d.title)}》 <i>${escapeHtml(d.file)}</i>`).join('\n');
-      await sendHtml(ctx, `${wanted ? `没有“${escapeHtml(wanted)}”这份文件。` : ''}用法：/remove 编号\n\n${list}`);
-      return;
-    }
-    const keyboard = new InlineKeyboard().text('确认移除', `rm:${doc.checksum.slice(0, 16)}`).text('取消', 'rm:-');
-    await sendHtml(ctx, `移除《${escapeHtml(doc.title)}》（${escapeHtml(doc.file)}）？文件会移到状态目录的 removed/ 里，不会删除。`, { keyboard });
-  });
-
-  composer.callbackQuery(/^rm:/, async (ctx) => {
-    if (!isAdmin(ctx) || !library || !services.reindex) return void (await ctx.answerCallbackQuery({ text: '这个命令只对管理员开放。' }));
-    const key = ctx.callbackQuery.data.slice(3);
-    const messageId = ctx.callbackQuery.message?.message_id;
-    const show = (html: string) => (messageId !== undefined ? editHtml(ctx, messageId, html) : sendHtml(ctx, html).then(() => {}));
-    if (key === '-') {
-      await ctx.answerCallbackQuery({ text: '已取消' });
-      return show('已取消，没有移除文件。');
-    }
-    const doc = services.answerer().index.documents.find((d) => d.checksum.startsWith(key));
-    if (!doc || key.length !== 16) return void (await ctx.answerCallbackQuery({ text: '这份文件已经不在了。' }));
-    await ctx.answerCallbackQuery({ text: '正在移除' });
-    try {
-      const r = await serialized(async () => {
-        const restore = await library.removeFromCorpus(doc.file);
-        try {
-          return await services.reindex!({ rebuild: false });
-        } catch (err) {
-          await restore(); // the index still holds the document: so does the corpus
-          throw err;
-        }
-      });
-      ctx.log.info({ file: doc.file }, 'document removed');
-      await show(`已移除《${escapeHtml(doc.title)}》；索引现有 ${r.documents} 份文件。`);
-    } catch (err) {
-      ctx.log.error({ file: doc.file, err: (err as Error).message }, 'remove failed');
-      await show(`移除失败，文件和索引都保持原样：${escapeHtml((err as Error).message.split('\n')[0] ?? '')}`);
-    }
-  });
   return composer;
 }
