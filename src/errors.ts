@@ -121,3 +121,10 @@ export class ChartError extends PlanQaError {
     super('chart', message, options);
   }
 }
+
+/** One document cannot be read or described (damaged, scanned, unsupported): it is skipped, the rest load. */
+export class ExtractionError extends PlanQaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('extraction', message, options);
+  }
+}

@@ -12,6 +12,7 @@ import { createBot, type BotDeps } from './bot/create-bot.ts';
 import { createDigestSender } from './bot/digest-format.ts';
 import { ChartRenderer } from './chart/chart-renderer.ts';
 import { digestCommandsFeature } from './bot/features/digest-commands.ts';
+import { announceSettledUploads } from './bot/features/document-upload.ts';
 import { loadConfigFromEnvironment } from './cli/cli-runtime.ts';
 import type { Config } from './config.ts';
 import { DigestComposer } from './digest/compose-digest.ts';
@@ -19,6 +20,7 @@ import { DigestService } from './digest/digest-service.ts';
 import { DigestScheduler } from './digest/scheduler.ts';
 import { PlanQaError, StateError } from './errors.ts';
 import { buildIndex, type IngestProgress } from './index/build-index.ts';
+import { DocumentLibrary } from './ingest/document-library.ts';
 import { ensureIndex } from './index/ensure-index.ts';
 import { loadPlanIndex, type PlanIndex } from './index/plan-index.ts';
 import { createLogger, scrubSecrets, type Logger } from './logger.ts';
@@ -44,6 +46,7 @@ let secrets: readonly string[] = [];
 function progressPrinter(consoleMode: boolean, log: Logger): (p: IngestProgress) => void {
   const t0 = Date.now();
   return (p) => {
+    if (p.phase === 'skip' && consoleMode) process.stdout.write(`  跳过 ${p.file}：${p.reason}\n`);
     if (!consoleMode) {
       if (p.phase === 'document') log.info({ file: p.file, done: p.done, total: p.total }, 'indexing');
       return;
@@ -101,6 +104,9 @@ async function main(): Promise<void> {
   let answerer = makeAnswerer(await ensureIndex(config, log, progressPrinter(consoleMode, log)));
   // The first retrieval pays for lazy set-up and JIT; do it now rather than for the first user.
   await answerer.retrieve('规划目标').catch((err: unknown) => log.warn({ err: (err as Error).message }, 'warm-up failed'));
+  const library = new DocumentLibrary(config.index.corpusDir, config.index.stateDir, config.index.chunking);
+  const settledUploads = await library.settleInterrupted(new Set(answerer.index.documents.map((d) => d.file)));
+  for (const u of settledUploads) log.info({ upload: u.id, file: u.corpusFile, state: u.state }, 'upload interrupted by a restart settled');
   const store = new BotStore(db);
   const journal = new UpdateJournal(db);
   // Daily digests: subscriptions through the bot's commands; the scheduler sends through the bot's API.
@@ -129,6 +135,7 @@ async function main(): Promise<void> {
     answerer: () => answerer,
     charts,
     features: [(services) => digestCommandsFeature(services, digest)],
+    library,
     reindex: async ({ rebuild }) => {
       const build = buildIndex(config, { rebuild });
       reindexing = build;
@@ -217,6 +224,7 @@ async function main(): Promise<void> {
     throw err;
   }
   await registerCommands(bot.api, config.telegram.adminUserIds, log);
+  await announceSettledUploads(bot.api, settledUploads, log);
   startDigests(() => bot.api);
 }
 

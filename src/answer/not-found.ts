@@ -13,5 +13,6 @@ export function notFoundMessage(documents: readonly IndexedDocumentMeta[], uncov
     .join('；');
   const years = documents.flatMap((d) => d.years);
   const span = years.length ? `，涉及${Math.min(...years)}–${Math.max(...years)}年` : '';
-  return `${lead}目前收录天津市${[...byDistrict.keys()].join('、')}的${documents.length}份文件${span}：${list}。`;
+  // Districts come from the documents (an added one may lie outside Tianjin): no city is assumed.
+  return `${lead}目前收录${[...byDistrict.keys()].join('、')}的${documents.length}份文件${span}：${list}。`;
 }

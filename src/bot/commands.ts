@@ -17,6 +17,7 @@ export const PUBLIC_COMMANDS: CommandSpec[] = [
   { command: 'start', zh: '收录范围和示例问题', en: 'What the bot knows, with example questions' },
   { command: 'ask', zh: '提问（群里用）：/ask 问题', en: 'Ask a question (in groups: /ask question)' },
   { command: 'docs', zh: '收录的文件', en: 'Documents the answers come from' },
+  { command: 'text', zh: '打开一份文件的原文：/text 编号', en: 'Open the text of a document: /text number' },
   { command: 'targets', zh: '主要指标图：/targets 区名', en: 'Indicator charts: /targets district' },
   { command: 'new', zh: '开始新话题（忘掉之前的对话）', en: 'Start over (forget the conversation)' },
   { command: 'subscribe', zh: '订阅每日摘要：/subscribe 主题 [HH:MM] [区名]', en: 'Daily digest on a topic: /subscribe topic [HH:MM] [district]' },
@@ -29,6 +30,7 @@ export const PUBLIC_COMMANDS: CommandSpec[] = [
 export const ADMIN_COMMANDS: CommandSpec[] = [
   { command: 'stats', zh: '使用统计（管理员）', en: 'Usage statistics (admins)' },
   { command: 'reindex', zh: '重建索引（管理员）', en: 'Rebuild the index (admins)' },
+  { command: 'remove', zh: '移除文件（管理员；添加文件：直接发送给我）', en: 'Remove a document (admins; to add one, send it to me)' },
 ];
 
 const toBotCommands = (specs: readonly CommandSpec[], lang: 'zh' | 'en'): BotCommand[] => specs.map((c) => ({ command: c.command, description: c[lang] }));

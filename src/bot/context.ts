@@ -3,6 +3,7 @@ import type { Answer, HistoryTurn } from '../answer/answer.ts';
 import type { AnswerCallOptions } from '../answer/question-answerer.ts';
 import type { TelegramConfig } from '../config.ts';
 import type { PlanIndex } from '../index/plan-index.ts';
+import type { DocumentLibrary } from '../ingest/document-library.ts';
 import type { Logger } from '../logger.ts';
 import type { RetrievalResult } from '../retrieve/hybrid-retriever.ts';
 import type { BotStore } from '../store/bot-store.ts';
@@ -44,6 +45,8 @@ export interface BotServices {
   /** The current answerer (replaced by /reindex). */
   answerer: () => Answering;
   reindex?: (options: { rebuild: boolean }) => Promise<ReindexResult>;
+  /** Documents added and removed from the chat (admins); absent where the corpus cannot change. */
+  library?: DocumentLibrary;
   metrics: BotMetrics;
   /** Answering and retrieval run through this queue (first come, first served). */
   answerQueue: AnswerQueue;

@@ -4,6 +4,7 @@ import { Bot, type Composer, type Transformer } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import type { TelegramConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import type { DocumentLibrary } from '../ingest/document-library.ts';
 import type { BotStore } from '../store/bot-store.ts';
 import type { UpdateJournal } from '../store/update-journal.ts';
 import { ChartRenderer } from '../chart/chart-renderer.ts';
@@ -16,6 +17,8 @@ import { adminFeature } from './features/admin.ts';
 import { answerButtonsFeature } from './features/answer-buttons.ts';
 import { comparisonChartFeature } from './features/comparison-chart.ts';
 import { docsFeature } from './features/docs.ts';
+import { documentRemoveFeature } from './features/document-remove.ts';
+import { documentUploadFeature } from './features/document-upload.ts';
 import { helpFeature } from './features/help.ts';
 import { inlineFeature } from './features/inline.ts';
 import { mediaHintFeature } from './features/media-hint.ts';
@@ -40,6 +43,8 @@ export interface BotDeps {
   /** The current answerer; a function so /reindex can replace it. */
   answerer: () => Answering;
   reindex?: (options: { rebuild: boolean }) => Promise<ReindexResult>;
+  /** Where admins' uploads go (see features/document-upload.ts). */
+  library?: DocumentLibrary;
   /** Skips getMe (tests, console mode). */
   botInfo?: UserFromGetMe;
   /**
@@ -91,6 +96,7 @@ export function createBot(token: string, deps: BotDeps): Bot<BotContext> {
     store: deps.store,
     answerer: deps.answerer,
     ...(deps.reindex ? { reindex: deps.reindex } : {}),
+    ...(deps.library ? { library: deps.library } : {}),
     metrics: deps.metrics ?? new BotMetrics(),
     answerQueue: new AnswerQueue(deps.answerConcurrency ?? 4),
     questionLimiter: new RateLimiter(deps.telegram.rateLimitPerMinute, 60_000, now),
@@ -137,6 +143,8 @@ export function createBot(token: string, deps: BotDeps): Bot<BotContext> {
     targetsFeature(services),
     newTopicFeature(services),
     adminFeature(services),
+    documentUploadFeature(services),
+    documentRemoveFeature(services),
     answerButtonsFeature(services),
     comparisonChartFeature(services),
     ...(deps.features ?? []).map((feature) => feature(services)),

@@ -53,8 +53,7 @@ export function loadChartFont(): ChartFont {
   let font: opentype.Font;
   try {
     const bytes = readFileSync(file);
-    const parse = opentype.parse as (buffer: ArrayBuffer, options?: { lowMemory: boolean }) => opentype.Font;
-    font = parse(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, { lowMemory: true });
+    font = opentype.parse(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, { lowMemory: true });
   } catch (err) {
     throw new ChartError(`chart-font: cannot read ${file} (${(err as Error).message}); reinstall with \`npm ci\``, { cause: err });
   }

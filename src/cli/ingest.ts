@@ -10,6 +10,7 @@ await runCli('ingest', async (ctx) => {
       if (p.phase === 'document') ctx.log.info({ file: p.file, chunks: p.chunks, unchanged: p.reused }, `document ${p.done}/${p.total}`);
       else if (p.phase === 'embed') ctx.log.info(`embedded ${p.done}/${p.total} chunks`);
       else if (p.phase === 'load') ctx.log.info(`corpus: ${p.documents} documents`);
+      else if (p.phase === 'skip') ctx.out(`skipped ${p.file}: ${p.reason}`);
     },
   });
   ctx.out(`indexed ${r.documents} documents, ${r.chunks} chunks (${r.embedded} embedded, ${r.reused} unchanged) with ${r.embedder} in ${r.ms} ms`);

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { IndexConfig, LlmConfig } from '../config.ts';
-import { loadCorpus } from '../ingest/corpus.ts';
+import { readCorpus, type DocumentMeta, type SkippedFile } from '../ingest/corpus.ts';
+import { extractedDir } from '../ingest/extracted-store.ts';
 import { ingestDocument, type IngestedDocument } from '../ingest/chunk.ts';
 import { quotableSpans } from '../ingest/normalize.ts';
 import { describeEmbedder, type Embedder } from './embedder.ts';
@@ -29,6 +30,7 @@ import { HnswVectorIndex } from './vector-index.ts';
 
 export type IngestProgress =
   | { phase: 'load'; documents: number }
+  | { phase: 'skip'; file: string; reason: string }
   | { phase: 'document'; file: string; chunks: number; reused: boolean; done: number; total: number }
   | { phase: 'embed'; done: number; total: number }
   | { phase: 'write'; chunks: number };
@@ -41,6 +43,8 @@ export interface BuildResult {
   reused: number;
   embedder: string;
   ms: number;
+  /** Files in the corpus folder that could not be read or described, and why. */
+  skipped: SkippedFile[];
 }
 
 interface PreviousBuild {
@@ -94,8 +98,9 @@ export async function buildIndex(
   const t0 = performance.now();
   const { index } = config;
   const progress = options.onProgress ?? (() => {});
-  const sources = await loadCorpus(index.corpusDir);
+  const { documents: sources, skipped } = await readCorpus(index.corpusDir, { extractedDir: extractedDir(index.stateDir) });
   progress({ phase: 'load', documents: sources.length });
+  for (const s of skipped) progress({ phase: 'skip', ...s });
 
   const previous = options.rebuild ? undefined : await readPreviousBuild(index.stateDir);
   // Another embedder means re-embedding every chunk, which may cost money with a remote
@@ -124,7 +129,7 @@ export async function buildIndex(
   docs.forEach((doc, i) => {
     const prevDoc = previous?.manifest.documents.find((d) => d.file === doc.meta.file);
     const prevChunks = previous?.chunksByFile.get(doc.meta.file);
-    const canReuse = sameChunking && prevDoc?.checksum === doc.checksum && prevChunks?.length === chunkLists[i]!.length;
+    const canReuse = sameChunking && prevDoc?.checksum === doc.checksum && prevDoc.district === doc.meta.district && prevChunks?.length === chunkLists[i]!.length;
     for (const [j, chunk] of chunkLists[i]!.entries()) {
       const prev = canReuse ? prevChunks![j] : undefined;
       chunks.push(chunk);
@@ -175,16 +180,25 @@ export async function buildIndex(
     reused,
     embedder: describeEmbedder(embedder.info),
     ms: Math.round(performance.now() - t0),
+    skipped,
   };
 }
 
-/** Files whose checksum differs from the index (added, changed, removed): the index is stale when non-empty. */
-export async function staleFiles(config: { index: IndexConfig }): Promise<string[]> {
+const DESCRIBING: Array<keyof DocumentMeta> = ['title', 'district', 'year', 'kind', 'issuer'];
+
+/** Files whose checksum or description differs from the index (added, changed, removed): the index is stale when non-empty. */
+export async function staleFiles(config: { index: IndexConfig }, onSkipped?: (s: SkippedFile) => void): Promise<string[]> {
   const dir = await currentBuildDir(config.index.stateDir);
   const manifest = await readManifest(dir);
-  const sources = await loadCorpus(config.index.corpusDir);
-  const indexed = new Map(manifest.documents.map((d) => [d.file, d.checksum]));
-  const changed = sources.filter((s) => indexed.get(s.meta.file) !== s.checksum).map((s) => s.meta.file);
+  const { documents: sources, skipped } = await readCorpus(config.index.corpusDir, { extractedDir: extractedDir(config.index.stateDir) });
+  const indexed = new Map(manifest.documents.map((d) => [d.file, d]));
+  const changed = sources
+    .filter((s) => {
+      const d = indexed.get(s.meta.file);
+      return d?.checksum !== s.checksum || DESCRIBING.some((k) => d[k] !== s.meta[k]) || d.years.join() !== s.meta.years.join();
+    })
+    .map((s) => s.meta.file);
+  for (const s of skipped) onSkipped?.(s);
   const removed = manifest.documents.filter((d) => !sources.some((s) => s.meta.file === d.file)).map((d) => d.file);
   return [...changed, ...removed];
 }

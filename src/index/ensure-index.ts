@@ -18,10 +18,12 @@ export async function ensureIndex(
   const build = async (rebuild: boolean, why: string) => {
     log.info({ why }, rebuild ? 'building the index from scratch' : 'updating the index');
     const r = await buildIndex(config, { rebuild, ...(onProgress ? { onProgress } : {}) });
-    log.info({ documents: r.documents, chunks: r.chunks, embedded: r.embedded, reused: r.reused, ms: r.ms }, 'index ready');
+    // After a fresh build staleFiles() did not run (or failed): name the skipped files here.
+    if (rebuild) for (const s of r.skipped) log.warn({ file: s.file }, `skipped ${s.file}: ${s.reason}`);
+    log.info({ documents: r.documents, chunks: r.chunks, embedded: r.embedded, reused: r.reused, skipped: r.skipped.length, ms: r.ms }, 'index ready');
   };
   try {
-    const stale = await staleFiles(config);
+    const stale = await staleFiles(config, (s) => log.warn({ file: s.file }, `skipped ${s.file}: ${s.reason}`));
     if (stale.length > 0) await build(false, `corpus changed: ${stale.join(', ')}`);
     return await loadPlanIndex(config.index, config.llm);
   } catch (err) {

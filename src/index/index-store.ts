@@ -51,6 +51,8 @@ export const documentMetaSchema = z.object({
   years: z.array(z.number().int()),
   kind: z.string(),
   issuer: z.string().optional(),
+  format: z.string().optional(),
+  added: z.string().optional(),
 });
 
 const manifestSchema = z.object({

@@ -2,6 +2,7 @@ import type { DocumentMeta, SourceDocument } from './corpus.ts';
 import { normalizeText, quotableSpans, type NormalizedText } from './normalize.ts';
 import { createSplitter } from './splitter.ts';
 import { detectSections, sectionAt, type Section } from './structure.ts';
+import { gridTables } from './grid-tables.ts';
 import { findTables, type Indicator, type Table } from './tables.ts';
 
 /**
@@ -111,6 +112,9 @@ export async function chunkDocument(
 
   for (const table of tables) {
     const path = [...(sectionAt(sections, table.start)?.path ?? []), ...(table.title ? [table.title] : [])];
+    for (const row of table.plainRows ?? []) {
+      chunks.push({ id: `${meta.file}#${row.start}-${row.end}`, file: meta.file, section: path, start: row.start, end: row.end, text: row.text, quote: row.cells.join(' '), kind: 'table-row' });
+    }
     for (const row of table.rows) {
       chunks.push({
         id: `${meta.file}#${row.start}-${row.end}`,
@@ -128,11 +132,16 @@ export async function chunkDocument(
   return chunks.sort((x, y) => x.start - y.start || x.end - y.end);
 }
 
-/** normalize → sections → tables → chunks. */
-export async function ingestDocument(src: SourceDocument, options: ChunkingOptions): Promise<IngestedDocument> {
-  const norm = normalizeText(src.raw);
+/**
+ * normalize → sections → tables → chunks. Tables whose cells the extractor knew come from
+ * their grids; the flattened one-cell-per-line tables of plain text are rebuilt by findTables.
+ */
+export async function ingestDocument(src: Pick<SourceDocument, 'meta' | 'raw' | 'checksum'> & { extracted?: SourceDocument['extracted'] }, options: ChunkingOptions): Promise<IngestedDocument> {
+  const norm = normalizeText(src.raw, { paragraphStarts: src.extracted?.paragraphStarts ?? [] });
   const sections = detectSections(norm.text, { markdownHeadings: norm.markdownHeadings });
-  const tables = findTables(norm.text, src.meta);
+  const grids = gridTables(src.extracted?.tables ?? [], norm, src.meta);
+  const overlapsGrid = (t: Table) => grids.some((g) => t.start < g.end && g.start < t.end);
+  const tables = [...grids, ...findTables(norm.text, src.meta).filter((t) => !overlapsGrid(t))].sort((a, b) => a.start - b.start);
   const chunks = await chunkDocument({ meta: src.meta, text: norm.text, sections, tables, norm }, options);
   return { meta: src.meta, checksum: src.checksum, text: norm.text, norm, sections, tables, chunks };
 }

@@ -22,6 +22,8 @@ export interface NormalizedText {
 }
 
 interface KeptLine {
+  /** Raw index of the line's start. */
+  rawStart: number;
   /** Raw index of the line's end ("\n" or raw.length). */
   rawEnd: number;
   offsets: number[];
@@ -117,7 +119,17 @@ function continuesSentence(prev: string, next: string): boolean {
   return isCjk(last) || isCjk(first);
 }
 
-export function normalizeText(raw: string): NormalizedText {
+export interface NormalizeOptions {
+  /**
+   * Raw offsets of lines that begin a paragraph of their own. Extractors that know the
+   * layout (PDF, HTML, Word, table cells) name every paragraph; only plain text and
+   * Markdown leave line joining to the heuristics here.
+   */
+  paragraphStarts?: readonly number[];
+}
+
+export function normalizeText(raw: string, options: NormalizeOptions = {}): NormalizedText {
+  const ownParagraph = new Set(options.paragraphStarts ?? []);
   const bounds: Array<[number, number]> = [];
   for (let s = 0; s <= raw.length; ) {
     const nl = raw.indexOf('\n', s);
@@ -137,7 +149,7 @@ export function normalizeText(raw: string): NormalizedText {
     }
     const { offsets, mdLevel } = keepLine(raw, s, e);
     if (offsets.length === 0) return;
-    lines.push({ rawEnd: e, offsets, mdLevel, afterDrop: sawDrop });
+    lines.push({ rawStart: s, rawEnd: e, offsets, mdLevel, afterDrop: sawDrop });
     sawDrop = false;
   });
 
@@ -147,7 +159,7 @@ export function normalizeText(raw: string): NormalizedText {
     const line = lines[i]!;
     const para = paragraphs[paragraphs.length - 1];
     const prevText = para ? para.offsets.map((o) => raw[o]).join('') : '';
-    const joinable = para !== undefined && !line.afterDrop && line.mdLevel === 0 && para.mdLevel === 0;
+    const joinable = para !== undefined && !line.afterDrop && line.mdLevel === 0 && para.mdLevel === 0 && !ownParagraph.has(line.rawStart);
     const next = textOf(line);
     const afterNext = lines[i + 1] ? textOf(lines[i + 1]!) : undefined;
     if (joinable && (continuesHeading(prevText, next, afterNext) || continuesSentence(prevText, next))) {

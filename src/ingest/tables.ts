@@ -27,12 +27,24 @@ export interface Indicator {
   cells: string[];
 }
 
+/** A row of a table that is not an indicator table: its cells under their column headers. */
+export interface TableRow {
+  start: number;
+  end: number;
+  /** '列名：值；列名：值' for reading and retrieval. */
+  text: string;
+  /** The row's own cells in order, verbatim. */
+  cells: string[];
+}
+
 export interface Table {
   title: string;
   start: number;
   end: number;
   columns: string[];
   rows: Indicator[];
+  /** Rows of a table that holds no indicators (a project list, a schedule). */
+  plainRows?: TableRow[];
   notesStart?: number;
   notesEnd?: number;
 }

@@ -348,10 +348,13 @@ describe('groups', () => {
 });
 
 describe('other messages', () => {
-  it('answers stickers, photos, voice and files with a short hint', async () => {
+  it('answers stickers, photos, voice and files with a short hint (a file: only admins add documents)', async () => {
     const bot = makeBot();
     for (const kind of ['sticker', 'photo', 'voice', 'document'] as const) await bot.handleUpdate(mediaUpdate(ALICE, kind));
-    expect(api.sent(ALICE.id).map(telegramText)).toEqual(Array(4).fill('我只能读文字。请直接用文字提问，例如“武清区2025年森林覆盖率目标是多少？”'));
+    expect(api.sent(ALICE.id).map(telegramText)).toEqual([
+      ...Array(3).fill('我只能读文字。请直接用文字提问，例如“武清区2025年森林覆盖率目标是多少？”'),
+      '只有管理员可以给我添加文件。想了解规划内容，请直接用文字提问，例如“武清区2025年森林覆盖率目标是多少？”',
+    ]);
   });
 
   it('ALLOWED_CHAT_IDS: others get a polite refusal and nothing else', async () => {

@@ -28,6 +28,8 @@ export interface BotMessage {
   reply_to_message_id?: number;
   /** A photo the bot sent: its largest size; `text` and `entities` are then its caption. */
   photo?: BotPhoto;
+  /** A file the bot sent (sendDocument); `text` then holds its caption. */
+  document?: { file_name: string; content: Buffer };
   /** How many times the text or keyboard was edited. */
   edits: number;
   edit_date?: number;

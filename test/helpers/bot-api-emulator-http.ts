@@ -35,8 +35,8 @@ export class ApiError extends Error {
 export interface UploadedFile {
   filename: string;
   size: number;
-  /** The bytes, so methods can check what was sent (a photo's format and size). */
-  data: Buffer;
+  /** The bytes, so methods can check what was sent (a photo's format and size, a document). */
+  content: Buffer;
 }
 
 export type Params = Record<string, unknown>;
@@ -140,7 +140,7 @@ function parseMultipart(body: Buffer, boundary: string): Params {
       const name = /name="([^"]*)"/i.exec(headers)?.[1];
       const filename = /filename="?([^";\r\n]*)"?/i.exec(headers)?.[1];
       if (name !== undefined) {
-        if (filename !== undefined) files.set(name, { filename, size: content.length, data: Buffer.from(content) });
+        if (filename !== undefined) files.set(name, { filename, size: content.length, content: Buffer.from(content) });
         else fields[name] = content.toString('utf8');
       }
     }

@@ -98,6 +98,19 @@ export class BotApiMethods {
       const stored = this.store.addMessage(record, { from: this.store.botUser, reply_to: replyTo, bot });
       return this.store.toMessage(record, stored);
     },
+    /** Files uploaded in the request (multipart); the caption is kept as plain text. */
+    sendDocument: (p) => {
+      const record = this.chat(p, true);
+      const file = p.document as UploadedFile | undefined;
+      if (file === undefined || typeof file !== 'object' || !Buffer.isBuffer(file.content)) throw ApiError.badRequest('there is no document in the request');
+      if (file.size > 50 * 1024 * 1024) throw ApiError.badRequest('file is too big');
+      const caption = optionalString(p, 'caption') ?? '';
+      if (caption.length > 1024) throw ApiError.badRequest('message caption is too long');
+      this.takeSendSlot(record.chat.id);
+      const bot: BotMessage = { chat_id: record.chat.id, message_id: 0, date: 0, edits: 0, text: caption, entities: [], document: { file_name: file.filename, content: file.content } };
+      const stored = this.store.addMessage(record, { from: this.store.botUser, reply_to: undefined, bot });
+      return this.store.toMessage(record, stored);
+    },
     editMessageText: (p) => {
       const rendered = renderText(p, this.options);
       const reply_markup = validateReplyMarkup(p.reply_markup, true);
@@ -221,14 +234,14 @@ export class BotApiMethods {
       return known;
     }
     const file = value as UploadedFile;
-    if (!Buffer.isBuffer(file.data)) throw ApiError.badRequest('there is no photo in the request');
+    if (!Buffer.isBuffer(file.content)) throw ApiError.badRequest('there is no photo in the request');
     if (file.size > PHOTO_MAX_BYTES) throw ApiError.badRequest('file is too big');
-    const size = imageSize(file.data);
+    const size = imageSize(file.content);
     if (size === undefined) throw ApiError.badRequest('IMAGE_PROCESS_FAILED');
     const { width, height } = size;
     if (width + height > 10_000 || Math.max(width, height) / Math.min(width, height) > 20) throw ApiError.badRequest('PHOTO_INVALID_DIMENSIONS');
     const n = this.photos.size + 1;
-    const photo: BotPhoto = { file_id: `AgACAgPhoto${n}`, file_unique_id: `AQADPhoto${n}`, width, height, file_size: file.size, data: file.data };
+    const photo: BotPhoto = { file_id: `AgACAgPhoto${n}`, file_unique_id: `AQADPhoto${n}`, width, height, file_size: file.size, data: file.content };
     this.photos.set(photo.file_id, photo);
     return photo;
   }

@@ -132,10 +132,18 @@ export class BotApiEmulator {
     return this.userMessage(chat, from, { voice: { ...this.file('voice'), duration: 3, mime_type: 'audio/ogg' } });
   }
 
-  sendDocument(chat: ChatSpec, from: UserSpec, document: { file_name?: string; mime_type?: string; caption?: string } = {}): Update {
-    const { caption, ...meta } = document;
+  /**
+   * A user sends a file. With `content` the bot can fetch it (getFile, then GET
+   * /file/bot<token>/<file_path>); `file_size` may claim more than the content, as
+   * Telegram reports files the Bot API will not hand out (over 20 MB).
+   */
+  sendDocument(chat: ChatSpec, from: UserSpec, document: { file_name?: string; mime_type?: string; caption?: string; content?: Buffer; file_size?: number } = {}): Update {
+    const { caption, content, ...meta } = document;
+    const file = this.file('document');
+    const size = meta.file_size ?? content?.length;
+    if (content !== undefined) this.files.set(file.file_id, { content, size: size ?? content.length, path: `documents/file_${this.files.size}${/\.\w+$/.exec(meta.file_name ?? '')?.[0] ?? ''}` });
     return this.userMessage(chat, from, {
-      document: { ...this.file('document'), file_name: 'document.pdf', mime_type: 'application/pdf', ...meta },
+      document: { ...file, file_name: 'document.pdf', mime_type: 'application/pdf', ...(size !== undefined ? { file_size: size } : {}), ...meta },
       ...(caption === undefined ? {} : { caption }),
     });
   }
@@ -258,8 +266,30 @@ export class BotApiEmulator {
 
   // ---- HTTP -----------------------------------------------------------------------------------
 
+  /** Files users sent, by file_id. */
+  private readonly files = new Map<string, { content: Buffer; size: number; path: string }>();
+
+  /** Bot API file downloads: GET /file/bot<token>/<file_path>. */
+  private download(url: URL, res: ServerResponse): boolean {
+    const match = /^\/file\/bot([^/]+)\/(.+)$/.exec(url.pathname);
+    if (match === null) return false;
+    const file = decodeURIComponent(match[1]!) === this.token ? [...this.files.values()].find((f) => f.path === decodeURIComponent(match[2]!)) : undefined;
+    if (file === undefined) sendJson(res, 404, { ok: false, error_code: 404, description: 'Not Found' }, true);
+    else res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': file.content.length }).end(file.content);
+    return true;
+  }
+
+  private getFile(params: Params): unknown {
+    const id = typeof params.file_id === 'string' ? params.file_id : '';
+    const file = this.files.get(id);
+    if (file === undefined) throw ApiError.badRequest('invalid file_id');
+    if (file.size > 20 * 1024 * 1024) throw ApiError.badRequest('file is too big');
+    return { file_id: id, file_unique_id: `u-${id}`, file_size: file.size, file_path: file.path };
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.apiRoot);
+    if (this.download(url, res)) return;
     const match = /^\/bot([^/]+)\/([A-Za-z0-9_]+)$/.exec(url.pathname);
     if (match === null) return sendJson(res, 404, { ok: false, error_code: 404, description: 'Not Found' }, true);
     const [, token, requested] = match as unknown as [string, string, string];
@@ -272,7 +302,7 @@ export class BotApiEmulator {
       const scripted = this.takeFailure(method);
       if (scripted !== undefined) throw new ApiError(scripted);
       if (method === 'getUpdates') return this.getUpdates(call, res);
-      const result = this.methods.call(method, call.params);
+      const result = method === 'getFile' ? this.getFile(call.params) : this.methods.call(method, call.params);
       if (/^(set|delete)Webhook$/.test(method) && call.params.drop_pending_updates === true) this.updates.dropPending();
       this.finish(call, res, { ok: true, result });
     } catch (error) {
