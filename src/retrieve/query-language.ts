@@ -170,7 +170,8 @@ export function questionIntent(normalized: string): QuestionIntent {
   const numeric = /多少|(?<!哪)几[个家所项条万亿座名人件处次倍成年]|比例|比重|占比|[^效频]率(?!先)|增速|增幅|数量|规模|面积|金额|多大|多高|多长|多远|多重/.test(normalized);
   let quantity: QuantityKind | undefined;
   if (numeric) {
-    if (/率|比例|比重|占比|增速|增幅|百分/.test(normalized)) quantity = 'percent';
+    // A change asked for without a unit (收入年均增长多少) is a rate, not a sum.
+    if (/率|比例|比重|占比|增速|增幅|百分|年均|(?:增长|下降|提高|降低|减少)了?多少(?![元钱块万亿])/.test(normalized)) quantity = 'percent';
     else if (/多少钱|金额|资金|投资额|收入|多少.*[元块]|工资|[票房电水油地]价|价格|费用?/.test(normalized)) quantity = 'money';
     else if (/面积|多少亩|几亩|平方/.test(normalized)) quantity = 'area';
     else if (/多少吨|几吨|产量/.test(normalized)) quantity = 'weight';
@@ -220,7 +221,8 @@ export function holdsQuantity(text: string, kind: QuantityKind = 'any'): boolean
     .replace(/(?<!\d)(?:19|20)\d{2}\s*年?/g, ' ')
     .replace(/第[一二三四五六七八九十\d]+[章节条]/g, ' ')
     .replace(/^\s*[\d一二三四五六七八九十]+[、.．]/, ' ');
-  if (!/\d|[一二三四五六七八九十两百千万亿]+[个家所项条座名人件处万亿]/.test(stripped)) return false;
+  // Numbers in figures or in words (百分之八点二, 三所, 两万人).
+  if (!/\d|百分之|[一二三四五六七八九十两百千万亿]+(?:点[〇零一二三四五六七八九]+)?[个家所项条座名人件处万亿倍成]/.test(stripped)) return false;
   if (kind === 'any') return true;
   return QUANTITY_UNITS[kind].test(stripped) || (kind === 'count' && /[一二三四五六七八九十两百]+[个家所项条座名件处]/.test(stripped));
 }

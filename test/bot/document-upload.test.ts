@@ -105,8 +105,13 @@ describe('adding a document from the chat', () => {
     expect(Buffer.from(file.document!.content).toString('utf8').replace(/\s/g, '')).toBe(stored);
     expect(file.text).toMatch(/^《北京市顺义区.*》提取出的文本/);
 
+    // /targets draws the new district's table; its rows are one tap away under the chart.
     emulator.sendMessage(ADMIN.id, ADMIN, '/targets 顺义区');
-    const targets = await waitForText(ADMIN.id, /主要指标.*顺义区/);
+    await emulator.waitFor(() => emulator.messagesIn(ADMIN.id).some((m) => m.photo !== undefined && /顺义区/.test(m.text)), 20_000, 0);
+    const chart = emulator.messagesIn(ADMIN.id).find((m) => m.photo !== undefined && /顺义区/.test(m.text))!;
+    expect(chart.text).toMatch(/来源：《北京市顺义区/);
+    emulator.pressButton(ADMIN.id, ADMIN, chart.message_id, buttonsOf(chart)[0]!);
+    const targets = await waitForText(ADMIN.id, /^主要指标 · 顺义区/);
     expect(targets.text).toMatch(/森林覆盖率（%）：2025年目标35%，2020年为32\.4%，约束性指标/);
 
     emulator.sendMessage(ADMIN.id, ADMIN, '/docs');
