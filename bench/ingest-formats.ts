@@ -20,7 +20,7 @@ import { createUploadBot } from '../test/helpers/upload-bot.ts';
  * Lives outside src/ because it draws its documents with the test fixtures' writers.
  */
 
-const REPO = path.resolve(import.meta.dirname, '../..');
+const REPO = path.resolve(import.meta.dirname, '..');
 const say = (s: string) => process.stdout.write(`${s}\n`);
 
 async function charsPerSecond(name: string, bytes: Uint8Array, file: string, rounds: number): Promise<void> {
