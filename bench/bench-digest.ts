@@ -5,7 +5,7 @@ import { QuestionAnswerer } from '../src/answer/question-answerer.ts';
 import { createBot } from '../src/bot/create-bot.ts';
 import { createDigestSender } from '../src/bot/digest-format.ts';
 import { parseConfig } from '../src/config.ts';
-import { DigestComposer } from '../src/digest/compose-digest.ts';
+import { DigestBuilder } from '../src/digest/digest-builder.ts';
 import { DigestService } from '../src/digest/digest-service.ts';
 import { DigestScheduler, type DigestClock } from '../src/digest/scheduler.ts';
 import { buildIndex } from '../src/index/build-index.ts';
@@ -48,8 +48,8 @@ export async function benchDigest(options: { subscriptions?: number; groupsShare
     let offset = Date.parse('2026-01-05T04:00:00Z') - Date.now();
     const clock: DigestClock = { now: () => Date.now() + offset, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
     const store = new DigestStore(db, { now: clock.now });
-    const composer = new DigestComposer({ index: () => index, store });
-    const service = new DigestService({ store, composer, config: config.digest, now: clock.now });
+    const builder = new DigestBuilder({ index: () => index, store });
+    const service = new DigestService({ store, builder, config: config.digest, now: clock.now });
 
     say(`subscribing ${n} chats (${Math.round(groupsShare * 100)}% groups)…`);
     const t0 = performance.now();
@@ -58,7 +58,7 @@ export async function benchDigest(options: { subscriptions?: number; groupsShare
     for (const topic of TOPICS) {
       for (const district of SCOPES) {
         const scope = district ? { kind: 'district' as const, value: district, label: district } : undefined;
-        if ((await composer.topics().pool(topic, scope)).length >= 3) pairs.push({ topic, district });
+        if ((await builder.topics().pool(topic, scope)).length >= 3) pairs.push({ topic, district });
       }
     }
     const subscriptions: Subscription[] = [];
@@ -76,16 +76,16 @@ export async function benchDigest(options: { subscriptions?: number; groupsShare
     const sample = subscriptions.slice(0, 200);
     const cold: number[] = [];
     const warm: number[] = [];
-    const coldComposer = () => new DigestComposer({ index: () => index, store });
+    const coldBuilder = () => new DigestBuilder({ index: () => index, store });
     for (const sub of sample.slice(0, 20)) {
-      const fresh = coldComposer();
+      const fresh = coldBuilder();
       const s = performance.now();
       await fresh.choose(sub, { localDate: '2026-01-06', catchUp: false, now: day });
       cold.push(performance.now() - s);
     }
     for (const sub of sample) {
       const s = performance.now();
-      await composer.choose(sub, { localDate: '2026-01-06', catchUp: false, now: day });
+      await builder.choose(sub, { localDate: '2026-01-06', catchUp: false, now: day });
       warm.push(performance.now() - s);
     }
 
@@ -96,7 +96,7 @@ export async function benchDigest(options: { subscriptions?: number; groupsShare
       store: new BotStore(db),
       answerer: () => new QuestionAnswerer(index),
     });
-    const scheduler = new DigestScheduler({ store, composer, send: createDigestSender(bot.api), clock, log: silentLogger() });
+    const scheduler = new DigestScheduler({ store, builder, send: createDigestSender(bot.api), clock, log: silentLogger() });
     offset = day + 5_000 - Date.now();
     say(`fan-out of ${n} digests at Telegram's limits (about ${Math.ceil(n / 28)} s)…`);
     const progress = setInterval(() => say(`  ${emulator.calls('sendMessage').filter((c) => !c.error).length}/${n} sent`), 15_000);

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LlmAnswerComposer } from '../src/answer/llm-composer.ts';
+import { LlmAnswerWriter } from '../src/answer/llm-writer.ts';
 import type { ComposeInput } from '../src/answer/question-answerer.ts';
 import { QuestionAnswerer } from '../src/answer/question-answerer.ts';
 import { parseConfig } from '../src/config.ts';
@@ -71,7 +71,7 @@ export async function benchLlmPipeline(): Promise<Record<string, unknown>> {
     const config = parseConfig({ STATE_DIR: stateDir, CORPUS_DIR: process.env.CORPUS_DIR ?? 'data/corpus', LOG_LEVEL: 'silent' });
     await buildIndex(config);
     const qa = new QuestionAnswerer(await loadPlanIndex(config.index, config.llm));
-    const composer = new LlmAnswerComposer(
+    const writer = new LlmAnswerWriter(
       { baseURL: 'http://127.0.0.1:9/v1', chatModel: 'bench-model', timeoutMs: 10_000, maxRetries: 0, streamIdleMs: 10_000, deadlineMs: 60_000, maxTokens: 2_000 },
       { fetch: instantFetch },
     );
@@ -81,10 +81,10 @@ export async function benchLlmPipeline(): Promise<Record<string, unknown>> {
       const retrieval = await qa.retrieve(q);
       if (retrieval.passages.length > 0) inputs.push({ question: q, standalone: q, history: [], retrieval, extractive: qa.extractive.compose(q, retrieval) });
     }
-    const replies = inputs.map((input) => modelReply({ messages: composer.stages(input.standalone, input).messages }));
+    const replies = inputs.map((input) => modelReply({ messages: writer.stages(input.standalone, input).messages }));
 
     // Warm-up (JIT, the SDK's lazy imports), then measure.
-    for (const input of inputs) await composer.compose(input);
+    for (const input of inputs) await writer.compose(input);
 
     const pipeline: number[] = [];
     const build: number[] = [];
@@ -94,7 +94,7 @@ export async function benchLlmPipeline(): Promise<Record<string, unknown>> {
     for (let r = 0; r < ROUNDS; r++) {
       inputs.forEach((input, i) => {
         const t0 = performance.now();
-        const stages = composer.stages(input.standalone, input);
+        const stages = writer.stages(input.standalone, input);
         const t1 = performance.now();
         const { verified } = stages.finish({ content: replies[i]!, finishReason: 'stop' });
         const t2 = performance.now();
@@ -114,11 +114,11 @@ export async function benchLlmPipeline(): Promise<Record<string, unknown>> {
     for (let r = 0; r < ROUNDS; r++) {
       for (const input of inputs) {
         let t0 = performance.now();
-        const a = await composer.compose(input);
+        const a = await writer.compose(input);
         compose.push(performance.now() - t0);
         if (r === 0 && a.mode === 'llm') llmAnswers++;
         t0 = performance.now();
-        await composer.compose({ ...input, onPartial: () => {} });
+        await writer.compose({ ...input, onPartial: () => {} });
         streamed.push(performance.now() - t0);
       }
     }

@@ -2,7 +2,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Api } from 'grammy';
-import { LlmAnswerComposer } from './answer/llm-composer.ts';
+import { LlmAnswerWriter } from './answer/llm-writer.ts';
 import { QuestionAnswerer } from './answer/question-answerer.ts';
 import { startLongPolling, startWebhook, type BotRuntime } from './bot/bot-runtime.ts';
 import { registerCommands } from './bot/commands.ts';
@@ -15,7 +15,7 @@ import { digestCommandsFeature } from './bot/features/digest-commands.ts';
 import { announceSettledUploads } from './bot/features/document-upload.ts';
 import { loadConfigFromEnvironment } from './cli/cli-runtime.ts';
 import type { Config } from './config.ts';
-import { DigestComposer } from './digest/compose-digest.ts';
+import { DigestBuilder } from './digest/digest-builder.ts';
 import { DigestService } from './digest/digest-service.ts';
 import { DigestScheduler } from './digest/scheduler.ts';
 import { PlanQaError, StateError } from './errors.ts';
@@ -59,8 +59,8 @@ function progressPrinter(consoleMode: boolean, log: Logger): (p: IngestProgress)
   };
 }
 
-function answererFactory(config: Config, composer: LlmAnswerComposer | undefined): (index: PlanIndex) => QuestionAnswerer {
-  return (index) => new QuestionAnswerer(index, { maxQuestionChars: config.telegram.maxQuestionChars, ...(composer ? { composer } : {}) });
+function answererFactory(config: Config, writer: LlmAnswerWriter | undefined): (index: PlanIndex) => QuestionAnswerer {
+  return (index) => new QuestionAnswerer(index, { maxQuestionChars: config.telegram.maxQuestionChars, ...(writer ? { writer } : {}) });
 }
 
 /** The console's log file, open for appending, or a StateError naming it when it cannot be written. */
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   const db = openDatabase(databaseFile(config.index.stateDir), { warn: (message) => log.warn(message) });
 
   // One model client for answers and digest summaries: one circuit breaker, one set of call slots.
-  const llm = config.llm.chatModel ? new LlmAnswerComposer(config.llm, { log: log.child({ module: 'llm' }) }) : undefined;
+  const llm = config.llm.chatModel ? new LlmAnswerWriter(config.llm, { log: log.child({ module: 'llm' }) }) : undefined;
   const makeAnswerer = answererFactory(config, llm);
   let answerer = makeAnswerer(await ensureIndex(config, log, progressPrinter(consoleMode, log)));
   // The first retrieval pays for lazy set-up and JIT; do it now rather than for the first user.
@@ -112,8 +112,8 @@ async function main(): Promise<void> {
   // Daily digests: subscriptions through the bot's commands; the scheduler sends through the bot's API.
   const digestLog = log.child({ module: 'digest' });
   const digestStore = new DigestStore(db);
-  const digestComposer = new DigestComposer({ index: () => answerer.index, store: digestStore, log: digestLog, ...(llm ? { summarizer: llm } : {}) });
-  const digest = new DigestService({ store: digestStore, composer: digestComposer, config: config.digest });
+  const digestBuilder = new DigestBuilder({ index: () => answerer.index, store: digestStore, log: digestLog, ...(llm ? { summarizer: llm } : {}) });
+  const digest = new DigestService({ store: digestStore, builder: digestBuilder, config: config.digest });
   digest.adoptTimeZone();
   // One chart renderer for the bot and the digests: one cache, one set of uploaded photos.
   // Warmed up now (font parsed) rather than for the first /targets; without its font the
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
   await charts.warmUp().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'charts unavailable'));
   let scheduler: DigestScheduler | undefined;
   const startDigests = (api: () => Api) => {
-    scheduler = new DigestScheduler({ store: digestStore, composer: digestComposer, send: (d, onPart) => createDigestSender(api(), charts)(d, onPart), log: digestLog });
+    scheduler = new DigestScheduler({ store: digestStore, builder: digestBuilder, send: (d, onPart) => createDigestSender(api(), charts)(d, onPart), log: digestLog });
     scheduler.start();
   };
   let reindexing: Promise<unknown> | undefined;

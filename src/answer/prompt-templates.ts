@@ -12,7 +12,7 @@ import { ConfigError } from '../errors.ts';
  *     ---
  *     …text with {{passages}} and {{question}}…
  *
- * A template is checked when it is loaded (at start-up, when the composer is built): the
+ * A template is checked when it is loaded (at start-up, when the LLM writer is built): the
  * declared placeholders must be exactly the ones the code fills in and exactly the ones
  * the text uses. Rendering is one pass, so a value that itself contains `{{…}}` (a user's
  * question, a passage) is inserted as it is and never expanded.

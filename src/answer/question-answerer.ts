@@ -4,14 +4,14 @@ import { HybridRetriever, type RetrievalResult } from '../retrieve/hybrid-retrie
 import { analyzeQuery, documentsInScope } from '../retrieve/query-analysis.ts';
 import type { TermWeights } from '../retrieve/relevance.ts';
 import type { Answer, HistoryTurn } from './answer.ts';
-import { ExtractiveComposer } from './extractive-composer.ts';
+import { ExtractiveWriter } from './extractive-writer.ts';
 import { rewriteFollowUp } from './follow-up.ts';
 import { smallTalkReply } from './small-talk.ts';
 
 /**
  * question (+ history) → standalone question → passages → cited answer. The single entry
  * point the CLI, the bot and the digest use. Without an LLM the answer is extractive; an
- * `AnswerComposer` (the LLM one) may rewrite follow-ups and compose instead, and gets
+ * `AnswerWriter` (the LLM one) may rewrite follow-ups and compose instead, and gets
  * the extractive answer to fall back on.
  */
 
@@ -27,7 +27,7 @@ export interface ComposeInput {
   signal?: AbortSignal;
 }
 
-export interface AnswerComposer {
+export interface AnswerWriter {
   compose(input: ComposeInput): Promise<Answer>;
   /** A standalone form of a follow-up, or undefined to use the offline rewrite. */
   rewrite?(question: string, history: readonly HistoryTurn[], signal?: AbortSignal): Promise<string | undefined>;
@@ -37,7 +37,7 @@ export interface AnswererOptions {
   maxQuestionChars: number;
   /** Passages retrieved per question. */
   k: number;
-  composer?: AnswerComposer;
+  writer?: AnswerWriter;
 }
 
 export interface AnswerCallOptions {
@@ -47,7 +47,7 @@ export interface AnswerCallOptions {
 
 export class QuestionAnswerer {
   readonly retriever: HybridRetriever;
-  readonly extractive: ExtractiveComposer;
+  readonly extractive: ExtractiveWriter;
   readonly weights: TermWeights;
   private readonly options: AnswererOptions;
 
@@ -58,7 +58,7 @@ export class QuestionAnswerer {
     this.options = { maxQuestionChars: 500, k: 5, ...options };
     this.retriever = new HybridRetriever(index);
     this.weights = this.retriever.weights;
-    this.extractive = new ExtractiveComposer(this.weights, index.documents);
+    this.extractive = new ExtractiveWriter(this.weights, index.documents);
   }
 
   /** Throws InputError with a message for the user when the question cannot be used. */
@@ -83,13 +83,13 @@ export class QuestionAnswerer {
    */
   async standaloneForSearch(question: string, history: readonly HistoryTurn[], signal?: AbortSignal): Promise<string> {
     const offline = this.standalone(question, history);
-    const composer = this.options.composer;
-    if (!composer?.rewrite) return offline;
+    const writer = this.options.writer;
+    if (!writer?.rewrite) return offline;
     if (history.length === 0 && this.weights.questionTerms(offline).unknown.length === 0) return offline;
     // A district or year the corpus does not cover is "not found" whatever the wording.
     const known = this.index.documents.map((d) => d.district);
     if (documentsInScope(analyzeQuery(offline, known), this.index.documents).uncovered !== undefined) return offline;
-    const rewritten = await composer.rewrite(question, history, signal);
+    const rewritten = await writer.rewrite(question, history, signal);
     return rewritten !== undefined && this.keepsScope(offline, rewritten) ? rewritten : offline;
   }
 
@@ -109,11 +109,11 @@ export class QuestionAnswerer {
     const q = this.validate(question);
     const smallTalk = history.length === 0 ? smallTalkReply(q, this.index.documents) : undefined;
     if (smallTalk) return { found: false, answer: smallTalk, citations: [], mode: 'extractive', standaloneQuestion: q, passages: [] };
-    const composer = this.options.composer;
+    const writer = this.options.writer;
     const standalone = await this.standaloneForSearch(q, history, call.signal);
     const retrieval = await this.retriever.retrieve(standalone, this.options.k);
     const extractive = this.extractive.compose(q, retrieval, standalone);
-    if (!composer) return extractive;
-    return composer.compose({ question: q, standalone, history, retrieval, extractive, ...call });
+    if (!writer) return extractive;
+    return writer.compose({ question: q, standalone, history, retrieval, extractive, ...call });
   }
 }

@@ -4,7 +4,7 @@ import type { ChartSpec } from '../chart/chart-spec.ts';
 import { digestChartSpec } from '../chart/digest-chart.ts';
 import { ChartError, DeliveryError } from '../errors.ts';
 import { staleFileId } from './chart-photo.ts';
-import type { DigestContent, DigestItem } from '../store/digest-store.ts';
+import type { DigestContent, DigestItem } from '../digest/digest-content.ts';
 import type { SourceExcerpt } from '../store/bot-store.ts';
 import { shortSection, sourceHtml } from './format.ts';
 import { escapeHtml, htmlToText, splitHtml } from './html.ts';

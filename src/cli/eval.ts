@@ -5,7 +5,7 @@ import { foldForMatch } from '../index/tokenize.ts';
 import { InputError } from '../errors.ts';
 import { runCli } from './cli-runtime.ts';
 import { openAnswerer } from './open-answerer.ts';
-import { EXTRACTIVE_DEFAULTS, ExtractiveComposer } from '../answer/extractive-composer.ts';
+import { EXTRACTIVE_DEFAULTS, ExtractiveWriter } from '../answer/extractive-writer.ts';
 
 /**
  * Scores search and answers on a question set (format: ../shared/eval/README.md).
@@ -124,8 +124,8 @@ await runCli('eval', async (ctx) => {
     throw new InputError(`eval: cannot read ${file}: ${(err as Error).message.split('\n')[0]}`);
   }
   const answerer = await openAnswerer(ctx);
-  // The same composer with the found decision switched off: what it would answer, and how sure it is.
-  const forced = new ExtractiveComposer(answerer.weights, answerer.index.documents, { minCoverage: 0 });
+  // The same writer with the found decision switched off: what it would answer, and how sure it is.
+  const forced = new ExtractiveWriter(answerer.weights, answerer.index.documents, { minCoverage: 0 });
 
   let hit1 = 0, hit5 = 0, rr = 0, searchable = 0, contextChars = 0;
   let correct = 0, answerable = 0, refused = 0, unanswerable = 0, refusedAnswerable = 0;
@@ -191,7 +191,7 @@ await runCli('eval', async (ctx) => {
   ctx.out(`refusals ${refused}/${unanswerable} unanswerable items refused`);
   const whole = fitDecision(scored);
   ctx.out(
-    `found decision fitted on the whole set: unknown-word penalty ${whole.penalty}, threshold ${whole.threshold.toFixed(3)} (the composer uses ${EXTRACTIVE_DEFAULTS.unknownPenalty}, ${EXTRACTIVE_DEFAULTS.minCoverage})`,
+    `found decision fitted on the whole set: unknown-word penalty ${whole.penalty}, threshold ${whole.threshold.toFixed(3)} (the writer uses ${EXTRACTIVE_DEFAULTS.unknownPenalty}, ${EXTRACTIVE_DEFAULTS.minCoverage})`,
   );
   ctx.out(
     `${folds}-fold cross-validated found decision (fitted ${fitted.map((d) => `${d.penalty}/${d.threshold.toFixed(2)}`).join(' ')}): answers correct ${pct(held.correct, held.answerable)}  answerable refused ${pct(held.refused, held.answerable)}  unanswerable answered ${held.falseAnswer}/${held.unanswerable}`,

@@ -1,4 +1,4 @@
-import { LlmAnswerComposer } from '../answer/llm-composer.ts';
+import { LlmAnswerWriter } from '../answer/llm-writer.ts';
 import { QuestionAnswerer } from '../answer/question-answerer.ts';
 import { ensureIndex } from '../index/ensure-index.ts';
 import type { CliContext } from './cli-runtime.ts';
@@ -8,7 +8,7 @@ import type { CliContext } from './cli-runtime.ts';
  * set, answers are composed by the LLM (prompts are loaded and checked here, at start-up).
  */
 export async function openAnswerer(ctx: CliContext): Promise<QuestionAnswerer> {
-  const composer = ctx.config.llm.chatModel ? new LlmAnswerComposer(ctx.config.llm, { log: ctx.log.child({ module: 'llm' }) }) : undefined;
+  const writer = ctx.config.llm.chatModel ? new LlmAnswerWriter(ctx.config.llm, { log: ctx.log.child({ module: 'llm' }) }) : undefined;
   const index = await ensureIndex(ctx.config, ctx.log);
-  return new QuestionAnswerer(index, { maxQuestionChars: ctx.config.telegram.maxQuestionChars, ...(composer ? { composer } : {}) });
+  return new QuestionAnswerer(index, { maxQuestionChars: ctx.config.telegram.maxQuestionChars, ...(writer ? { writer } : {}) });
 }

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Answer } from '../answer/answer.ts';
 import { splitAnswerSentences } from '../answer/citation-verifier.ts';
-import type { AnswerComposer } from '../answer/question-answerer.ts';
+import type { AnswerWriter } from '../answer/question-answerer.ts';
 import type { IndexedChunk } from '../index/plan-index.ts';
 import type { Logger } from '../logger.ts';
 import type { TermWeights } from '../retrieve/relevance.ts';
 import { splitClauses, splitSentences, type TextUnit } from '../retrieve/sentences.ts';
-import type { DigestItem } from '../store/digest-store.ts';
+import type { DigestItem } from './digest-content.ts';
 
 /**
  * One passage as a digest item: a one-line summary, the cited span (verbatim document
@@ -117,7 +117,7 @@ export function digestItem({ n, chunk, isNew, text }: ItemInput): DigestItem {
 }
 
 /**
- * Summaries by the chat model through the answer pipeline's composer (prompting,
+ * Summaries by the chat model through the answer pipeline's LLM writer (prompting,
  * structured output, citation verification, fallbacks). A summary is kept only when the
  * model answered with a verified citation inside this passage; results are cached per
  * topic and passage, since many subscriptions share both.
@@ -126,7 +126,7 @@ export class LlmSummaries {
   private readonly cache = new Map<string, Promise<ItemText | undefined>>();
 
   constructor(
-    private readonly composer: AnswerComposer,
+    private readonly writer: AnswerWriter,
     private readonly log: Logger,
     private readonly options: ItemOptions = ITEM_DEFAULTS,
     private readonly cacheSize = 5000,
@@ -156,7 +156,7 @@ export class LlmSummaries {
       standaloneQuestion: question,
       passages,
     };
-    const answer = await this.composer.compose({
+    const answer = await this.writer.compose({
       question,
       standalone: question,
       history: [],

@@ -1,6 +1,7 @@
 import type { DigestConfig } from '../config.ts';
-import type { DigestContent, DigestItem, DigestScope, DigestStore, Subscription } from '../store/digest-store.ts';
-import type { DigestComposer } from './compose-digest.ts';
+import type { DigestStore, Subscription } from '../store/digest-store.ts';
+import type { DigestContent, DigestItem, DigestScope } from './digest-content.ts';
+import type { DigestBuilder } from './digest-builder.ts';
 import { localDateOf, nextFreeSlot, parseTime } from './schedule.ts';
 
 /**
@@ -39,7 +40,7 @@ export class DigestService {
   private readonly now: () => number;
 
   constructor(
-    private readonly deps: { store: DigestStore; composer: DigestComposer; config: DigestConfig; now?: () => number },
+    private readonly deps: { store: DigestStore; builder: DigestBuilder; config: DigestConfig; now?: () => number },
   ) {
     this.settings = { ...deps.config, maxTopicChars: MAX_TOPIC_CHARS };
     this.now = deps.now ?? Date.now;
@@ -47,7 +48,7 @@ export class DigestService {
 
   /** Topics the corpus has (in scope), like `near` when given. */
   suggestions(count: number, near = '', scope?: DigestScope): Promise<string[]> {
-    return this.deps.composer.topics().suggest(near, count, scope);
+    return this.deps.builder.topics().suggest(near, count, scope);
   }
 
   async subscribe(input: { chatId: number; userId?: number; topic: string; time?: string; scope?: DigestScope }): Promise<SubscribeOutcome> {
@@ -114,7 +115,7 @@ export class DigestService {
     const checked = await this.checkTopic(topic, scope);
     if (!checked.ok) return checked;
     const now = this.now();
-    const content = await this.deps.composer.preview(checked.topic, scope, { localDate: localDateOf(now, this.settings.timeZone), now });
+    const content = await this.deps.builder.preview(checked.topic, scope, { localDate: localDateOf(now, this.settings.timeZone), now });
     return { ok: true, id: this.deps.store.savePreview(chatId, content, now), content };
   }
 
@@ -144,7 +145,7 @@ export class DigestService {
     const topic = text.replace(/\s+/g, ' ').trim();
     if (!topic) return { ok: false, reason: 'empty-topic' };
     if (topic.length > MAX_TOPIC_CHARS) return { ok: false, reason: 'topic-too-long', chars: topic.length, max: MAX_TOPIC_CHARS };
-    const pool = await this.deps.composer.topics().pool(topic, scope);
+    const pool = await this.deps.builder.topics().pool(topic, scope);
     if (pool.length === 0) return { ok: false, reason: 'no-match', suggestions: await this.suggestions(6, topic, scope) };
     return { ok: true, topic, passages: pool.length };
   }

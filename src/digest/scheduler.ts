@@ -1,7 +1,8 @@
 import { DeliveryError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
-import type { Delivery, DigestContent, DigestStore, Subscription } from '../store/digest-store.ts';
-import type { DigestComposer } from './compose-digest.ts';
+import type { Delivery, DigestStore, Subscription } from '../store/digest-store.ts';
+import type { DigestContent } from './digest-content.ts';
+import type { DigestBuilder } from './digest-builder.ts';
 import { latestSlotAtOrBefore, localDateOf, nextFreeSlot } from './schedule.ts';
 
 /**
@@ -88,7 +89,7 @@ export interface TickReport {
 
 export interface SchedulerDeps {
   store: DigestStore;
-  composer: DigestComposer;
+  builder: DigestBuilder;
   send: DigestSend;
   log?: Logger;
   clock?: DigestClock;
@@ -152,7 +153,7 @@ export class DigestScheduler {
   private async pass(): Promise<TickReport> {
     const report: TickReport = { chosen: 0, skipped: 0, sent: 0, retried: 0, rateLimited: 0, stoppedChats: 0, dropped: 0, failedChoices: 0 };
     const now = this.clock.now();
-    const added = this.deps.composer.syncDocuments(now);
+    const added = this.deps.builder.syncDocuments(now);
     if (added.length > 0) this.log.info({ files: added }, 'digest: new documents');
     const queue: Work[] = [
       ...this.store.pendingDeliveries(now).map((d): Work => ({ kind: 'deliver', id: d.id })),
@@ -193,7 +194,7 @@ export class DigestScheduler {
       report.skipped++;
       return undefined;
     }
-    const choice = await this.deps.composer.choose(sub, { localDate: slot.date, catchUp: slot.date !== localDateOf(now, sub.timeZone), now });
+    const choice = await this.deps.builder.choose(sub, { localDate: slot.date, catchUp: slot.date !== localDateOf(now, sub.timeZone), now });
     const id = this.store.recordChoice({ subscriptionId: sub.id, chatId: sub.chatId, localDate: slot.date, ...choice, nextRunAt: next.at, now });
     if (id === undefined) {
       report.skipped++;

@@ -5,7 +5,7 @@ import { HybridRetriever } from '../retrieve/hybrid-retriever.ts';
 import { districtForms } from '../retrieve/districts.ts';
 import { analyzeQuery, documentsInScope } from '../retrieve/query-analysis.ts';
 import type { TermWeights } from '../retrieve/relevance.ts';
-import type { DigestScope } from '../store/digest-store.ts';
+import type { DigestScope } from './digest-content.ts';
 
 /**
  * What a topic means in the corpus: its pool of relevant passages (retrieved with the

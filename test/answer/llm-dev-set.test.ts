@@ -11,7 +11,7 @@ import { API_KEY, llmAnswerer, llmConfig, squash } from './llm-harness.ts';
 import { FABRICATED, fabricatingModel, goodModel } from './llm-scripts.ts';
 
 /**
- * The whole dev set through the LLM composer against the test server: with a model that
+ * The whole dev set through the LLM writer against the test server: with a model that
  * answers well, every answer is mode "llm" (except questions the corpus does not cover,
  * which never reach the model) and every quote is verbatim in its document; with a model
  * that fabricates, nothing fabricated reaches the output. Set LLM_DEV_REPORT=1 to print
@@ -67,7 +67,7 @@ function report(label: string, figures: Record<string, unknown>): void {
 
 const uncovered = (a: Answer) => a.mode === 'extractive' && a.reason === undefined && a.passages.length === 0;
 
-describe('the dev set through the LLM composer', () => {
+describe('the dev set through the LLM writer', () => {
   it('with well-formed answers: mode "llm" and every quote verbatim in its document', async () => {
     server.setDefaultChat(goodModel);
     const { qa } = llmAnswerer(t, llmConfig(server));

@@ -40,7 +40,7 @@ async function fallsBack(
   return { answer, lines, ms, partials };
 }
 
-describe('LlmAnswerComposer failures', () => {
+describe('LlmAnswerWriter failures', () => {
   it('a request that hangs: the request timeout', async () => {
     await fallsBack([{ kind: 'hang' }], /^llm: timed out$/, { config: { timeoutMs: 300 }, withinMs: 2_000 });
   });
@@ -125,7 +125,7 @@ describe('LlmAnswerComposer failures', () => {
   });
 
   it('when every model slot is taken a question is answered offline at once; close() ends the calls in flight', async () => {
-    const { qa, composer } = llmAnswerer(t, llmConfig(server, { deadlineMs: 60_000, streamIdleMs: 30_000 }), { maxConcurrentCalls: 1 });
+    const { qa, writer } = llmAnswerer(t, llmConfig(server, { deadlineMs: 60_000, streamIdleMs: 30_000 }), { maxConcurrentCalls: 1 });
     server.setDefaultChat({ kind: 'stream', chunks: Array.from({ length: 1000 }, () => '规'), delayMs: 100 });
     const slow = qa.answer(Q, [], { onPartial: () => {} });
     await vi.waitFor(() => expect(server.requests).toHaveLength(1)); // the slow call holds the only slot
@@ -134,7 +134,7 @@ describe('LlmAnswerComposer failures', () => {
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(other).toMatchObject({ mode: 'extractive', found: true, reason: 'llm: all 1 model calls busy' });
     const closing = Date.now();
-    composer.close();
+    writer.close();
     const ended = await slow;
     expect(Date.now() - closing).toBeLessThan(1_000);
     expect(ended).toMatchObject({ mode: 'extractive', found: true });

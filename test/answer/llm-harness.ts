@@ -1,6 +1,6 @@
-// Shared set-up for the LLM composer tests: a real index, the real SDK, the test server.
+// Shared set-up for the LLM writer tests: a real index, the real SDK, the test server.
 import { pino, type Logger } from 'pino';
-import { LlmAnswerComposer, type LlmComposerOptions } from '../../src/answer/llm-composer.ts';
+import { LlmAnswerWriter, type LlmWriterOptions } from '../../src/answer/llm-writer.ts';
 import type { ComposeInput } from '../../src/answer/question-answerer.ts';
 import { QuestionAnswerer } from '../../src/answer/question-answerer.ts';
 import type { LlmConfig } from '../../src/config.ts';
@@ -21,12 +21,12 @@ export function capturingLogger(): { log: Logger; lines: string[] } {
   return { log: pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) }), lines };
 }
 
-export function llmAnswerer(t: TestIndex, config: LlmConfig, options: LlmComposerOptions = {}): { qa: QuestionAnswerer; composer: LlmAnswerComposer } {
-  const composer = new LlmAnswerComposer(config, options);
-  return { qa: new QuestionAnswerer(t.index, { composer }), composer };
+export function llmAnswerer(t: TestIndex, config: LlmConfig, options: LlmWriterOptions = {}): { qa: QuestionAnswerer; writer: LlmAnswerWriter } {
+  const writer = new LlmAnswerWriter(config, options);
+  return { qa: new QuestionAnswerer(t.index, { writer }), writer };
 }
 
-/** What QuestionAnswerer would hand the composer for a question without history. */
+/** What QuestionAnswerer would hand the writer for a question without history. */
 export async function composeInput(qa: QuestionAnswerer, question: string): Promise<ComposeInput> {
   const retrieval = await qa.retrieve(question);
   return { question, standalone: question, history: [], retrieval, extractive: qa.extractive.compose(question, retrieval) };

@@ -1,5 +1,5 @@
 // Scripted "models" for the OpenAI-compatible test server: they read the passages out of
-// the prompt our composer sent and answer the way a good, or a lying, model would.
+// the prompt our writer sent and answer the way a good, or a lying, model would.
 import type { ChatRequest, ChatScript } from '../helpers/openai-server.ts';
 
 export interface PromptPassage {

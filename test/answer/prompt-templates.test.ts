@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LlmAnswerComposer } from '../../src/answer/llm-composer.ts';
+import { LlmAnswerWriter } from '../../src/answer/llm-writer.ts';
 import { LlmPrompts } from '../../src/answer/llm-messages.ts';
 import { DEFAULT_PROMPTS_DIR, parsePromptTemplate } from '../../src/answer/prompt-templates.ts';
 import { ConfigError } from '../../src/errors.ts';
@@ -38,12 +38,12 @@ describe('prompt templates', () => {
     expect(prompts.answerMessages('问题', [], 'text')[0]!.content).toContain('引用：');
   });
 
-  it('makes the composer fail at construction, not mid-conversation, when a template is broken', () => {
+  it('makes the writer fail at construction, not mid-conversation, when a template is broken', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'prompts-'));
     for (const f of readdirSync(DEFAULT_PROMPTS_DIR)) writeFileSync(path.join(dir, f), readFileSync(path.join(DEFAULT_PROMPTS_DIR, f)));
     writeFileSync(path.join(dir, 'answer-user.md'), '---\nplaceholders: passages, question\n---\n{{passages}} {{questoin}}');
-    expect(() => new LlmAnswerComposer(llm, { promptsDir: dir })).toThrow(/answer-user\.md.*\{\{questoin\}\}/);
-    expect(() => new LlmAnswerComposer(llm, { promptsDir: path.join(dir, 'missing') })).toThrow(/cannot be read/);
-    expect(() => new LlmAnswerComposer({ ...llm, chatModel: undefined })).toThrow(/CHAT_MODEL/);
+    expect(() => new LlmAnswerWriter(llm, { promptsDir: dir })).toThrow(/answer-user\.md.*\{\{questoin\}\}/);
+    expect(() => new LlmAnswerWriter(llm, { promptsDir: path.join(dir, 'missing') })).toThrow(/cannot be read/);
+    expect(() => new LlmAnswerWriter({ ...llm, chatModel: undefined })).toThrow(/CHAT_MODEL/);
   });
 });

@@ -101,7 +101,7 @@ describe('digest commands', () => {
     expect(text).toMatch(/^收录的文件里没有和“火星探测”相关的内容，无法订阅。\n这些主题有内容：/);
     const suggested = text.split('这些主题有内容：')[1]!.split('、');
     expect(suggested.length).toBeGreaterThanOrEqual(3);
-    for (const topic of suggested) expect((await rig.composer.topics().pool(topic)).length).toBeGreaterThanOrEqual(3);
+    for (const topic of suggested) expect((await rig.builder.topics().pool(topic)).length).toBeGreaterThanOrEqual(3);
     expect(rig.service.list(ALICE.id)).toEqual([]);
     // Within a scope, the suggestions are that scope's.
     await b.handleUpdate(textUpdate(ALICE, '/subscribe 会展经济 武清区'));

@@ -9,7 +9,7 @@ import type { BotContext } from '../../src/bot/context.ts';
 import { createBot } from '../../src/bot/create-bot.ts';
 import { createDigestSender } from '../../src/bot/digest-format.ts';
 import { digestCommandsFeature } from '../../src/bot/features/digest-commands.ts';
-import { DigestComposer } from '../../src/digest/compose-digest.ts';
+import { DigestBuilder } from '../../src/digest/digest-builder.ts';
 import { DigestService } from '../../src/digest/digest-service.ts';
 import { DigestScheduler } from '../../src/digest/scheduler.ts';
 import { silentLogger } from '../../src/logger.ts';
@@ -49,8 +49,8 @@ beforeAll(async () => {
   db = openDatabase(databaseFile(dir));
   emulator = await BotApiEmulator.start({ globalRatePerSecond: 30, perChatPerMinute: 20 });
   store = new DigestStore(db, { now: clock.now });
-  const composer = new DigestComposer({ index: () => fixture.answerer.index, store });
-  const service = new DigestService({ store, composer, config: digestConfig(), now: clock.now });
+  const builder = new DigestBuilder({ index: () => fixture.answerer.index, store });
+  const service = new DigestService({ store, builder, config: digestConfig(), now: clock.now });
   bot = createBot(emulator.token, {
     telegram: telegramConfig({ apiRoot: emulator.apiRoot }),
     log: silentLogger(),
@@ -60,7 +60,7 @@ beforeAll(async () => {
     features: [(services) => digestCommandsFeature(services, service)],
   });
   runtime = await startLongPolling(bot, silentLogger(), { timeoutSeconds: 1 });
-  scheduler = new DigestScheduler({ store, composer, send: createDigestSender(bot.api), clock, log: silentLogger() });
+  scheduler = new DigestScheduler({ store, builder, send: createDigestSender(bot.api), clock, log: silentLogger() });
 });
 
 afterAll(async () => {

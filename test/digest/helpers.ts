@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Bot } from 'grammy';
 import { createDigestSender } from '../../src/bot/digest-format.ts';
 import type { DigestConfig } from '../../src/config.ts';
-import { DigestComposer, type ComposeOptions } from '../../src/digest/compose-digest.ts';
+import { DigestBuilder, type ComposeOptions } from '../../src/digest/digest-builder.ts';
 import { DigestService } from '../../src/digest/digest-service.ts';
 import { DigestScheduler, type DigestClock, type DigestSend, type SchedulerDeps, type SchedulerOptions } from '../../src/digest/scheduler.ts';
 import type { PlanIndex } from '../../src/index/plan-index.ts';
@@ -42,7 +42,7 @@ export interface DigestRig {
   file: string;
   db: Database;
   store: DigestStore;
-  composer: DigestComposer;
+  builder: DigestBuilder;
   service: DigestService;
   scheduler: DigestScheduler;
   api: RecordingApi;
@@ -78,11 +78,11 @@ export function digestRig(options: RigOptions): DigestRig {
   const config = digestConfig(options.config);
   const open = (db: Database, over: { send?: DigestSend; afterChoose?: SchedulerDeps['afterChoose'] } = {}) => {
     const store = new DigestStore(db, { now: clock.now });
-    const composer = new DigestComposer({ index: options.index, store, options: options.compose });
-    const service = new DigestService({ store, composer, config, now: clock.now });
+    const builder = new DigestBuilder({ index: options.index, store, options: options.compose });
+    const service = new DigestService({ store, builder, config, now: clock.now });
     const afterChoose = over.afterChoose ?? options.afterChoose;
-    const scheduler = new DigestScheduler({ store, composer, send: over.send ?? send, clock, log: silentLogger(), options: options.scheduler, ...(afterChoose ? { afterChoose } : {}) });
-    return { store, composer, service, scheduler };
+    const scheduler = new DigestScheduler({ store, builder, send: over.send ?? send, clock, log: silentLogger(), options: options.scheduler, ...(afterChoose ? { afterChoose } : {}) });
+    return { store, builder, service, scheduler };
   };
   const db = openDatabase(file);
   const parts = open(db);

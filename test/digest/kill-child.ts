@@ -1,6 +1,6 @@
 import { Bot } from 'grammy';
 import { createDigestSender } from '../../src/bot/digest-format.ts';
-import { DigestComposer } from '../../src/digest/compose-digest.ts';
+import { DigestBuilder } from '../../src/digest/digest-builder.ts';
 import { DigestScheduler } from '../../src/digest/scheduler.ts';
 import { loadPlanIndex } from '../../src/index/plan-index.ts';
 import { silentLogger } from '../../src/logger.ts';
@@ -24,7 +24,7 @@ const delay = Number(env.SEND_DELAY_MS ?? 0);
 const now = Number(env.NOW);
 const scheduler = new DigestScheduler({
   store,
-  composer: new DigestComposer({ index: () => index, store }),
+  builder: new DigestBuilder({ index: () => index, store }),
   send: async (digest, onPartSent) => {
     await new Promise((r) => setTimeout(r, delay));
     await send(digest, onPartSent);

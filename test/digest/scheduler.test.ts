@@ -113,7 +113,7 @@ describe('daily digests', () => {
   });
 
   it('starts a new round when the topic is used up, and says so', async () => {
-    const pool = await digestRig({ index: () => fixture.index }).composer.topics().pool('养老');
+    const pool = await digestRig({ index: () => fixture.index }).builder.topics().pool('养老');
     const per = Math.ceil(pool.length / 3);
     const r = setup({ compose: { itemsPerDigest: per } });
     const s = await subscribe(r, 1001, '养老', '08:00');
@@ -225,7 +225,7 @@ describe('daily digests', () => {
   it('moves subscriptions to a new DIGEST_TZ, keeping their local time', async () => {
     const r = setup();
     const s = await subscribe(r, 1001, '养老', '08:00');
-    const berlin = new DigestService({ store: r.store, composer: r.composer, config: digestConfig({ timeZone: 'Europe/Berlin' }), now: r.clock.now });
+    const berlin = new DigestService({ store: r.store, builder: r.builder, config: digestConfig({ timeZone: 'Europe/Berlin' }), now: r.clock.now });
     expect(berlin.adoptTimeZone()).toBe(1);
     expect(r.store.subscription(s.id)).toMatchObject({ timeZone: 'Europe/Berlin', sendTime: '08:00', nextRunAt: Date.parse('2026-01-05T07:00:00Z') }); // 05:00 in Berlin now
     expect(berlin.adoptTimeZone()).toBe(0);

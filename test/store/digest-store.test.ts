@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { databaseFile, openDatabase, type Database } from '../../src/store/database.ts';
-import { DigestStore, type DigestContent, type NewSubscription } from '../../src/store/digest-store.ts';
+import { DigestStore, type NewSubscription } from '../../src/store/digest-store.ts';
+import { type DigestContent } from '../../src/digest/digest-content.ts';
 import { MIGRATIONS } from '../../src/store/migrations.ts';
 
 let dir: string;

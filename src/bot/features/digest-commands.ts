@@ -1,6 +1,7 @@
 import { Composer, InlineKeyboard } from 'grammy';
 import type { PlanIndex } from '../../index/plan-index.ts';
-import type { DigestContent, DigestItem, DigestScope, Subscription } from '../../store/digest-store.ts';
+import type { Subscription } from '../../store/digest-store.ts';
+import type { DigestContent, DigestItem, DigestScope } from '../../digest/digest-content.ts';
 import { matchDistrict } from '../catalog.ts';
 import type { BotContext, BotServices } from '../context.ts';
 import { digestChartSpec } from '../../chart/digest-chart.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LlmAnswerComposer } from '../../src/answer/llm-composer.ts';
+import { LlmAnswerWriter } from '../../src/answer/llm-writer.ts';
 import { splitSentences } from '../../src/retrieve/sentences.ts';
-import { DigestComposer } from '../../src/digest/compose-digest.ts';
+import { DigestBuilder } from '../../src/digest/digest-builder.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { openDatabase, type Database } from '../../src/store/database.ts';
 import { DigestStore, type Subscription } from '../../src/store/digest-store.ts';
@@ -37,8 +37,8 @@ function chunkOf(chunkId: string) {
 
 describe('topics', () => {
   it('keeps only passages that cover the topic, within a district or document', async () => {
-    const composer = new DigestComposer({ index: () => t.index, store });
-    const topics = composer.topics();
+    const builder = new DigestBuilder({ index: () => t.index, store });
+    const topics = builder.topics();
     const all = await topics.pool('养老');
     expect(all.length).toBeGreaterThan(10);
     for (const p of all) expect(`${p.chunk.section.join(' ')}${p.chunk.text}`).toMatch(/养老|老年|老人/); // synonyms count
@@ -52,7 +52,7 @@ describe('topics', () => {
   });
 
   it('suggests topics from the headings that have passages, like the one asked for first', async () => {
-    const topics = new DigestComposer({ index: () => t.index, store }).topics();
+    const topics = new DigestBuilder({ index: () => t.index, store }).topics();
     const general = await topics.suggest('', 8);
     expect(general).toHaveLength(8);
     expect(general).toContain('乡村振兴');
@@ -65,8 +65,8 @@ describe('topics', () => {
 
 describe('items', () => {
   it('offline: the leading sentence as summary, a verbatim span as the cited excerpt', async () => {
-    const composer = new DigestComposer({ index: () => t.index, store });
-    const { content } = await composer.choose(sub('生态环境'), day);
+    const builder = new DigestBuilder({ index: () => t.index, store });
+    const { content } = await builder.choose(sub('生态环境'), day);
     expect(content.items).toHaveLength(3);
     for (const item of content.items) {
       const chunk = chunkOf(item.chunkId);
@@ -90,9 +90,9 @@ describe('items', () => {
         return { kind: 'json', content: JSON.stringify({ answer: `这段提出了具体举措。[1]`, citations: [{ n: 1, quote }], found: true }) };
       },
     });
-    const summarizer = new LlmAnswerComposer(llmConfig(server), { log: silentLogger() });
-    const composer = new DigestComposer({ index: () => t.index, store, summarizer });
-    const { content } = await composer.choose(sub('养老'), day);
+    const summarizer = new LlmAnswerWriter(llmConfig(server), { log: silentLogger() });
+    const builder = new DigestBuilder({ index: () => t.index, store, summarizer });
+    const { content } = await builder.choose(sub('养老'), day);
     const requests = server.requests.length;
     expect(content.items.map((i) => [i.mode, i.summary])).toEqual(content.items.map(() => ['llm', '这段提出了具体举措。']));
     for (const item of content.items) {
@@ -102,11 +102,11 @@ describe('items', () => {
       expect(splitSentences(chunk.text).at(-1)!.text).toContain(quoted); // the verified quote, verbatim
     }
     // Another subscription to the topic: same passages, no new requests.
-    await composer.choose(sub('养老', 2), day);
+    await builder.choose(sub('养老', 2), day);
     expect(server.requests.length).toBe(requests);
 
     fabricate = true;
-    const other = await composer.choose(sub('教育', 3), day);
+    const other = await builder.choose(sub('教育', 3), day);
     expect(other.content.items.every((i) => i.mode === 'extractive')).toBe(true);
     server.setDefaultChat(undefined);
   });

@@ -9,7 +9,7 @@ import { ChatModel, fetchWithRetryAfterCap, type ChatReply } from './llm-chat.ts
 import { LlmPrompts, type ChatMessage } from './llm-messages.ts';
 import { OUTPUT_FORMATS, parseDraftAnswer, partialAnswerText, type DraftAnswer, type OutputFormat } from './llm-output.ts';
 import { cleanRewrite } from './llm-rewrite.ts';
-import type { AnswerComposer, ComposeInput } from './question-answerer.ts';
+import type { AnswerWriter, ComposeInput } from './question-answerer.ts';
 
 /**
  * Answers composed by a chat model behind any OpenAI-compatible API, every claim tied to
@@ -24,7 +24,7 @@ import type { AnswerComposer, ComposeInput } from './question-answerer.ts';
  */
 export const MAX_ANSWER_CHARS = 3000;
 
-export interface LlmComposerOptions {
+export interface LlmWriterOptions {
   log?: Logger;
   /** Folder with the prompt templates (default: the repository's `prompts/`). */
   promptsDir?: string;
@@ -52,7 +52,7 @@ export interface ComposeStages {
   finish(reply: ChatReply): { draft: DraftAnswer; verified: VerifiedAnswer };
 }
 
-export class LlmAnswerComposer implements AnswerComposer {
+export class LlmAnswerWriter implements AnswerWriter {
   private readonly prompts: LlmPrompts;
   private readonly chat: ChatModel;
   private readonly log: Logger;
@@ -69,7 +69,7 @@ export class LlmAnswerComposer implements AnswerComposer {
   /** Aborted by close(): calls in flight end at once (their answers fall back to extractive). */
   private readonly closing = new AbortController();
 
-  constructor(config: LlmConfig, options: LlmComposerOptions = {}) {
+  constructor(config: LlmConfig, options: LlmWriterOptions = {}) {
     if (!config.chatModel) throw new ConfigError('config: CHAT_MODEL is required for LLM answers');
     this.prompts = new LlmPrompts(options.promptsDir);
     this.log = options.log ?? silentLogger();

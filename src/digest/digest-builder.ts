@@ -1,7 +1,8 @@
-import type { AnswerComposer } from '../answer/question-answerer.ts';
+import type { AnswerWriter } from '../answer/question-answerer.ts';
 import type { PlanIndex } from '../index/plan-index.ts';
 import { silentLogger, type Logger } from '../logger.ts';
-import type { DigestContent, DigestScope, DigestStore, Subscription } from '../store/digest-store.ts';
+import type { DigestStore, Subscription } from '../store/digest-store.ts';
+import type { DigestContent, DigestScope } from './digest-content.ts';
 import { ITEM_DEFAULTS, LlmSummaries, digestItem, offlineText, passageKey, type ItemOptions } from './digest-items.ts';
 import type { LocalDate } from './schedule.ts';
 import { TopicCatalog, type TopicOptions, type TopicPassage } from './topics.ts';
@@ -29,23 +30,23 @@ export interface Choice {
   round: number;
 }
 
-export interface ComposerDeps {
+export interface DigestBuilderDeps {
   /** The current index (replaced by /reindex). */
   index: () => PlanIndex;
   store: DigestStore;
-  /** The chat model's composer, when one is configured: one-line summaries. */
-  summarizer?: AnswerComposer;
+  /** The chat model's answer writer, when one is configured: one-line summaries. */
+  summarizer?: AnswerWriter;
   log?: Logger;
   options?: Partial<ComposeOptions>;
 }
 
-export class DigestComposer {
+export class DigestBuilder {
   readonly options: ComposeOptions;
   private readonly log: Logger;
   private readonly llm: LlmSummaries | undefined;
   private catalogFor: { index: PlanIndex; catalog: TopicCatalog } | undefined;
 
-  constructor(private readonly deps: ComposerDeps) {
+  constructor(private readonly deps: DigestBuilderDeps) {
     this.options = { ...COMPOSE_DEFAULTS, ...deps.options };
     this.log = deps.log ?? silentLogger();
     this.llm = deps.summarizer ? new LlmSummaries(deps.summarizer, this.log, this.options) : undefined;

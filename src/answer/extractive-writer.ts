@@ -17,7 +17,7 @@ import { speaksOfYears } from '../retrieve/relevance.ts';
  * copied exactly.
  */
 
-export interface ComposerOptions {
+export interface ExtractiveOptions {
   /** Minimum confidence (coverage of the question's topic terms, discounted for unknown words) to answer. */
   minCoverage: number;
   /**
@@ -35,7 +35,7 @@ export interface ComposerOptions {
   maxListChars: number;
 }
 
-export const EXTRACTIVE_DEFAULTS: ComposerOptions = { minCoverage: 0.4, unknownPenalty: 1, companionRatio: 0.8, maxSentences: 3, maxUnitChars: 160, passagesConsidered: 5, maxListChars: 320 };
+export const EXTRACTIVE_DEFAULTS: ExtractiveOptions = { minCoverage: 0.4, unknownPenalty: 1, companionRatio: 0.8, maxSentences: 3, maxUnitChars: 160, passagesConsidered: 5, maxListChars: 320 };
 
 interface Candidate {
   passage: Passage;
@@ -78,13 +78,13 @@ function displayText(unit: string): string {
   return unit.replace(/^[-*•]\s*/, '').replace(/^\d{1,2}[.、．](?!\d)\s*/, '').replace(/[，,；;、：:]$/, '');
 }
 
-export class ExtractiveComposer {
-  private readonly options: ComposerOptions;
+export class ExtractiveWriter {
+  private readonly options: ExtractiveOptions;
 
   constructor(
     private readonly weights: TermWeights,
     private readonly documents: readonly IndexedDocumentMeta[],
-    options: Partial<ComposerOptions> = {},
+    options: Partial<ExtractiveOptions> = {},
   ) {
     this.options = { ...EXTRACTIVE_DEFAULTS, ...options };
   }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Answer } from '../../src/answer/answer.ts';
-import { MAX_ANSWER_CHARS } from '../../src/answer/llm-composer.ts';
+import { MAX_ANSWER_CHARS } from '../../src/answer/llm-writer.ts';
 import { answerHtml, SHORTENED_NOTE } from '../../src/bot/format.ts';
 import { splitHtml } from '../../src/bot/html.ts';
 import { ingestDocument } from '../../src/ingest/chunk.ts';
@@ -41,7 +41,7 @@ function expectVerbatim(a: Answer): void {
   }
 }
 
-/** A scripted reply built from the passages the composer actually sent. */
+/** A scripted reply built from the passages the writer actually sent. */
 const scripted = (build: (req: ChatRequest, passages: ReturnType<typeof passagesInPrompt>) => { answer: string; citations: Array<{ n: number; quote: string }>; found?: boolean }) => ({
   kind: 'dynamic' as const,
   handler: (req: ChatRequest) => {
@@ -52,7 +52,7 @@ const scripted = (build: (req: ChatRequest, passages: ReturnType<typeof passages
 
 const FOREST = '武清区2025年森林覆盖率目标是多少?';
 
-describe('LlmAnswerComposer with a well-behaved model', () => {
+describe('LlmAnswerWriter with a well-behaved model', () => {
   it('answers in mode "llm" with verified, renumbered citations quoting the documents verbatim', async () => {
     server.enqueueChat(goodModel);
     const { qa } = llmAnswerer(t, llmConfig(server));
@@ -238,14 +238,14 @@ describe('LlmAnswerComposer with a well-behaved model', () => {
   });
 });
 
-describe('LlmAnswerComposer output formats', () => {
+describe('LlmAnswerWriter output formats', () => {
   it('asks with json_object, then plain text, when the server rejects a response_format, and remembers it', async () => {
     const rejected = { kind: 'status' as const, status: 400, body: { error: { message: "response_format 'json_schema' is not supported", type: 'invalid_request_error', param: 'response_format', code: null } } };
     server.enqueueChat(rejected, goodModel, goodModel);
-    const { qa, composer } = llmAnswerer(t, llmConfig(server));
+    const { qa, writer } = llmAnswerer(t, llmConfig(server));
     expect((await qa.answer(FOREST)).mode).toBe('llm');
     expect(server.requests.map((r) => (r.response_format as { type: string } | undefined)?.type)).toEqual(['json_schema', 'json_object']);
-    expect(composer.outputFormat).toBe('json_object');
+    expect(writer.outputFormat).toBe('json_object');
     expect((await qa.answer(FOREST)).mode).toBe('llm');
     expect((server.requests[2]!.response_format as { type: string }).type).toBe('json_object');
 
@@ -273,7 +273,7 @@ describe('LlmAnswerComposer output formats', () => {
   });
 });
 
-describe('LlmAnswerComposer deciding "not found"', () => {
+describe('LlmAnswerWriter deciding "not found"', () => {
   const notFound = scripted(() => ({ answer: '资料中没有找到相关内容。', citations: [], found: false }));
 
   it('agrees with a model that finds nothing when the offline answer found nothing either', async () => {
