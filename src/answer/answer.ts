@@ -13,6 +13,25 @@ export interface Citation {
   end: number;
 }
 
+/**
+ * Why an LLM answer fell back to the offline one, for code to act on (`reason` has the
+ * details, for people and logs).
+ */
+export type FallbackCause =
+  | 'timeout'
+  | 'unreachable'
+  | 'rate-limited'
+  | 'server-error'
+  | 'refused'
+  | 'malformed'
+  | 'aborted'
+  | 'unverified'
+  | 'no-answer'
+  | 'circuit-open'
+  | 'busy'
+  | 'shutting-down'
+  | 'failed';
+
 export interface Answer {
   found: boolean;
   /** The answer text with [n] markers, or the not-found message. */
@@ -21,7 +40,8 @@ export interface Answer {
   mode: 'extractive' | 'llm';
   /** The answer was cut at its length limit (verified sentences were left out). */
   shortened?: boolean;
-  /** Why an LLM answer fell back to extractive, when it did. */
+  /** Why an LLM answer fell back to extractive, when it did: the cause, and in words. */
+  fallback?: FallbackCause;
   reason?: string;
   /** The question as retrieval saw it (after follow-up rewriting). */
   standaloneQuestion: string;

@@ -1,9 +1,19 @@
 import type { LlmConfig } from '../config.ts';
 import type { IndexedChunk } from '../index/plan-index.ts';
-import { ConfigError, UpstreamMalformedError, UpstreamRefusedError } from '../errors.ts';
+import {
+  ConfigError,
+  UpstreamAbortedError,
+  UpstreamMalformedError,
+  UpstreamRateLimitError,
+  UpstreamRefusedError,
+  UpstreamServerError,
+  UpstreamTimeoutError,
+  UpstreamUnreachableError,
+  type UpstreamError,
+} from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { createOpenAiClient, isServerUnavailable, toUpstreamError } from '../openai-client.ts';
-import type { Answer, HistoryTurn } from './answer.ts';
+import type { Answer, FallbackCause, HistoryTurn } from './answer.ts';
 import { splitAnswerSentences, verifyCitations, type VerifiedAnswer } from './citation-verifier.ts';
 import { ChatModel, fetchWithRetryAfterCap, type ChatReply } from './llm-chat.ts';
 import { LlmPrompts, type ChatMessage } from './llm-messages.ts';
@@ -50,6 +60,18 @@ export interface LlmWriterOptions {
 export interface ComposeStages {
   messages: ChatMessage[];
   finish(reply: ChatReply): { draft: DraftAnswer; verified: VerifiedAnswer };
+}
+
+/** The cause of a failed model call, from the class the SDK's error was translated into. */
+function causeOf(failure: UpstreamError): FallbackCause {
+  if (failure instanceof UpstreamTimeoutError) return 'timeout';
+  if (failure instanceof UpstreamUnreachableError) return 'unreachable';
+  if (failure instanceof UpstreamRateLimitError) return 'rate-limited';
+  if (failure instanceof UpstreamServerError) return 'server-error';
+  if (failure instanceof UpstreamRefusedError) return 'refused';
+  if (failure instanceof UpstreamMalformedError) return 'malformed';
+  if (failure instanceof UpstreamAbortedError) return 'aborted';
+  return 'failed';
 }
 
 export class LlmAnswerWriter implements AnswerWriter {
@@ -146,12 +168,12 @@ export class LlmAnswerWriter implements AnswerWriter {
     // not-found message already says what the corpus holds.
     if (retrieval.passages.length === 0) return extractive;
     const open = this.breakerOpen();
-    if (open) return { ...extractive, mode: 'extractive', reason: open };
+    if (open) return { ...extractive, mode: 'extractive', fallback: this.closing.signal.aborted ? 'shutting-down' : 'circuit-open', reason: open };
     const started = performance.now();
     const ms = () => Math.round(performance.now() - started);
     try {
       const asked = await this.inSlot(input.signal, (signal) => this.ask({ ...input, signal }));
-      if (!asked) return this.fallback(input, `llm: all ${this.maxConcurrentCalls} model calls busy`, ms());
+      if (!asked) return this.fallback(input, 'busy', `llm: all ${this.maxConcurrentCalls} model calls busy`, ms());
       const { draft, verified, format } = asked.value;
       this.recordCall(true);
       const base = { mode: 'llm' as const, standaloneQuestion: input.standalone, passages: retrieval.passages };
@@ -160,17 +182,17 @@ export class LlmAnswerWriter implements AnswerWriter {
           this.log.info({ ms: ms(), format }, 'llm: the passages do not answer the question');
           return { ...extractive, ...base, found: false, citations: [] };
         }
-        const reason = draft.found
-          ? `llm: no verified citations (${verified.report.removed} quotes not in the passages, ${verified.report.sentencesRemoved} sentences removed)`
-          : 'llm: the model found no answer in the passages';
-        return this.fallback(input, reason, ms());
+        if (draft.found)
+          return this.fallback(input, 'unverified', `llm: no verified citations (${verified.report.removed} quotes not in the passages, ${verified.report.sentencesRemoved} sentences removed)`, ms());
+        return this.fallback(input, 'no-answer', 'llm: the model found no answer in the passages', ms());
       }
       this.log.info({ ms: ms(), format, citations: verified.citations.length, ...verified.report }, 'llm answer');
       return { ...base, found: true, answer: verified.answer, citations: verified.citations, ...(verified.shortened ? { shortened: true } : {}) };
     } catch (err) {
       // Only the server's failures count towards the breaker; bad output from a working model does not.
       if (isServerUnavailable(err)) this.recordCall(false);
-      return this.fallback(input, toUpstreamError('llm', err).message, ms(), err);
+      const failure = toUpstreamError('llm', err);
+      return this.fallback(input, causeOf(failure), failure.message, ms(), err);
     }
   }
 
@@ -230,11 +252,11 @@ export class LlmAnswerWriter implements AnswerWriter {
     };
   }
 
-  private fallback(input: ComposeInput, reason: string, ms: number, err?: unknown): Answer {
+  private fallback(input: ComposeInput, cause: FallbackCause, reason: string, ms: number, err?: unknown): Answer {
     // A bug of ours (not the server's or the model's doing) is logged as an error, still without crashing the answer.
     const bug = err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError;
-    this.log[bug ? 'error' : 'warn']({ reason, ms }, 'llm answer fell back to extractive');
-    return { ...input.extractive, mode: 'extractive', reason };
+    this.log[bug ? 'error' : 'warn']({ cause, reason, ms }, 'llm answer fell back to extractive');
+    return { ...input.extractive, mode: 'extractive', fallback: cause, reason };
   }
 
   /** A standalone form of a follow-up, or undefined (the caller then uses the offline rewrite). */

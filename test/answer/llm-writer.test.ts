@@ -58,7 +58,7 @@ describe('LlmAnswerWriter with a well-behaved model', () => {
     const { qa } = llmAnswerer(t, llmConfig(server));
     const a = await qa.answer(FOREST);
     expect(a).toMatchObject({ mode: 'llm', found: true });
-    expect(a.reason).toBeUndefined();
+    expect(a.fallback).toBeUndefined();
     expect(a.citations.map((c) => c.n)).toEqual(a.citations.map((_, i) => i + 1));
     expect(a.answer).toMatch(/\[1\]/);
     expect(a.answer).toContain('13');
@@ -154,7 +154,7 @@ describe('LlmAnswerWriter with a well-behaved model', () => {
     const { qa } = llmAnswerer(t, llmConfig(server));
     const a = await qa.answer(FOREST);
     expect(a).toMatchObject({ mode: 'extractive', found: true });
-    expect(a.reason).toMatch(/no verified citations/);
+    expect(a.fallback).toBe('unverified');
     expect(a.answer).not.toContain('999');
   });
 
@@ -290,7 +290,7 @@ describe('LlmAnswerWriter deciding "not found"', () => {
     const { qa } = llmAnswerer(t, llmConfig(server));
     const a = await qa.answer(FOREST);
     expect(a).toMatchObject({ mode: 'extractive', found: true });
-    expect(a.reason).toMatch(/found no answer/);
+    expect(a.fallback).toBe('no-answer');
   });
 
   it('does not call the model when the question is about a district the corpus does not cover', async () => {
