@@ -12,6 +12,7 @@ export function answerJson(a: Answer) {
     answer: a.answer,
     citations: a.citations.map(({ n, file, title, section, quote, start, end }) => ({ n, file, title, section, quote, start, end })),
     mode: a.mode,
+    ...(a.fallback ? { fallback: a.fallback } : {}),
     ...(a.reason ? { reason: a.reason } : {}),
     ...(a.standaloneQuestion ? { standalone: a.standaloneQuestion } : {}),
   };
