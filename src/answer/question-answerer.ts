@@ -107,7 +107,8 @@ export class QuestionAnswerer {
 
   async answer(question: string, history: readonly HistoryTurn[] = [], call: AnswerCallOptions = {}): Promise<Answer> {
     const q = this.validate(question);
-    const smallTalk = history.length === 0 ? smallTalkReply(q, this.index.documents) : undefined;
+    // A greeting or thanks is never a follow-up, whatever came before it.
+    const smallTalk = smallTalkReply(q, this.index.documents);
     if (smallTalk) return { found: false, answer: smallTalk, citations: [], mode: 'extractive', standaloneQuestion: q, passages: [] };
     const writer = this.options.writer;
     const standalone = await this.standaloneForSearch(q, history, call.signal);

@@ -99,8 +99,9 @@ describe('questions as people type them', () => {
   });
 
   it('replies briefly to input that is not a question, without retrieved passages', async () => {
-    for (const q of ['9', '你好', '谢谢', 'hello']) {
-      const a = await qa.answer(q);
+    const history = [{ q: '武清23年固投预计涨多少', answer: '固定资产投资增长5%以上[1]' }];
+    for (const [q, h] of [['9', []], ['你好', []], ['谢谢', []], ['hello', []], ['你好', history], ['谢谢！', history]] as const) {
+      const a = await qa.answer(q, h);
       expect(a.found, q).toBe(false);
       expect(a.citations, q).toEqual([]);
       expect(a.passages, q).toEqual([]);
