@@ -1,5 +1,5 @@
 import { districtForms, withoutDistricts } from '../retrieve/districts.ts';
-import { FRAME_PHRASES, normalizeQuestion, normalizeYears } from '../retrieve/query-language.ts';
+import { FRAME_PHRASES, isSmallTalk, normalizeQuestion, normalizeYears } from '../retrieve/query-language.ts';
 import { analyzeQuery } from '../retrieve/query-analysis.ts';
 import type { HistoryTurn } from './answer.ts';
 
@@ -45,7 +45,8 @@ function replaceFirst(text: string, targets: readonly string[], replacement: str
 
 export function rewriteFollowUp(question: string, history: readonly HistoryTurn[], knownDistricts: readonly string[] = []): string {
   const q = question.trim();
-  const last = [...history].reverse().find((t) => t.q.trim().length > 0)?.q.trim();
+  // The last real question: a greeting or thanks in between is not what "那津南呢" refers to.
+  const last = [...history].reverse().find((t) => t.q.trim().length > 0 && !isSmallTalk(t.q))?.q.trim();
   if (!last) return q;
   // Years as four digits in both, so "那18年呢" finds and swaps the year of "17年".
   const previous = normalizeYears(last);

@@ -12,6 +12,10 @@ describe('rewriteFollowUp', () => {
     expect(rewriteFollowUp('河北呢？', [{ q: '武清十四五要改造多少个老旧社区' }])).toBe('河北区十四五要改造多少个老旧社区');
   });
 
+  it('looks past a greeting or thanks to the last real question', () => {
+    expect(rewriteFollowUp('那津南区呢？', [{ q: '武清区2025年森林覆盖率目标是多少?' }, { q: '谢谢' }])).toBe('津南区2025年森林覆盖率目标是多少?');
+  });
+
   it('swaps the year for "2023年呢"', () => {
     expect(rewriteFollowUp('2023年呢？', [{ q: '武清2018年新增就业目标是多少' }])).toBe('武清2023年新增就业目标是多少');
   });
