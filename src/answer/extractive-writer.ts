@@ -207,11 +207,13 @@ export class ExtractiveWriter {
 
     const citations: Citation[] = [];
     const sentences: string[] = [];
+    const unnamedDistrict = retrieval.scope.districts.length === 0 && new Set(this.documents.map((d) => d.district)).size > 1;
     for (const c of chosen) {
       const citation = this.cite(c.passage.chunk, c.unit, citations.length + 1);
       if (!citation) continue;
       citations.push(citation);
-      const label = facets.length > 1 && c.passage.facet ? `${c.passage.facet}：` : '';
+      // A question that names no district, over documents of several, is told whose figure it gets.
+      const label = facets.length > 1 && c.passage.facet ? `${c.passage.facet}：` : unnamedDistrict ? `${c.passage.chunk.doc.district}：` : '';
       const text = this.displayUnit(c, q);
       sentences.push(`${label}${text}[${citation.n}]`);
     }

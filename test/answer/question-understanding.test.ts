@@ -69,6 +69,12 @@ describe('questions as people type them', () => {
     verbatim(a);
   });
 
+  it('says whose figure it is when the question names no district', async () => {
+    const a = await qa.answer('GDP增长目标多少');
+    expect(a.found).toBe(true);
+    for (const line of a.answer.split('\n')) expect(line).toMatch(/^(武清区|河北区|津南区)：/);
+  });
+
   it('does not pass a district figure off as the city-wide one', async () => {
     const a = await qa.answer('天津市2025年森林覆盖率目标');
     expect(a.found).toBe(false);
