@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Transformer } from 'grammy';
 import type { Update } from 'grammy/types';
@@ -17,6 +15,7 @@ import { BotStore } from '../src/store/bot-store.ts';
 import { databaseFile, openDatabase } from '../src/store/database.ts';
 import { BotApiEmulator } from '../test/helpers/bot-api-emulator.ts';
 import { BENCH_QUESTIONS as QUESTIONS } from './bench-questions.ts';
+import { benchTempDir } from './bench-temp.ts';
 
 /**
  * Bench section "bot": 1,000 questions from 100 chats through the Bot API emulator over
@@ -188,7 +187,8 @@ async function overheadPerUpdate(answerer: QuestionAnswerer, dir: string): Promi
 }
 
 export async function benchBot(): Promise<Record<string, unknown>> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'plan-qa-bench-bot-'));
+  const temp = benchTempDir('plan-qa-bench-bot-');
+  const dir = temp.path;
   try {
     const config = parseConfig({ STATE_DIR: dir, CORPUS_DIR: process.env.CORPUS_DIR, LOG_LEVEL: 'silent' });
     say('building the index…');
@@ -210,6 +210,6 @@ export async function benchBot(): Promise<Record<string, unknown>> {
     say(`overhead: p50 ${overhead.p50} ms, p95 ${overhead.p95} ms per update`);
     return { idle, telegramLimits: limited, capacity, overheadPerUpdateMs: overhead };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    temp.remove();
   }
 }

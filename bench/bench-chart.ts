@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { barChartSvg } from '../src/chart/bar-chart-svg.ts';
@@ -11,6 +10,7 @@ import { indicatorChartSpec, indicatorTables } from '../src/chart/indicator-char
 import type { PlanIndex } from '../src/index/plan-index.ts';
 import { rasterize } from '../src/chart/rasterize.ts';
 import { percentiles, type Percentiles } from './bench-stats.ts';
+import { benchTempDir } from './bench-temp.ts';
 
 /**
  * Charts: the font's load, a chart drawn from scratch (SVG, then PNG) p50/p95, a cache
@@ -30,7 +30,8 @@ export interface ChartBench {
 const TSX = path.resolve('node_modules/.bin/tsx');
 
 function memoryInFreshProcess(spec: ChartSpec): Record<string, number> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'plan-qa-chart-'));
+  const temp = benchTempDir('plan-qa-chart-');
+  const dir = temp.path;
   try {
     const file = path.join(dir, 'spec.json');
     writeFileSync(file, JSON.stringify(spec));
@@ -38,7 +39,7 @@ function memoryInFreshProcess(spec: ChartSpec): Record<string, number> {
     if (r.status !== 0) throw new Error(`bench-chart: memory run failed: ${r.stderr}`);
     return JSON.parse(r.stdout) as Record<string, number>;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    temp.remove();
   }
 }
 const RUNS = 30;

@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { QuestionAnswerer } from '../src/answer/question-answerer.ts';
 import { createBot } from '../src/bot/create-bot.ts';
@@ -16,6 +14,7 @@ import { databaseFile, openDatabase } from '../src/store/database.ts';
 import { DigestStore, type Subscription } from '../src/store/digest-store.ts';
 import { BotApiEmulator } from '../test/helpers/bot-api-emulator.ts';
 import { percentiles } from './bench-stats.ts';
+import { benchTempDir } from './bench-temp.ts';
 
 /**
  * Bench section "digest": one day's digests fanned out to N subscriptions (10,000 by
@@ -34,7 +33,8 @@ const say = (msg: string) => process.stderr.write(`bench digest: ${msg}\n`);
 export async function benchDigest(options: { subscriptions?: number; groupsShare?: number } = {}): Promise<Record<string, unknown>> {
   const n = options.subscriptions ?? (Number(process.env.BENCH_DIGEST_SUBSCRIPTIONS) || 10_000);
   const groupsShare = options.groupsShare ?? 0.1;
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'plan-qa-bench-digest-'));
+  const temp = benchTempDir('plan-qa-bench-digest-');
+  const dir = temp.path;
   const emulator = await BotApiEmulator.start({ globalRatePerSecond: 30, perChatPerMinute: 20 });
   const db = openDatabase(databaseFile(dir));
   try {
@@ -147,6 +147,6 @@ export async function benchDigest(options: { subscriptions?: number; groupsShare
   } finally {
     await emulator.close();
     db.close();
-    rmSync(dir, { recursive: true, force: true });
+    temp.remove();
   }
 }

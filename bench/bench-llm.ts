@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { LlmAnswerWriter } from '../src/answer/llm-writer.ts';
 import type { ComposeInput } from '../src/answer/question-answerer.ts';
@@ -8,6 +6,7 @@ import { parseConfig } from '../src/config.ts';
 import { buildIndex } from '../src/index/build-index.ts';
 import { loadPlanIndex } from '../src/index/plan-index.ts';
 import { percentiles } from './bench-stats.ts';
+import { benchTempDir } from './bench-temp.ts';
 
 /**
  * The LLM pipeline's own overhead, without the model's time: building the prompt,
@@ -66,7 +65,8 @@ const instantFetch: typeof fetch = async (_url, init) => {
 };
 
 export async function benchLlmPipeline(): Promise<Record<string, unknown>> {
-  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'bench-llm-'));
+  const temp = benchTempDir('bench-llm-');
+  const stateDir = temp.path;
   try {
     const config = parseConfig({ STATE_DIR: stateDir, CORPUS_DIR: process.env.CORPUS_DIR ?? 'data/corpus', LOG_LEVEL: 'silent' });
     await buildIndex(config);
@@ -139,6 +139,6 @@ export async function benchLlmPipeline(): Promise<Record<string, unknown>> {
       meetsTarget: pipelineMs.p50 <= TARGET_P50_MS,
     };
   } finally {
-    rmSync(stateDir, { recursive: true, force: true });
+    temp.remove();
   }
 }

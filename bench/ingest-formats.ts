@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { InlineKeyboardMarkup } from 'grammy/types';
@@ -12,6 +12,8 @@ import { BotApiEmulator } from '../test/helpers/bot-api-emulator.ts';
 import { writeDocx, type DocxBlock } from '../test/helpers/docx-writer.ts';
 import { FIXTURE_DIR, JINGHAI_MARKDOWN, largePlanPdf } from '../test/helpers/format-fixtures.ts';
 import { createUploadBot } from '../test/helpers/upload-bot.ts';
+import { REPO_ROOT } from './bench-paths.ts';
+import { benchTempDir } from './bench-temp.ts';
 
 /**
  * `npm run bench:ingest`: characters extracted per second for each format, and the time
@@ -20,7 +22,6 @@ import { createUploadBot } from '../test/helpers/upload-bot.ts';
  * Lives outside src/ because it draws its documents with the test fixtures' writers.
  */
 
-const REPO = path.resolve(import.meta.dirname, '..');
 const say = (s: string) => process.stdout.write(`${s}\n`);
 
 async function charsPerSecond(name: string, bytes: Uint8Array, file: string, rounds: number): Promise<void> {
@@ -48,10 +49,11 @@ function bigHtml(): Buffer {
 }
 
 async function uploadToAnswerable(): Promise<void> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'plan-qa-bench-upload-'));
+  const temp = benchTempDir('plan-qa-bench-upload-');
+  const dir = temp.path;
   const corpus = path.join(dir, 'corpus');
-  await cp(path.join(REPO, 'data/corpus'), corpus, { recursive: true });
-  const config = parseConfig({ STATE_DIR: path.join(dir, 'state'), CORPUS_DIR: corpus, LOG_LEVEL: 'silent' }, REPO);
+  await cp(path.join(REPO_ROOT, 'data/corpus'), corpus, { recursive: true });
+  const config = parseConfig({ STATE_DIR: path.join(dir, 'state'), CORPUS_DIR: corpus, LOG_LEVEL: 'silent' }, REPO_ROOT);
   await buildIndex(config);
   const db = openDatabase(databaseFile(config.index.stateDir));
   const emulator = await BotApiEmulator.start();
@@ -82,7 +84,7 @@ async function uploadToAnswerable(): Promise<void> {
     await runtime.stop();
     await emulator.close();
     db.close();
-    await rm(dir, { recursive: true, force: true });
+    temp.remove();
   }
 }
 
@@ -93,5 +95,5 @@ await charsPerSecond('docx (400 paragraphs)', bigDocx(), 'report.docx', 5);
 await charsPerSecond('html utf-8 (400 p.)', bigHtml(), 'page.html', 5);
 await charsPerSecond('html gbk (fixture)', await readFile(path.join(FIXTURE_DIR, 'dongli-2024-plan-report.html')), 'page.html', 50);
 await charsPerSecond('md (fixture x40)', Buffer.from(JINGHAI_MARKDOWN.repeat(40)), 'plan.md', 20);
-await charsPerSecond('txt (wuqing plan)', await readFile(path.join(REPO, 'data/corpus/wuqing-14th-five-year-plan.txt')), 'plan.txt', 20);
+await charsPerSecond('txt (wuqing plan)', await readFile(path.join(REPO_ROOT, 'data/corpus/wuqing-14th-five-year-plan.txt')), 'plan.txt', 20);
 await uploadToAnswerable();

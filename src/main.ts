@@ -2,7 +2,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Api } from 'grammy';
-import { LlmAnswerWriter } from './answer/llm-writer.ts';
+import type { LlmAnswerWriter } from './answer/llm-writer.ts';
 import { QuestionAnswerer } from './answer/question-answerer.ts';
 import { startLongPolling, startWebhook, type BotRuntime } from './bot/bot-runtime.ts';
 import { registerCommands } from './bot/commands.ts';
@@ -19,7 +19,7 @@ import { DigestBuilder } from './digest/digest-builder.ts';
 import { DigestService } from './digest/digest-service.ts';
 import { DigestScheduler } from './digest/scheduler.ts';
 import { PlanQaError, StateError } from './errors.ts';
-import { buildIndex, type IngestProgress } from './index/build-index.ts';
+import type { IngestProgress } from './index/build-index.ts';
 import { DocumentLibrary } from './ingest/document-library.ts';
 import { ensureIndex } from './index/ensure-index.ts';
 import { loadPlanIndex, type PlanIndex } from './index/plan-index.ts';
@@ -99,7 +99,8 @@ async function main(): Promise<void> {
   const db = openDatabase(databaseFile(config.index.stateDir), { warn: (message) => log.warn(message) });
 
   // One model client for answers and digest summaries: one circuit breaker, one set of call slots.
-  const llm = config.llm.chatModel ? new LlmAnswerWriter(config.llm, { log: log.child({ module: 'llm' }) }) : undefined;
+  // The model writer (and the OpenAI SDK) is loaded only when a model is configured: start-up stays short offline.
+  const llm = config.llm.chatModel ? new (await import('./answer/llm-writer.ts')).LlmAnswerWriter(config.llm, { log: log.child({ module: 'llm' }) }) : undefined;
   const makeAnswerer = answererFactory(config, llm);
   let answerer = makeAnswerer(await ensureIndex(config, log, progressPrinter(consoleMode, log)));
   // The first retrieval pays for lazy set-up and JIT; do it now rather than for the first user.
@@ -116,10 +117,11 @@ async function main(): Promise<void> {
   const digest = new DigestService({ store: digestStore, builder: digestBuilder, config: config.digest });
   digest.adoptTimeZone();
   // One chart renderer for the bot and the digests: one cache, one set of uploaded photos.
-  // Warmed up now (font parsed) rather than for the first /targets; without its font the
-  // bot still runs and answers charts with text.
+  // Warmed up (font parsed, ~0.2 s of CPU) shortly after start rather than for the first
+  // /targets, and not before the first question can be answered; without its font the bot
+  // still runs and answers charts with text.
   const charts = new ChartRenderer();
-  await charts.warmUp().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'charts unavailable'));
+  setTimeout(() => void charts.warmUp().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'charts unavailable')), 2000).unref();
   let scheduler: DigestScheduler | undefined;
   const startDigests = (api: () => Api) => {
     scheduler = new DigestScheduler({ store: digestStore, builder: digestBuilder, send: (d, onPart) => createDigestSender(api(), charts)(d, onPart), log: digestLog });
@@ -137,7 +139,7 @@ async function main(): Promise<void> {
     features: [(services) => digestCommandsFeature(services, digest)],
     library,
     reindex: async ({ rebuild }) => {
-      const build = buildIndex(config, { rebuild });
+      const build = import('./index/build-index.ts').then(({ buildIndex }) => buildIndex(config, { rebuild }));
       reindexing = build;
       try {
         const r = await build;

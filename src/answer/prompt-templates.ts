@@ -18,7 +18,9 @@ import { ConfigError } from '../errors.ts';
  * question, a passage) is inserted as it is and never expanded.
  */
 
-export const DEFAULT_PROMPTS_DIR = fileURLToPath(new URL('../../prompts/', import.meta.url));
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** The repository's prompts/ — also from the compiled copy in dist/src/answer/, so that editing a prompt needs no build. */
+export const DEFAULT_PROMPTS_DIR = path.resolve(HERE, HERE.endsWith(path.join('dist', 'src', 'answer')) ? '../../..' : '../..', 'prompts');
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 const FRONT_MATTER = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/;

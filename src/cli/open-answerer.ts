@@ -1,4 +1,3 @@
-import { LlmAnswerWriter } from '../answer/llm-writer.ts';
 import { QuestionAnswerer } from '../answer/question-answerer.ts';
 import { ensureIndex } from '../index/ensure-index.ts';
 import type { CliContext } from './cli-runtime.ts';
@@ -8,7 +7,10 @@ import type { CliContext } from './cli-runtime.ts';
  * set, answers are composed by the LLM (prompts are loaded and checked here, at start-up).
  */
 export async function openAnswerer(ctx: CliContext): Promise<QuestionAnswerer> {
-  const writer = ctx.config.llm.chatModel ? new LlmAnswerWriter(ctx.config.llm, { log: ctx.log.child({ module: 'llm' }) }) : undefined;
+  // The model writer (and the OpenAI SDK under it) is loaded only when a model is configured.
+  const writer = ctx.config.llm.chatModel
+    ? new (await import('../answer/llm-writer.ts')).LlmAnswerWriter(ctx.config.llm, { log: ctx.log.child({ module: 'llm' }) })
+    : undefined;
   const index = await ensureIndex(ctx.config, ctx.log);
   return new QuestionAnswerer(index, { maxQuestionChars: ctx.config.telegram.maxQuestionChars, ...(writer ? { writer } : {}) });
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { IndexConfig, LlmConfig } from '../config.ts';
-import { readCorpus, type DocumentMeta, type SkippedFile } from '../ingest/corpus.ts';
+import { readCorpus, type SkippedFile } from '../ingest/corpus.ts';
 import { extractedDir } from '../ingest/extracted-store.ts';
 import { ingestDocument, type IngestedDocument } from '../ingest/chunk.ts';
 import { quotableSpans } from '../ingest/normalize.ts';
@@ -111,7 +111,7 @@ export async function buildIndex(
   for (const src of sources) docs.push(await ingestDocument(src, index.chunking));
   const chunkLists = docs.map(storedChunks);
 
-  let embedder: Embedder | undefined = options.embedder ?? configuredEmbedder(index, config.llm, previous?.embedderState);
+  let embedder: Embedder | undefined = options.embedder ?? (await configuredEmbedder(index, config.llm, previous?.embedderState));
   if (!embedder) {
     embedder = LocalEmbedder.fit(
       chunkLists.flatMap((list, i) => list.map((c) => contextText(c, docs[i]!.meta))),
@@ -182,23 +182,4 @@ export async function buildIndex(
     ms: Math.round(performance.now() - t0),
     skipped,
   };
-}
-
-const DESCRIBING: Array<keyof DocumentMeta> = ['title', 'district', 'year', 'kind', 'issuer'];
-
-/** Files whose checksum or description differs from the index (added, changed, removed): the index is stale when non-empty. */
-export async function staleFiles(config: { index: IndexConfig }, onSkipped?: (s: SkippedFile) => void): Promise<string[]> {
-  const dir = await currentBuildDir(config.index.stateDir);
-  const manifest = await readManifest(dir);
-  const { documents: sources, skipped } = await readCorpus(config.index.corpusDir, { extractedDir: extractedDir(config.index.stateDir) });
-  const indexed = new Map(manifest.documents.map((d) => [d.file, d]));
-  const changed = sources
-    .filter((s) => {
-      const d = indexed.get(s.meta.file);
-      return d?.checksum !== s.checksum || DESCRIBING.some((k) => d[k] !== s.meta[k]) || d.years.join() !== s.meta.years.join();
-    })
-    .map((s) => s.meta.file);
-  for (const s of skipped) onSkipped?.(s);
-  const removed = manifest.documents.filter((d) => !sources.some((s) => s.meta.file === d.file)).map((d) => d.file);
-  return [...changed, ...removed];
 }

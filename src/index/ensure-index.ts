@@ -1,7 +1,10 @@
 import type { IndexConfig, LlmConfig } from '../config.ts';
 import { IndexCorruptError, IndexMissingError } from '../errors.ts';
+import { readCorpus, type DocumentMeta, type SkippedFile } from '../ingest/corpus.ts';
+import { extractedDir } from '../ingest/extracted-store.ts';
 import type { Logger } from '../logger.ts';
-import { buildIndex, staleFiles, type IngestProgress } from './build-index.ts';
+import type { IngestProgress } from './build-index.ts';
+import { currentBuildDir, readManifest } from './index-store.ts';
 import { loadPlanIndex, type PlanIndex } from './plan-index.ts';
 
 /**
@@ -17,6 +20,8 @@ export async function ensureIndex(
 ): Promise<PlanIndex> {
   const build = async (rebuild: boolean, why: string) => {
     log.info({ why }, rebuild ? 'building the index from scratch' : 'updating the index');
+    // Building needs the chunker and its text splitter; a process that only serves never loads them.
+    const { buildIndex } = await import('./build-index.ts');
     const r = await buildIndex(config, { rebuild, ...(onProgress ? { onProgress } : {}) });
     // After a fresh build staleFiles() did not run (or failed): name the skipped files here.
     if (rebuild) for (const s of r.skipped) log.warn({ file: s.file }, `skipped ${s.file}: ${s.reason}`);
@@ -38,4 +43,23 @@ export async function ensureIndex(
     }
     throw err;
   }
+}
+
+const DESCRIBING: Array<keyof DocumentMeta> = ['title', 'district', 'year', 'kind', 'issuer'];
+
+/** Files whose checksum or description differs from the index (added, changed, removed): the index is stale when non-empty. */
+export async function staleFiles(config: { index: IndexConfig }, onSkipped?: (s: SkippedFile) => void): Promise<string[]> {
+  const dir = await currentBuildDir(config.index.stateDir);
+  const manifest = await readManifest(dir);
+  const { documents: sources, skipped } = await readCorpus(config.index.corpusDir, { extractedDir: extractedDir(config.index.stateDir) });
+  const indexed = new Map(manifest.documents.map((d) => [d.file, d]));
+  const changed = sources
+    .filter((s) => {
+      const d = indexed.get(s.meta.file);
+      return d?.checksum !== s.checksum || DESCRIBING.some((k) => d[k] !== s.meta[k]) || d.years.join() !== s.meta.years.join();
+    })
+    .map((s) => s.meta.file);
+  for (const s of skipped) onSkipped?.(s);
+  const removed = manifest.documents.filter((d) => !sources.some((s) => s.meta.file === d.file)).map((d) => d.file);
+  return [...changed, ...removed];
 }

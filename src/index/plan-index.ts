@@ -2,7 +2,6 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { IndexConfig } from '../config.ts';
 import { IndexCorruptError, IndexMismatchError } from '../errors.ts';
-import { createOpenAiClient } from '../openai-client.ts';
 import type { LlmConfig } from '../config.ts';
 import { describeEmbedder, type Embedder, type EmbedderInfo } from './embedder.ts';
 import {
@@ -17,7 +16,6 @@ import {
 } from './index-store.ts';
 import { LexicalIndex } from './lexical-index.ts';
 import { LOCAL_EMBEDDER_ID, LocalEmbedder } from './local-embedder.ts';
-import { OpenAiEmbedder } from './openai-embedder.ts';
 import { HnswVectorIndex } from './vector-index.ts';
 import { promises as fs } from 'node:fs';
 
@@ -58,9 +56,13 @@ export class PlanIndex {
   }
 }
 
-/** Builds the query-time embedder that config asks for. */
-export function configuredEmbedder(index: IndexConfig, llm: LlmConfig, localState?: unknown): Embedder | undefined {
+/**
+ * Builds the query-time embedder that config asks for. The OpenAI SDK is loaded only when
+ * config names it: a process on the local embedder never pays for its hundred-odd modules.
+ */
+export async function configuredEmbedder(index: IndexConfig, llm: LlmConfig, localState?: unknown): Promise<Embedder | undefined> {
   if (index.embedding.provider === 'openai') {
+    const [{ OpenAiEmbedder }, { createOpenAiClient }] = await Promise.all([import('./openai-embedder.ts'), import('../openai-client.ts')]);
     return new OpenAiEmbedder(createOpenAiClient(llm), index.embedding.model ?? '', index.embedding.dimensions);
   }
   return localState === undefined ? undefined : LocalEmbedder.fromJSON(localState);
@@ -96,7 +98,7 @@ export async function loadPlanIndex(index: IndexConfig, llm: LlmConfig): Promise
   if (chunks.length !== manifest.chunkCount)
     throw new IndexCorruptError(`index: manifest in ${dir} lists ${manifest.chunkCount} chunks, its chunk table has ${chunks.length}; run \`npm run ingest -- --rebuild\``);
   const embedderState = manifest.files.embedder ? await readJsonFile(path.join(dir, manifest.files.embedder), z.unknown(), 'embedder state') : undefined;
-  const embedder = configuredEmbedder(index, llm, embedderState);
+  const embedder = await configuredEmbedder(index, llm, embedderState);
   if (!embedder) throw new IndexMismatchError('index: the local embedder state is missing; re-ingest with `npm run ingest -- --rebuild`');
   const vector = await HnswVectorIndex.load(path.join(dir, manifest.files.hnsw), manifest.embedder.dimensions, chunks.length);
   const lexicalFile = path.join(dir, manifest.files.lexical);

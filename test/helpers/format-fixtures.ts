@@ -13,7 +13,8 @@ import { layoutPlanPdf, writePdf, type PlanBlock } from './pdf-writer.ts';
  * - a scanned-like PDF without a text layer, and corrupt files.
  */
 
-export const FIXTURE_DIR = path.resolve(import.meta.dirname, '../fixtures/documents');
+// Also compiled into dist/test/helpers/ for the bench: the fixtures stay in the sources' test/fixtures.
+export const FIXTURE_DIR = path.resolve(import.meta.dirname, import.meta.dirname.endsWith(path.join('dist', 'test', 'helpers')) ? '../../../test' : '..', 'fixtures/documents');
 
 /** The sentence that the PDF breaks over its first page break. */
 export const PDF_BROKEN_SENTENCE =

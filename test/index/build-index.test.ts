@@ -3,7 +3,8 @@ import { closeSync, cpSync, mkdirSync, openSync, readFileSync, readdirSync, rmSy
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { IndexCorruptError, IndexMismatchError, IndexMissingError, StateError } from '../../src/errors.ts';
-import { buildIndex, staleFiles } from '../../src/index/build-index.ts';
+import { buildIndex } from '../../src/index/build-index.ts';
+import { staleFiles } from '../../src/index/ensure-index.ts';
 import { ensureIndex } from '../../src/index/ensure-index.ts';
 import { currentBuildDir } from '../../src/index/index-store.ts';
 import { loadPlanIndex } from '../../src/index/plan-index.ts';
