@@ -47,7 +47,8 @@ function build(why) {
     process.exit(1);
   }
   const started = Date.now();
-  const r = spawnSync(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
+  // tsc prints its errors on stdout: they go to stderr, where a command's JSON output is not.
+  const r = spawnSync(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: ['ignore', 2, 2] });
   if (r.status !== 0) {
     process.stderr.write('plan-qa-bot: compiling failed (see the errors above); fix them, or run the sources with `npx tsx`\n');
     process.exit(1);
