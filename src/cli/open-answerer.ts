@@ -1,5 +1,6 @@
 import { QuestionAnswerer } from '../answer/question-answerer.ts';
 import { ensureIndex } from '../index/ensure-index.ts';
+import { preloadSegmenter } from '../index/tokenize.ts';
 import type { CliContext } from './cli-runtime.ts';
 
 /**
@@ -7,6 +8,8 @@ import type { CliContext } from './cli-runtime.ts';
  * set, answers are composed by the LLM (prompts are loaded and checked here, at start-up).
  */
 export async function openAnswerer(ctx: CliContext): Promise<QuestionAnswerer> {
+  // A command answers soon after it starts: jieba's dictionary loads on a second thread while the index loads here.
+  preloadSegmenter();
   // The model writer (and the OpenAI SDK under it) is loaded only when a model is configured.
   const writer = ctx.config.llm.chatModel
     ? new (await import('../answer/llm-writer.ts')).LlmAnswerWriter(ctx.config.llm, { log: ctx.log.child({ module: 'llm' }) })
