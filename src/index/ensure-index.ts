@@ -1,10 +1,13 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
 import type { IndexConfig, LlmConfig } from '../config.ts';
 import { IndexCorruptError, IndexMissingError } from '../errors.ts';
 import { readCorpus, type DocumentMeta, type SkippedFile } from '../ingest/corpus.ts';
 import { extractedDir } from '../ingest/extracted-store.ts';
 import type { Logger } from '../logger.ts';
 import type { IngestProgress } from './build-index.ts';
-import { currentBuildDir, readManifest } from './index-store.ts';
+import { currentBuildDir, indexRoot, readManifest } from './index-store.ts';
 import { loadPlanIndex, type PlanIndex } from './plan-index.ts';
 
 /**
@@ -28,7 +31,7 @@ export async function ensureIndex(
     log.info({ documents: r.documents, chunks: r.chunks, embedded: r.embedded, reused: r.reused, skipped: r.skipped.length, ms: r.ms }, 'index ready');
   };
   try {
-    const stale = await staleFiles(config, (s) => log.warn({ file: s.file }, `skipped ${s.file}: ${s.reason}`));
+    const stale = await staleFilesQuickly(config, (s) => log.warn({ file: s.file }, `skipped ${s.file}: ${s.reason}`));
     if (stale.length > 0) await build(false, `corpus changed: ${stale.join(', ')}`);
     return await loadPlanIndex(config.index, config.llm);
   } catch (err) {
@@ -62,4 +65,60 @@ export async function staleFiles(config: { index: IndexConfig }, onSkipped?: (s:
   for (const s of skipped) onSkipped?.(s);
   const removed = manifest.documents.filter((d) => !sources.some((s) => s.meta.file === d.file)).map((d) => d.file);
   return [...changed, ...removed];
+}
+
+/**
+ * What the corpus folder looked like when it last matched the index: every file's size and
+ * modification time, the build they matched, and the files skipped then. Reading and
+ * hashing every document at each start grows with the corpus (seconds for a province's
+ * plans); a `stat` of each file does not.
+ */
+const corpusCheckSchema = z.object({
+  build: z.string(),
+  files: z.record(z.string(), z.tuple([z.number(), z.number()])),
+  skipped: z.array(z.object({ file: z.string(), reason: z.string() })),
+});
+type CorpusCheck = z.infer<typeof corpusCheckSchema>;
+
+function corpusCheckFile(stateDir: string): string {
+  return path.join(indexRoot(stateDir), 'corpus-check.json');
+}
+
+async function statCorpus(dir: string): Promise<CorpusCheck['files'] | undefined> {
+  try {
+    const names = (await fs.readdir(dir)).sort();
+    const stats = await Promise.all(names.map((n) => fs.stat(path.join(dir, n))));
+    return Object.fromEntries(names.map((n, i) => [n, [stats[i]!.size, stats[i]!.mtimeMs] as [number, number]]));
+  } catch {
+    return undefined; // readCorpus says what is wrong with the folder
+  }
+}
+
+/**
+ * staleFiles, skipped when no corpus file changed size or modification time since the
+ * last time the corpus matched the current build (the skipped files are told again).
+ */
+export async function staleFilesQuickly(config: { index: IndexConfig }, onSkipped?: (s: SkippedFile) => void): Promise<string[]> {
+  const build = path.basename(await currentBuildDir(config.index.stateDir));
+  const file = corpusCheckFile(config.index.stateDir);
+  const files = await statCorpus(config.index.corpusDir);
+  const last = await fs
+    .readFile(file, 'utf8')
+    .then((text) => corpusCheckSchema.parse(JSON.parse(text)))
+    .catch(() => undefined);
+  if (files && last && last.build === build && JSON.stringify(last.files) === JSON.stringify(files)) {
+    for (const s of last.skipped) onSkipped?.(s);
+    return [];
+  }
+  const skipped: SkippedFile[] = [];
+  const stale = await staleFiles(config, (s) => {
+    skipped.push(s);
+    onSkipped?.(s);
+  });
+  if (stale.length === 0 && files) {
+    const record: CorpusCheck = { build, files, skipped };
+    // Best effort: without the record the next start checks the corpus in full again.
+    await fs.writeFile(`${file}.tmp-${process.pid}`, JSON.stringify(record)).then(() => fs.rename(`${file}.tmp-${process.pid}`, file)).catch(() => {});
+  }
+  return stale;
 }
