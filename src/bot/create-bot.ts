@@ -1,5 +1,4 @@
 import { autoRetry, type AutoRetryOptions } from '@grammyjs/auto-retry';
-import { sequentialize } from '@grammyjs/runner';
 import { Bot, type Composer, type Transformer } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import type { TelegramConfig } from '../config.ts';
@@ -31,6 +30,7 @@ import { welcomeFeature } from './features/welcome.ts';
 import { BotMetrics } from './metrics.ts';
 import { allowlist } from './middlewares/allowlist.ts';
 import { buttonRateLimit } from './middlewares/button-rate-limit.ts';
+import { chatOrder, type ChatLock } from './middlewares/chat-order.ts';
 import { chatTracker } from './middlewares/chat-tracker.ts';
 import { updateContext } from './middlewares/update-context.ts';
 import { RateLimiter } from './rate-limiter.ts';
@@ -67,6 +67,8 @@ export interface BotDeps {
   console?: boolean;
   /** Records each update on arrival until it is handled (see update-journal.ts); none in the console. */
   journal?: UpdateJournal;
+  /** One chat's updates one at a time across a fleet (PostgreSQL); without it, within this process only. */
+  chatLock?: ChatLock;
   /** The chart renderer (one per process is enough; a default one otherwise). */
   charts?: ChartRenderer;
 }
@@ -108,29 +110,8 @@ export function createBot(token: string, deps: BotDeps): Bot<BotContext> {
     console: deps.console ?? false,
   };
 
-  // Before anything can make an update wait (its chat's earlier messages), it is recorded:
-  // a stop from here on leaves it to be handled at the next start.
-  const journal = deps.journal;
-  if (journal) {
-    bot.use(async (ctx, next) => {
-      journal.record(ctx.update.update_id, JSON.stringify(ctx.update));
-      try {
-        await next();
-      } finally {
-        journal.done(ctx.update.update_id);
-      }
-    });
-  }
-
-  // One chat's messages are handled in order (the runner runs chats in parallel); a
-  // chat's button presses in order among themselves, without waiting behind an answer.
-  bot.use(
-    sequentialize<BotContext>((ctx) => {
-      if (ctx.callbackQuery) return ctx.chat ? `cb${ctx.chat.id}` : `cbu${ctx.from?.id}`;
-      if (ctx.chat) return String(ctx.chat.id);
-      return ctx.from ? `u${ctx.from.id}` : undefined;
-    }),
-  );
+  // Recorded on arrival, then one chat's updates one at a time, in order, each handled once.
+  for (const m of chatOrder({ ...(deps.journal ? { journal: deps.journal } : {}), ...(deps.chatLock ? { chatLock: deps.chatLock } : {}) })) bot.use(m);
   bot.use(updateContext(services));
   bot.errorBoundary(
     errorHandler(services),

@@ -36,7 +36,7 @@ function added(over: Partial<NewSubscription> = {}) {
 
 describe('digest store', () => {
   it('appends its migration after the bot core', () => {
-    expect(MIGRATIONS.map((m) => m.id)).toEqual(['001-bot-core', '002-digest', '003-update-journal']);
+    expect(MIGRATIONS.map((m) => m.id)).toEqual(['001-bot-core', '002-digest', '003-update-journal', '004-handled-updates']);
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'digest_%' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name);
     expect(tables).toEqual(['digest_deliveries', 'digest_documents', 'digest_passages', 'digest_previews', 'digest_subscriptions']);
   });
