@@ -227,6 +227,7 @@ describe('webhook mode', () => {
     const journal = new UpdateJournal(hookDb);
     const hookBot = createBot(hookEmulator.token, { telegram: telegramConfig({ apiRoot: hookEmulator.apiRoot }), log: silentLogger(), store: new BotStore(hookDb), answerer: () => fixture.answerer, journal });
     const hook = await startWebhook(hookBot, { url: 'https://bot.example.com/tg/hook', secret: SECRET, port: 0, host: '127.0.0.1', maxBodyBytes: 20_000, journal }, silentLogger());
+    hookEmulator.webhook.stop(); // the test delivers, as Telegram would
     try {
       expect(hookEmulator.calls('setWebhook')[0]?.params).toMatchObject({ url: 'https://bot.example.com/tg/hook', secret_token: SECRET });
       // The emulator queues the user's message (webhook set: nobody polls); we deliver it as Telegram would.
@@ -269,6 +270,7 @@ describe('webhook mode', () => {
     const gated: Answering = { index: fixture.answerer.index, validate: (q) => fixture.answerer.validate(q), retrieve: (q, k) => fixture.answerer.retrieve(q, k), answer: async (q, h, c) => (q === Q ? fixture.answerer.answer(q, h, c) : gate.then(() => fixture.answerer.answer(q, h, c))) };
     const hookBot = createBot(hookEmulator.token, { telegram: telegramConfig({ apiRoot: hookEmulator.apiRoot }), log: silentLogger(), store: new BotStore(hookDb), answerer: () => gated, journal });
     const hook = await startWebhook(hookBot, { url: 'https://bot.example.com/tg/hook', secret: SECRET, port: 0, host: '127.0.0.1', journal, ackTimeoutMs: 1_000 }, silentLogger());
+    hookEmulator.webhook.stop(); // the test delivers, as Telegram would
     try {
       const [replayed] = await hookEmulator.waitForMessages(ALICE.id, 1);
       expect(replayed?.text).toMatch(/13%/);
