@@ -59,6 +59,34 @@ const url = z
     }
   });
 
+/** The password in a DATABASE_URL, if any: one of the secrets scrubbed from logs. */
+export function databasePassword(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** postgres://user:password@host:port/name; the value is never echoed (it may hold a password). */
+const databaseUrl = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === '') return undefined;
+    let u: URL | undefined;
+    try {
+      u = new URL(v.trim());
+    } catch {
+      u = undefined;
+    }
+    if (!u || (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') || !u.hostname || u.pathname.length < 2) {
+      ctx.addIssue({ code: 'custom', message: 'must be a PostgreSQL URL postgres://user:password@host:port/database (value hidden)' });
+      return z.NEVER;
+    }
+    return v.trim();
+  });
+
 const hhmm = z
   .string()
   .optional()
@@ -87,6 +115,7 @@ const timeZone = z
 
 const envSchema = z.object({
   STATE_DIR: z.string().optional().transform((v) => v?.trim() || 'var'),
+  DATABASE_URL: databaseUrl,
   CORPUS_DIR: z.string().optional().transform((v) => v?.trim() || 'data/corpus'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -178,8 +207,16 @@ export interface DigestConfig {
   maxSubscriptionsPerChat: number;
 }
 
+/** Where chats, answers, subscriptions and the digest ledger live. */
+export interface StoreConfig {
+  /** PostgreSQL (postgres://…) when set; otherwise SQLite in `stateDir`. */
+  databaseUrl?: string;
+  stateDir: string;
+}
+
 export interface Config {
   logLevel: string;
+  store: StoreConfig;
   index: IndexConfig;
   llm: LlmConfig;
   telegram: TelegramConfig;
@@ -221,6 +258,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
 
   return {
     logLevel: e.LOG_LEVEL,
+    store: { ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}), stateDir: path.resolve(cwd, e.STATE_DIR) },
     index: {
       stateDir: path.resolve(cwd, e.STATE_DIR),
       corpusDir: path.resolve(cwd, e.CORPUS_DIR),
@@ -254,6 +292,6 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
       defaultTime: e.DIGEST_DEFAULT_TIME,
       maxSubscriptionsPerChat: e.MAX_SUBSCRIPTIONS_PER_CHAT,
     },
-    secrets: [e.OPENAI_API_KEY, e.TELEGRAM_BOT_TOKEN, e.WEBHOOK_SECRET].filter((s): s is string => !!s),
+    secrets: [e.OPENAI_API_KEY, e.TELEGRAM_BOT_TOKEN, e.WEBHOOK_SECRET, e.DATABASE_URL ? databasePassword(e.DATABASE_URL) : undefined].filter((s): s is string => !!s),
   };
 }

@@ -50,6 +50,23 @@ describe('parseConfig', () => {
     expect(c.secrets).toContain('123456:ABCdefGHIjklMNOpqrSTUvwxYZ0123456789');
   });
 
+  it('DATABASE_URL: PostgreSQL when set, its password a secret, a bad one named without its value', () => {
+    expect(parseConfig({}, '/app').store).toEqual({ stateDir: '/app/var' });
+    const c = parseConfig({ DATABASE_URL: 'postgres://bot:pa55word-x@db:5432/plans' }, '/app');
+    expect(c.store.databaseUrl).toBe('postgres://bot:pa55word-x@db:5432/plans');
+    expect(c.secrets).toContain('pa55word-x');
+    for (const bad of ['mysql://bot:pa55word-x@db/plans', 'postgres://bot:pa55word-x@db', 'not a url pa55word-x']) {
+      let message = '';
+      try {
+        parseConfig({ DATABASE_URL: bad });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^config: DATABASE_URL must be a PostgreSQL URL/);
+      expect(message).not.toContain('pa55word-x');
+    }
+  });
+
   it('.env.example lists every setting, and every listed setting parses with its shown default', () => {
     const example = readFileSync('.env.example', 'utf8');
     const entries = [...example.matchAll(/^([A-Z0-9_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!] as const);
