@@ -22,7 +22,8 @@ import { PlanQaError, StateError } from './errors.ts';
 import { buildIndex, type IngestProgress } from './index/build-index.ts';
 import { DocumentLibrary } from './ingest/document-library.ts';
 import { ensureIndex } from './index/ensure-index.ts';
-import { loadPlanIndex, type PlanIndex } from './index/plan-index.ts';
+import { currentGeneration, GenerationWatcher, publishGeneration } from './index/index-generations.ts';
+import { loadPlanIndex, loadPlanIndexFrom, type PlanIndex } from './index/plan-index.ts';
 import { createLogger, scrubSecrets, type Logger } from './logger.ts';
 import { BotStore } from './store/bot-store.ts';
 import { databaseFile, openDatabase } from './store/database.ts';
@@ -101,7 +102,17 @@ async function main(): Promise<void> {
   // One model client for answers and digest summaries: one circuit breaker, one set of call slots.
   const llm = config.llm.chatModel ? new LlmAnswerWriter(config.llm, { log: log.child({ module: 'llm' }) }) : undefined;
   const makeAnswerer = answererFactory(config, llm);
-  let answerer = makeAnswerer(await ensureIndex(config, log, progressPrinter(consoleMode, log)));
+  // A fleet loads the generation its ingest job published; a lone process builds its own index.
+  const shared = config.index.sharedDir;
+  const published = shared ? await currentGeneration(shared) : undefined;
+  const loadGeneration = (dir: string) => loadPlanIndexFrom(dir, config.index, config.llm);
+  let answerer = makeAnswerer(published ? await loadGeneration(published.dir) : await ensureIndex(config, log, progressPrinter(consoleMode, log)));
+  if (published) log.info({ generation: published.name }, 'index generation loaded');
+  // Each answer takes the answerer once, so it is computed from one generation; a switch affects the next.
+  const generations =
+    shared && published
+      ? new GenerationWatcher({ sharedDir: shared, serving: published.name, load: loadGeneration, onSwitch: (index) => (answerer = makeAnswerer(index)), log: log.child({ module: 'index' }) })
+      : undefined;
   // The first retrieval pays for lazy set-up and JIT; do it now rather than for the first user.
   await answerer.retrieve('规划目标').catch((err: unknown) => log.warn({ err: (err as Error).message }, 'warm-up failed'));
   const library = new DocumentLibrary(config.index.corpusDir, config.index.stateDir, config.index.chunking);
@@ -141,7 +152,11 @@ async function main(): Promise<void> {
       reindexing = build;
       try {
         const r = await build;
-        answerer = makeAnswerer(await loadPlanIndex(config.index, config.llm));
+        if (shared && generations) {
+          // Published for the whole fleet; this instance switches now, the others within a second.
+          await publishGeneration(r.dir, shared);
+          await generations.check();
+        } else answerer = makeAnswerer(await loadPlanIndex(config.index, config.llm));
         return r;
       } finally {
         reindexing = undefined;
@@ -168,7 +183,7 @@ async function main(): Promise<void> {
       // Fetching stops at once; updates in hand get SHUTDOWN_DRAIN_MS to finish, and those that
       // do not stay in the update journal and are handled at the next start. Digests in
       // flight are settled; the rest go out at the next start.
-      const [stopped] = await Promise.all([runtime?.stop(config.telegram.shutdownDrainMs), scheduler?.stop()]);
+      const [stopped] = await Promise.all([runtime?.stop(config.telegram.shutdownDrainMs), scheduler?.stop(), generations?.stop()]);
       if (stopped && stopped.unfinished > 0) log.warn({ unfinished: stopped.unfinished, pending: journal.count() }, 'updates not finished in time; they are handled at the next start');
       await reindexing?.catch(() => {});
       db.close();
@@ -226,6 +241,7 @@ async function main(): Promise<void> {
   await registerCommands(bot.api, config.telegram.adminUserIds, log);
   await announceSettledUploads(bot.api, settledUploads, log);
   startDigests(() => bot.api);
+  generations?.start();
 }
 
 /**

@@ -83,7 +83,7 @@ export async function answerQuestion(ctx: BotContext, services: BotServices, que
     const ms = performance.now() - ctx.timing.startedAt;
     services.store.setLatency(id, ms);
     ctx.log.info(
-      { answer: id, chars: q.length, found: answer.found, mode: answer.mode, citations: answer.citations.length, history: history.length, answerMs: Math.round(answerMs), ms: Math.round(ms) },
+      { answer: id, index: answerer.index.manifest.builtAt, chars: q.length, found: answer.found, mode: answer.mode, citations: answer.citations.length, history: history.length, answerMs: Math.round(answerMs), ms: Math.round(ms) },
       'answered',
     );
   } catch (err) {

@@ -88,7 +88,7 @@ export function createBot(token: string, deps: BotDeps): Bot<BotContext> {
   });
   for (const t of deps.transformers ?? []) bot.api.config.use(t);
   bot.api.config.use(apiFailureLog(deps.log));
-  if (deps.throttle !== false) bot.api.config.use(createThrottle(deps.throttle ?? {}).transformer);
+  if (deps.throttle !== false) bot.api.config.use(createThrottle({ globalPerSecond: deps.telegram.messagesPerSecond, ...deps.throttle }).transformer);
   if (deps.autoRetry !== false) bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, ...deps.autoRetry }));
 
   const now = deps.now ?? Date.now;
