@@ -27,7 +27,7 @@ export async function answerQuestion(ctx: BotContext, services: BotServices, que
   const userId = ctx.from?.id ?? chat.id;
   const reply = options.replyTo ? { replyTo: options.replyTo } : {};
 
-  const decision = services.questionLimiter.take(userId);
+  const decision = await services.questionLimiter.take(userId);
   if (!decision.allowed) {
     ctx.log.info({ user: userId, retryAfterMs: decision.retryAfterMs, notified: decision.firstRefusal }, 'question rate-limited');
     if (decision.firstRefusal) {

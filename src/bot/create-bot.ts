@@ -33,8 +33,8 @@ import { buttonRateLimit } from './middlewares/button-rate-limit.ts';
 import { chatOrder, type ChatLock } from './middlewares/chat-order.ts';
 import { chatTracker } from './middlewares/chat-tracker.ts';
 import { updateContext } from './middlewares/update-context.ts';
-import { RateLimiter } from './rate-limiter.ts';
-import { createThrottle, type ThrottleOptions } from './throttle.ts';
+import { LocalRateLimiter, type RateLimiterFactory } from './rate-limiter.ts';
+import { createThrottle, type SendBudget, type ThrottleOptions } from './throttle.ts';
 
 export interface BotDeps {
   telegram: TelegramConfig;
@@ -53,6 +53,10 @@ export interface BotDeps {
    */
   transformers?: Transformer[];
   throttle?: Partial<ThrottleOptions> | false;
+  /** Where the throttle counts sends (default: this process; a fleet shares one in PostgreSQL). */
+  sendBudget?: SendBudget;
+  /** The per-user limits (default: counted in this process; a fleet's in PostgreSQL). */
+  rateLimiters?: RateLimiterFactory;
   autoRetry?: Partial<AutoRetryOptions> | false;
   metrics?: BotMetrics;
   /** Questions answered at once (default 4; offline answering is CPU-bound, an LLM's is not: main raises it). */
@@ -88,10 +92,11 @@ export function createBot(token: string, deps: BotDeps): Bot<BotContext> {
   });
   for (const t of deps.transformers ?? []) bot.api.config.use(t);
   bot.api.config.use(apiFailureLog(deps.log));
-  if (deps.throttle !== false) bot.api.config.use(createThrottle({ globalPerSecond: deps.telegram.messagesPerSecond, ...deps.throttle }).transformer);
+  if (deps.throttle !== false) bot.api.config.use(createThrottle({ globalPerSecond: deps.telegram.messagesPerSecond, ...deps.throttle }, undefined, deps.sendBudget).transformer);
   if (deps.autoRetry !== false) bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, ...deps.autoRetry }));
 
   const now = deps.now ?? Date.now;
+  const rateLimiter: RateLimiterFactory = deps.rateLimiters ?? ((_scope, limit, windowMs) => new LocalRateLimiter(limit, windowMs, now));
   const services: BotServices = {
     telegram: deps.telegram,
     log: deps.log,
@@ -101,9 +106,9 @@ export function createBot(token: string, deps: BotDeps): Bot<BotContext> {
     ...(deps.library ? { library: deps.library } : {}),
     metrics: deps.metrics ?? new BotMetrics(),
     answerQueue: new AnswerQueue(deps.answerConcurrency ?? 4),
-    questionLimiter: new RateLimiter(deps.telegram.rateLimitPerMinute, 60_000, now),
-    inlineLimiter: new RateLimiter(deps.telegram.rateLimitPerMinute * 3, 60_000, now),
-    buttonLimiter: new RateLimiter(deps.telegram.rateLimitPerMinute * 3, 60_000, now),
+    questionLimiter: rateLimiter('question', deps.telegram.rateLimitPerMinute, 60_000),
+    inlineLimiter: rateLimiter('inline', deps.telegram.rateLimitPerMinute * 3, 60_000),
+    buttonLimiter: rateLimiter('button', deps.telegram.rateLimitPerMinute * 3, 60_000),
     now,
     streamIntervalMs: deps.streamIntervalMs ?? { private: 1000, group: 3000 },
     charts: new ChartPhotos(deps.charts ?? new ChartRenderer()),
