@@ -90,7 +90,9 @@ export function toStateError(name: string, what: string, err: unknown): StateErr
   if (err instanceof StateError) return err;
   const e = err as { code?: string; message?: string };
   const code = typeof e?.code === 'string' ? e.code : undefined;
-  const message = (e?.message ?? String(err)).split('\n')[0]!.replace(/postgres(ql)?:\/\/[^\s'"]*/gi, (u) => describeDatabase(u));
+  // A host with several addresses (localhost: ::1 and 127.0.0.1) fails with an AggregateError whose own message is empty.
+  const first = err instanceof AggregateError ? (err.errors[0] as Error | undefined)?.message : undefined;
+  const message = (e?.message || first || String(err)).split('\n')[0]!.replace(/postgres(ql)?:\/\/[^\s'"]*/gi, (u) => describeDatabase(u));
   const fix = advice(code);
   return new StateError(`${what}: PostgreSQL ${name} failed (${code ? `${code}: ` : ''}${message})${fix ? `; ${fix}` : ''}`, { cause: err });
 }

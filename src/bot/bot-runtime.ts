@@ -59,9 +59,9 @@ class InFlight {
 }
 
 /** Hands the journal's leftovers from the last run to the bot again (oldest first; a chat's stay in order). */
-function replayJournal(bot: Bot<BotContext>, journal: UpdateJournal | undefined, inFlight: InFlight, log: Logger, options: { minAgeMs?: number } = {}): void {
+async function replayJournal(bot: Bot<BotContext>, journal: UpdateJournal | undefined, inFlight: InFlight, log: Logger, options: { minAgeMs?: number } = {}): Promise<void> {
   if (!journal) return;
-  const { pending, dropped } = journal.takePending({ ...REPLAY_LIMITS, ...options });
+  const { pending, dropped } = await journal.takePending({ ...REPLAY_LIMITS, ...options });
   if (dropped > 0) log.warn({ dropped, ...REPLAY_LIMITS }, 'pending updates given up (too old or tried too often)');
   if (pending.length === 0) return;
   log.info({ updates: pending.length }, 'handling the updates left from the last run');
@@ -70,7 +70,7 @@ function replayJournal(bot: Bot<BotContext>, journal: UpdateJournal | undefined,
     try {
       update = JSON.parse(p.body) as Update;
     } catch {
-      journal.done(p.updateId);
+      await journal.done(p.updateId);
       continue;
     }
     inFlight.add(bot.handleUpdate(update).catch((err: unknown) => log.error({ update_id: p.updateId, err: describeError(err) }, 'replayed update failed')));
@@ -104,7 +104,7 @@ export async function startLongPolling(bot: Bot<BotContext>, log: Logger, option
   // A webhook left from an earlier run would make getUpdates fail with 409; pending updates are kept.
   await startupCall(() => bot.api.deleteWebhook());
   const replays = new InFlight();
-  replayJournal(bot, options.journal, replays, log);
+  await replayJournal(bot, options.journal, replays, log);
   const handle = run(bot, {
     runner: { fetch: { timeout: options.timeoutSeconds ?? 30, allowed_updates: [...ALLOWED_UPDATES] }, silent: true, retryInterval: 'exponential' },
     sink: { concurrency: options.concurrency ?? 500 },
@@ -199,7 +199,7 @@ export async function startWebhook(bot: Bot<BotContext>, options: WebhookOptions
   await startupCall(() => bot.init());
   const path = new URL(options.url).pathname || '/';
   const inflight = new InFlight();
-  replayJournal(bot, options.journal, inflight, log);
+  await replayJournal(bot, options.journal, inflight, log);
   const handle: (req: IncomingMessage, res: ServerResponse) => Promise<unknown> = webhookCallback(bot, boundedHttpAdapter(options.maxBodyBytes ?? 1_000_000), {
     secretToken: options.secret,
     onTimeout: 'return',
@@ -235,7 +235,7 @@ export async function startWebhook(bot: Bot<BotContext>, options: WebhookOptions
   }
   // Updates another instance acknowledged (past ackTimeoutMs) and then died on: handled by whoever finds them.
   const replayEvery = options.replayEveryMs ?? 0;
-  const replayTimer = replayEvery > 0 ? setInterval(() => replayJournal(bot, options.journal, inflight, log, { minAgeMs: REPLAY_STALE_MS }), replayEvery) : undefined;
+  const replayTimer = replayEvery > 0 ? setInterval(() => void replayJournal(bot, options.journal, inflight, log, { minAgeMs: REPLAY_STALE_MS }).catch((err: unknown) => log.warn({ err: describeError(err) }, 'looking for unhandled updates failed')), replayEvery) : undefined;
   replayTimer?.unref();
   log.info({ bot: bot.botInfo.username, port, path }, 'webhook listening');
   return {

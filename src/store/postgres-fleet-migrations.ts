@@ -1,4 +1,4 @@
-import type { Migration } from './migrations.ts';
+import type { Migration } from './sql.ts';
 
 /**
  * The PostgreSQL tables a fleet of instances coordinates through (src/bot/fleet): chat

@@ -1,4 +1,4 @@
-import type { Database } from './database.ts';
+import type { Database } from './sql.ts';
 
 /**
  * The updates the bot has taken from Telegram, until handled and for a while after.
@@ -42,11 +42,14 @@ export class UpdateJournal {
    * Records an update on arrival, before it waits for its chat's turn, without counting
    * an attempt (begin() does that when handling starts). A known update is left as it is.
    */
-  accept(updateId: number, body: string, chatKey?: string): void {
+  async accept(updateId: number, body: string, chatKey?: string): Promise<void> {
     if (!this.db.open) return;
-    this.db
-      .prepare('INSERT OR IGNORE INTO pending_updates (update_id, body, attempts, received_at, chat_key) VALUES (?, ?, 0, ?, ?)')
-      .run(updateId, body, this.now(), chatKey ?? null);
+    await this.db.run('INSERT INTO pending_updates (update_id, body, attempts, received_at, chat_key) VALUES (?, ?, 0, ?, ?) ON CONFLICT DO NOTHING', [
+      updateId,
+      body,
+      this.now(),
+      chatKey ?? null,
+    ]);
   }
 
   /**
@@ -54,11 +57,12 @@ export class UpdateJournal {
    * `recentMs` (an older one's instance has stopped; it is replayed later), leaving out
    * `except` (the ones this process holds: its own queue orders them).
    */
-  earlierUnhandled(chatKey: string, updateId: number, recentMs: number, except: ReadonlySet<number>): number[] {
+  async earlierUnhandled(chatKey: string, updateId: number, recentMs: number, except: ReadonlySet<number>): Promise<number[]> {
     if (!this.db.open) return [];
-    const rows = this.db
-      .prepare('SELECT update_id FROM pending_updates WHERE chat_key = ? AND update_id < ? AND handled_at IS NULL AND received_at >= ?')
-      .all(chatKey, updateId, this.now() - recentMs) as Array<{ update_id: number }>;
+    const rows = await this.db.all<{ update_id: number }>(
+      'SELECT update_id FROM pending_updates WHERE chat_key = ? AND update_id < ? AND handled_at IS NULL AND received_at >= ?',
+      [chatKey, updateId, this.now() - recentMs],
+    );
     return rows.map((r) => r.update_id).filter((id) => !except.has(id));
   }
 
@@ -66,30 +70,29 @@ export class UpdateJournal {
    * Handling an update starts (a replayed one counts another attempt): 'start', or
    * 'handled' when it was handled already (a redelivery) and must not be handled again.
    */
-  begin(updateId: number, body: string): 'start' | 'handled' {
+  async begin(updateId: number, body: string): Promise<'start' | 'handled'> {
     if (!this.db.open) return 'start';
-    return this.db.transaction(() => {
-      const row = this.db.prepare('SELECT handled_at FROM pending_updates WHERE update_id = ?').get(updateId) as { handled_at: number | null } | undefined;
+    return this.db.transaction(async (tx) => {
+      const row = await tx.get<{ handled_at: number | null }>('SELECT handled_at FROM pending_updates WHERE update_id = ?', [updateId]);
       if (row?.handled_at != null) return 'handled' as const;
-      this.db
-        .prepare(
-          `INSERT INTO pending_updates (update_id, body, attempts, received_at) VALUES (?, ?, 1, ?)
-           ON CONFLICT (update_id) DO UPDATE SET attempts = attempts + 1`,
-        )
-        .run(updateId, body, this.now());
+      await tx.run(
+        `INSERT INTO pending_updates (update_id, body, attempts, received_at) VALUES (?, ?, 1, ?)
+         ON CONFLICT (update_id) DO UPDATE SET attempts = pending_updates.attempts + 1`,
+        [updateId, body, this.now()],
+      );
       return 'start' as const;
-    })();
+    });
   }
 
   /** The update has been handled (answered, or failed in a way a retry would not fix). */
-  done(updateId: number): void {
+  async done(updateId: number): Promise<void> {
     // Shutdown may close the database under a handler that is being abandoned: its row stays.
     if (!this.db.open) return;
     const t = this.now();
-    this.db.prepare("UPDATE pending_updates SET handled_at = ?, body = '' WHERE update_id = ?").run(t, updateId);
+    await this.db.run("UPDATE pending_updates SET handled_at = ?, body = '' WHERE update_id = ?", [t, updateId]);
     if (t - this.purgedAt > 3600_000) {
       this.purgedAt = t;
-      this.db.prepare('DELETE FROM pending_updates WHERE handled_at IS NOT NULL AND handled_at < ?').run(t - HANDLED_KEPT_MS);
+      await this.db.run('DELETE FROM pending_updates WHERE handled_at IS NOT NULL AND handled_at < ?', [t - HANDLED_KEPT_MS]);
     }
   }
 
@@ -99,25 +102,19 @@ export class UpdateJournal {
    * that stopped). Those already started `maxAttempts` times or older than `maxAgeMs`
    * are dropped (and counted), so a poisonous update cannot crash every start.
    */
-  takePending(options: { maxAttempts: number; maxAgeMs: number; minAgeMs?: number }): { pending: PendingUpdate[]; dropped: number } {
-    return this.db.transaction(() => {
-      const dropped = this.db
-        .prepare('DELETE FROM pending_updates WHERE handled_at IS NULL AND (attempts >= ? OR received_at < ?)')
-        .run(options.maxAttempts, this.now() - options.maxAgeMs).changes;
-      const rows = this.db
-        .prepare('SELECT update_id, body, attempts, received_at FROM pending_updates WHERE handled_at IS NULL AND received_at <= ? ORDER BY update_id')
-        .all(this.now() - (options.minAgeMs ?? 0)) as Array<{
-        update_id: number;
-        body: string;
-        attempts: number;
-        received_at: number;
-      }>;
+  takePending(options: { maxAttempts: number; maxAgeMs: number; minAgeMs?: number }): Promise<{ pending: PendingUpdate[]; dropped: number }> {
+    return this.db.transaction(async (tx) => {
+      const dropped = await tx.run('DELETE FROM pending_updates WHERE handled_at IS NULL AND (attempts >= ? OR received_at < ?)', [options.maxAttempts, this.now() - options.maxAgeMs]);
+      const rows = await tx.all<{ update_id: number; body: string; attempts: number; received_at: number }>(
+        'SELECT update_id, body, attempts, received_at FROM pending_updates WHERE handled_at IS NULL AND received_at <= ? ORDER BY update_id',
+        [this.now() - (options.minAgeMs ?? 0)],
+      );
       return { pending: rows.map((r) => ({ updateId: r.update_id, body: r.body, attempts: r.attempts, receivedAt: r.received_at })), dropped };
-    })();
+    });
   }
 
   /** Updates recorded and not yet handled. */
-  count(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM pending_updates WHERE handled_at IS NULL').get() as { n: number }).n;
+  async count(): Promise<number> {
+    return (await this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM pending_updates WHERE handled_at IS NULL'))!.n;
   }
 }

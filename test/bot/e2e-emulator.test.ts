@@ -57,7 +57,7 @@ function testAnswerer(base: Answering): Answering {
 beforeAll(async () => {
   fixture = await buildTestIndex();
   dbDir = await mkdtemp(path.join(os.tmpdir(), 'plan-qa-e2e-'));
-  db = openDatabase(databaseFile(dbDir));
+  db = await openDatabase(databaseFile(dbDir));
   emulator = await BotApiEmulator.start();
   const answerer = testAnswerer(fixture.answerer);
   bot = createBot(emulator.token, {
@@ -72,7 +72,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await runtime?.stop();
   await emulator?.close();
-  db?.close();
+  await db?.close();
   await rm(dbDir, { recursive: true, force: true });
   await fixture?.cleanup();
 });
@@ -223,7 +223,7 @@ describe('webhook mode', () => {
 
   it('refuses wrong requests; a redelivery while the first delivery is handled is answered once', async () => {
     const hookEmulator = await BotApiEmulator.start();
-    const hookDb = openDatabase(':memory:');
+    const hookDb = await openDatabase(':memory:');
     const journal = new UpdateJournal(hookDb);
     const hookBot = createBot(hookEmulator.token, { telegram: telegramConfig({ apiRoot: hookEmulator.apiRoot }), log: silentLogger(), store: new BotStore(hookDb), answerer: () => fixture.answerer, journal });
     const hook = await startWebhook(hookBot, { url: 'https://bot.example.com/tg/hook', secret: SECRET, port: 0, host: '127.0.0.1', maxBodyBytes: 20_000, journal }, silentLogger());
@@ -249,22 +249,22 @@ describe('webhook mode', () => {
       expect((await post(hook.port, body)).status).toBe(200); // a later redelivery
       await new Promise((r) => setTimeout(r, 200));
       expect(hookEmulator.messagesIn(ALICE.id)).toHaveLength(1);
-      expect(journal.count()).toBe(0);
+      expect(await journal.count()).toBe(0);
     } finally {
       await hook.stop();
       await hookEmulator.close();
-      hookDb.close();
+      await hookDb.close();
     }
   });
 
   it('acknowledges an update once handled, or once recorded when handling outlasts ackTimeoutMs; those left from the last run are handled first', async () => {
     const hookEmulator = await BotApiEmulator.start();
-    const hookDb = openDatabase(':memory:');
+    const hookDb = await openDatabase(':memory:');
     const journal = new UpdateJournal(hookDb);
     // An update the last run took but never finished.
     const left = hookEmulator.sendMessage(ALICE.id, ALICE, Q);
-    journal.accept(left.update_id, JSON.stringify(left));
-    journal.begin(left.update_id, JSON.stringify(left));
+    await journal.accept(left.update_id, JSON.stringify(left));
+    await journal.begin(left.update_id, JSON.stringify(left));
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const gated: Answering = { index: fixture.answerer.index, validate: (q) => fixture.answerer.validate(q), retrieve: (q, k) => fixture.answerer.retrieve(q, k), answer: async (q, h, c) => (q === Q ? fixture.answerer.answer(q, h, c) : gate.then(() => fixture.answerer.answer(q, h, c))) };
@@ -274,26 +274,26 @@ describe('webhook mode', () => {
     try {
       const [replayed] = await hookEmulator.waitForMessages(ALICE.id, 1);
       expect(replayed?.text).toMatch(/13%/);
-      await vi.waitFor(() => expect(journal.count()).toBe(0));
+      await vi.waitFor(async () => expect(await journal.count()).toBe(0));
       const update = hookEmulator.sendMessage(ALICE.id, ALICE, '津南区十四五期间要建设哪些医院？');
       let status = 0;
       const delivery = post(hook.port, JSON.stringify(update)).then((res) => (status = res.status));
       await new Promise((r) => setTimeout(r, 400));
       // Being handled: not yet acknowledged, and recorded (a crash now would replay it).
       expect(status).toBe(0);
-      expect(journal.count()).toBe(1);
+      expect(await journal.count()).toBe(1);
       await delivery;
       // Past ackTimeoutMs: acknowledged while still recorded and unanswered.
       expect(status).toBe(200);
-      expect(journal.count()).toBe(1);
+      expect(await journal.count()).toBe(1);
       expect(hookEmulator.messagesIn(ALICE.id)).toHaveLength(1);
       release();
       await hookEmulator.waitForMessages(ALICE.id, 2);
-      await vi.waitFor(() => expect(journal.count()).toBe(0));
+      await vi.waitFor(async () => expect(await journal.count()).toBe(0));
     } finally {
       await hook.stop();
       await hookEmulator.close();
-      hookDb.close();
+      await hookDb.close();
     }
   });
 });

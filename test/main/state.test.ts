@@ -37,7 +37,7 @@ describe('npm start on bad state', () => {
   it('a read-only database file is refused at start', async () => {
     const dir = stateDir();
     const file = databaseFile(dir);
-    openDatabase(file).close();
+    (await openDatabase(file)).close();
     chmodSync(file, 0o444);
     // Telegram mode: nothing is contacted before the database is checked.
     await refused(
