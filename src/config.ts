@@ -163,6 +163,7 @@ const envSchema = z.object({
   DIGEST_TZ: timeZone,
   DIGEST_DEFAULT_TIME: hhmm,
   MAX_SUBSCRIPTIONS_PER_CHAT: int(5, 1, 100),
+  DIGEST_CLAIM_LEASE_MS: int(300_000, 2_000, 3_600_000),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -215,6 +216,8 @@ export interface DigestConfig {
   timeZone: string;
   defaultTime: string;
   maxSubscriptionsPerChat: number;
+  /** How long an instance's claim on a digest holds without news from it: after a crash, another instance sends it then. */
+  claimLeaseMs: number;
 }
 
 /** Where chats, answers, subscriptions and the digest ledger live. */
@@ -303,6 +306,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
       timeZone: e.DIGEST_TZ,
       defaultTime: e.DIGEST_DEFAULT_TIME,
       maxSubscriptionsPerChat: e.MAX_SUBSCRIPTIONS_PER_CHAT,
+      claimLeaseMs: e.DIGEST_CLAIM_LEASE_MS,
     },
     secrets: [e.OPENAI_API_KEY, e.TELEGRAM_BOT_TOKEN, e.WEBHOOK_SECRET, e.DATABASE_URL ? databasePassword(e.DATABASE_URL) : undefined].filter((s): s is string => !!s),
   };

@@ -148,6 +148,7 @@ async function main(): Promise<void> {
       log: digestLog,
       // Instances sharing a PostgreSQL database claim digests under their own names.
       ...(config.store.databaseUrl ? { instance: `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}` } : {}),
+      options: { claimLeaseMs: config.digest.claimLeaseMs },
     });
     scheduler.start();
   };
