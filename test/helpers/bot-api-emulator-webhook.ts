@@ -1,9 +1,11 @@
 /**
  * Webhook delivery as Telegram does it: once setWebhook has a URL, each update is POSTed
  * there as JSON with the X-Telegram-Bot-Api-Secret-Token header, up to `max_connections`
- * at a time, oldest first. A 2xx confirms it; anything else (an error status, a refused
- * or dropped connection, no answer within the timeout) has it delivered again after a
- * pause — the bot must recognise a redelivery.
+ * at a time, oldest first; one chat's updates in sequence (the next once the previous is
+ * confirmed), different chats' concurrently. A 2xx confirms an update; anything else (an
+ * error status, a refused or dropped connection, no answer within the timeout) has it
+ * delivered again after a pause, holding up its chat's later updates — the bot must
+ * recognise a redelivery.
  */
 import type { Update } from 'grammy/types';
 
@@ -27,7 +29,10 @@ export class WebhookDelivery {
   private inFlight = 0;
   /** Failed deliveries pausing before their next attempt. */
   private waiting = 0;
-  private readonly retries: Update[] = [];
+  /** Taken from the queue, not yet handed out (their chat is busy). */
+  private readonly waitingForChat: Update[] = [];
+  /** Chats with an update handed out and not yet confirmed. */
+  private readonly busyChats = new Set<string>();
   private stopped = false;
 
   constructor(
@@ -42,7 +47,7 @@ export class WebhookDelivery {
 
   /** Updates handed out and not yet confirmed. */
   get unconfirmed(): number {
-    return this.inFlight + this.waiting + this.retries.length;
+    return this.inFlight + this.waiting + this.waitingForChat.length;
   }
 
   set(target: WebhookTarget | undefined): void {
@@ -56,9 +61,13 @@ export class WebhookDelivery {
 
   /** Starts deliveries while there are updates and free connections. */
   kick(): void {
+    if (!this.target || this.stopped) return;
+    for (let u = this.take(); u !== undefined; u = this.take()) this.waitingForChat.push(u);
     while (this.target && !this.stopped && this.inFlight < this.target.maxConnections) {
-      const update = this.retries.shift() ?? this.take();
-      if (update === undefined) return;
+      const i = this.waitingForChat.findIndex((u) => !this.busyChats.has(chatOf(u)));
+      if (i < 0) return;
+      const [update] = this.waitingForChat.splice(i, 1) as [Update];
+      this.busyChats.add(chatOf(update));
       this.inFlight++;
       void this.deliver(this.target, update);
     }
@@ -80,13 +89,25 @@ export class WebhookDelivery {
     }
     this.attempts.push({ updateId: update.update_id, status, at: Date.now() });
     this.inFlight--;
-    if (status >= 200 && status < 300) return this.kick();
+    if (status >= 200 && status < 300) {
+      this.busyChats.delete(chatOf(update));
+      return this.kick();
+    }
     this.waiting++;
     setTimeout(() => {
       this.waiting--;
-      this.retries.push(update);
+      this.busyChats.delete(chatOf(update));
+      this.waitingForChat.unshift(update);
       this.kick();
     }, this.options.retryMs).unref();
     this.kick();
   }
+}
+
+/** The chat an update belongs to, for ordering (a user's for updates without a chat). */
+function chatOf(update: Update): string {
+  const chat = update.message?.chat ?? update.callback_query?.message?.chat ?? update.my_chat_member?.chat;
+  if (chat) return `c${chat.id}`;
+  const from = update.callback_query?.from ?? update.inline_query?.from;
+  return from ? `u${from.id}` : `x${update.update_id}`;
 }
