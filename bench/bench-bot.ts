@@ -49,7 +49,7 @@ interface LoadResult {
 }
 
 function telegramConfig(apiRoot: string): TelegramConfig {
-  return { apiRoot, port: 0, allowedChatIds: [], adminUserIds: [], rateLimitPerMinute: 1000, maxQuestionChars: 500, shutdownDrainMs: 10_000 };
+  return { apiRoot, port: 0, allowedChatIds: [], adminUserIds: [], rateLimitPerMinute: 1000, messagesPerSecond: 30, maxQuestionChars: 500, shutdownDrainMs: 10_000 };
 }
 
 async function runLoad(answerer: Answering, dir: string, name: string, options: { telegramLimits: boolean; sequential?: boolean; chats?: number; perChat?: number }): Promise<LoadResult> {

@@ -91,7 +91,7 @@ export async function benchDigest(options: { subscriptions?: number; groupsShare
 
     // The fan-out: the bot's API with its throttle and auto-retry, as main.ts wires it.
     const bot = createBot(emulator.token, {
-      telegram: { apiRoot: emulator.apiRoot, port: 0, allowedChatIds: [], adminUserIds: [], rateLimitPerMinute: 10, maxQuestionChars: 500, shutdownDrainMs: 10_000 },
+      telegram: { apiRoot: emulator.apiRoot, port: 0, allowedChatIds: [], adminUserIds: [], rateLimitPerMinute: 10, messagesPerSecond: 30, maxQuestionChars: 500, shutdownDrainMs: 10_000 },
       log: silentLogger(),
       store: new BotStore(db),
       answerer: () => new QuestionAnswerer(index),

@@ -117,6 +117,7 @@ const envSchema = z.object({
   STATE_DIR: z.string().optional().transform((v) => v?.trim() || 'var'),
   DATABASE_URL: databaseUrl,
   CORPUS_DIR: z.string().optional().transform((v) => v?.trim() || 'data/corpus'),
+  INDEX_SHARED_DIR: optionalString,
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .optional()
@@ -155,12 +156,14 @@ const envSchema = z.object({
   ALLOWED_CHAT_IDS: idList,
   ADMIN_USER_IDS: idList,
   RATE_LIMIT_PER_MINUTE: int(10, 1, 1000),
+  TELEGRAM_MESSAGES_PER_SECOND: int(30, 1, 1000),
   MAX_QUESTION_CHARS: int(500, 10, 4000),
   SHUTDOWN_DRAIN_MS: int(10_000, 0, 600_000),
 
   DIGEST_TZ: timeZone,
   DIGEST_DEFAULT_TIME: hhmm,
   MAX_SUBSCRIPTIONS_PER_CHAT: int(5, 1, 100),
+  DIGEST_CLAIM_LEASE_MS: int(300_000, 2_000, 3_600_000),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -171,6 +174,12 @@ export interface IndexConfig {
   /** dimensions 0 = the embedder's own default (local: 512; openai: the model's native size). */
   embedding: { provider: 'local' | 'openai'; model?: string; dimensions: number };
   chunking: { chunkSize: number; chunkOverlap: number };
+  /**
+   * A folder shared by a fleet where `npm run ingest` publishes index generations and
+   * every instance loads the current one (index-generations.ts); unset: the index is
+   * built and kept in `<stateDir>/index` by each process.
+   */
+  sharedDir?: string;
 }
 
 export interface LlmConfig {
@@ -196,6 +205,8 @@ export interface TelegramConfig {
   allowedChatIds: number[];
   adminUserIds: number[];
   rateLimitPerMinute: number;
+  /** Messages the bot sends per second at most, all instances together (Telegram allows about 30). */
+  messagesPerSecond: number;
   maxQuestionChars: number;
   /** On SIGTERM, how long updates in hand may take to finish; the rest are handled at the next start. */
   shutdownDrainMs: number;
@@ -205,6 +216,8 @@ export interface DigestConfig {
   timeZone: string;
   defaultTime: string;
   maxSubscriptionsPerChat: number;
+  /** How long an instance's claim on a digest holds without news from it: after a crash, another instance sends it then. */
+  claimLeaseMs: number;
 }
 
 /** Where chats, answers, subscriptions and the digest ledger live. */
@@ -264,6 +277,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
       corpusDir: path.resolve(cwd, e.CORPUS_DIR),
       embedding: { provider: e.EMBEDDING_PROVIDER, ...(e.EMBEDDING_MODEL ? { model: e.EMBEDDING_MODEL } : {}), dimensions: e.EMBEDDING_DIMENSIONS },
       chunking: { chunkSize: e.CHUNK_SIZE, chunkOverlap: e.CHUNK_OVERLAP },
+      ...(e.INDEX_SHARED_DIR ? { sharedDir: path.resolve(cwd, e.INDEX_SHARED_DIR) } : {}),
     },
     llm: {
       ...(e.OPENAI_API_KEY ? { apiKey: e.OPENAI_API_KEY } : {}),
@@ -284,6 +298,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
       allowedChatIds: e.ALLOWED_CHAT_IDS,
       adminUserIds: e.ADMIN_USER_IDS,
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      messagesPerSecond: e.TELEGRAM_MESSAGES_PER_SECOND,
       maxQuestionChars: e.MAX_QUESTION_CHARS,
       shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
     },
@@ -291,6 +306,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
       timeZone: e.DIGEST_TZ,
       defaultTime: e.DIGEST_DEFAULT_TIME,
       maxSubscriptionsPerChat: e.MAX_SUBSCRIPTIONS_PER_CHAT,
+      claimLeaseMs: e.DIGEST_CLAIM_LEASE_MS,
     },
     secrets: [e.OPENAI_API_KEY, e.TELEGRAM_BOT_TOKEN, e.WEBHOOK_SECRET, e.DATABASE_URL ? databasePassword(e.DATABASE_URL) : undefined].filter((s): s is string => !!s),
   };

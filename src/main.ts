@@ -11,6 +11,7 @@ import { registerCommands } from './bot/commands.ts';
 import { CONSOLE_USER, runConsoleChat } from './bot/console-chat.ts';
 import { corpusSummary } from './bot/catalog.ts';
 import { createBot, type BotDeps } from './bot/create-bot.ts';
+import { openFleet } from './bot/fleet/fleet.ts';
 import { createDigestSender } from './bot/digest-format.ts';
 import { ChartRenderer } from './chart/chart-renderer.ts';
 import { digestCommandsFeature } from './bot/features/digest-commands.ts';
@@ -24,7 +25,8 @@ import { PlanQaError, StateError } from './errors.ts';
 import type { IngestProgress } from './index/build-index.ts';
 import { DocumentLibrary } from './ingest/document-library.ts';
 import { ensureIndex } from './index/ensure-index.ts';
-import { loadPlanIndex, type PlanIndex } from './index/plan-index.ts';
+import { currentGeneration, GenerationWatcher, publishGeneration } from './index/index-generations.ts';
+import { loadPlanIndex, loadPlanIndexFrom, type PlanIndex } from './index/plan-index.ts';
 import { createLogger, scrubSecrets, type Logger } from './logger.ts';
 import { BotStore } from './store/bot-store.ts';
 import { openStore } from './store/open-store.ts';
@@ -41,6 +43,9 @@ import { UpdateJournal } from './store/update-journal.ts';
 
 /** Beyond SHUTDOWN_DRAIN_MS: time for digests in flight and closing up, before a hard exit. */
 const SHUTDOWN_GRACE_MS = 20_000;
+
+/** A fleet's instances look this often for updates an instance acknowledged and then died on. */
+const FLEET_REPLAY_EVERY_MS = 30_000;
 
 /** The configured secrets, once config is read; every exit path scrubs with them. */
 let secrets: readonly string[] = [];
@@ -104,7 +109,17 @@ async function main(): Promise<void> {
   // The model writer (and the OpenAI SDK) is loaded only when a model is configured: start-up stays short offline.
   const llm = config.llm.chatModel ? new (await import('./answer/llm-writer.ts')).LlmAnswerWriter(config.llm, { log: log.child({ module: 'llm' }) }) : undefined;
   const makeAnswerer = answererFactory(config, llm);
-  let answerer = makeAnswerer(await ensureIndex(config, log, progressPrinter(consoleMode, log)));
+  // A fleet loads the generation its ingest job published; a lone process builds its own index.
+  const shared = config.index.sharedDir;
+  const published = shared ? await currentGeneration(shared) : undefined;
+  const loadGeneration = (dir: string) => loadPlanIndexFrom(dir, config.index, config.llm);
+  let answerer = makeAnswerer(published ? await loadGeneration(published.dir) : await ensureIndex(config, log, progressPrinter(consoleMode, log)));
+  if (published) log.info({ generation: published.name }, 'index generation loaded');
+  // Each answer takes the answerer once, so it is computed from one generation; a switch affects the next.
+  const generations =
+    shared && published
+      ? new GenerationWatcher({ sharedDir: shared, serving: published.name, load: loadGeneration, onSwitch: (index) => (answerer = makeAnswerer(index)), log: log.child({ module: 'index' }) })
+      : undefined;
   // The first retrieval pays for lazy set-up and JIT; do it now rather than for the first user.
   await answerer.retrieve('规划目标').catch((err: unknown) => log.warn({ err: (err as Error).message }, 'warm-up failed'));
   const library = new DocumentLibrary(config.index.corpusDir, config.index.stateDir, config.index.chunking);
@@ -112,6 +127,8 @@ async function main(): Promise<void> {
   for (const u of settledUploads) log.info({ upload: u.id, file: u.corpusFile, state: u.state }, 'upload interrupted by a restart settled');
   const store = new BotStore(db);
   const journal = new UpdateJournal(db);
+  // Several instances on one PostgreSQL database: chat locks, per-user limits and the Telegram budget shared.
+  const fleet = config.store.databaseUrl && !consoleMode ? openFleet(config.store.databaseUrl, log.child({ module: 'fleet' })) : undefined;
   // Daily digests: subscriptions through the bot's commands; the scheduler sends through the bot's API.
   const digestLog = log.child({ module: 'digest' });
   const digestStore = new DigestStore(db);
@@ -133,6 +150,7 @@ async function main(): Promise<void> {
       log: digestLog,
       // Instances sharing a PostgreSQL database claim digests under their own names.
       ...(config.store.databaseUrl ? { instance: `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}` } : {}),
+      options: { claimLeaseMs: config.digest.claimLeaseMs },
     });
     scheduler.start();
   };
@@ -152,7 +170,11 @@ async function main(): Promise<void> {
       reindexing = build;
       try {
         const r = await build;
-        answerer = makeAnswerer(await loadPlanIndex(config.index, config.llm));
+        if (shared && generations) {
+          // Published for the whole fleet; this instance switches now, the others within a second.
+          await publishGeneration(r.dir, shared);
+          await generations.check();
+        } else answerer = makeAnswerer(await loadPlanIndex(config.index, config.llm));
         return r;
       } finally {
         reindexing = undefined;
@@ -179,8 +201,9 @@ async function main(): Promise<void> {
       // Fetching stops at once; updates in hand get SHUTDOWN_DRAIN_MS to finish, and those that
       // do not stay in the update journal and are handled at the next start. Digests in
       // flight are settled; the rest go out at the next start.
-      const [stopped] = await Promise.all([runtime?.stop(config.telegram.shutdownDrainMs), scheduler?.stop()]);
+      const [stopped] = await Promise.all([runtime?.stop(config.telegram.shutdownDrainMs), scheduler?.stop(), generations?.stop()]);
       if (stopped && stopped.unfinished > 0) log.warn({ unfinished: stopped.unfinished, pending: await journal.count().catch(() => undefined) }, 'updates not finished in time; they are handled at the next start');
+      await fleet?.close();
       await reindexing?.catch(() => {});
       await db.close();
       log.info('stopped');
@@ -226,10 +249,14 @@ async function main(): Promise<void> {
     process.exit(0);
   }
 
-  const bot = createBot(config.telegram.token!, { ...deps, journal });
+  const bot = createBot(config.telegram.token!, {
+    ...deps,
+    journal,
+    ...(fleet ? { chatLock: fleet.chatLock, rateLimiters: fleet.rateLimiters, sendBudget: fleet.sendBudget } : {}),
+  });
   try {
     const { webhookUrl, webhookSecret, port } = config.telegram;
-    runtime = webhookUrl ? await startWebhook(bot, { url: webhookUrl, secret: webhookSecret!, port, journal }, log) : await startLongPolling(bot, log, { journal });
+    runtime = webhookUrl ? await startWebhook(bot, { url: webhookUrl, secret: webhookSecret!, port, journal, ...(fleet ? { replayEveryMs: FLEET_REPLAY_EVERY_MS } : {}) }, log) : await startLongPolling(bot, log, { journal });
   } catch (err) {
     await db.close();
     throw err;
@@ -237,6 +264,7 @@ async function main(): Promise<void> {
   await registerCommands(bot.api, config.telegram.adminUserIds, log);
   await announceSettledUploads(bot.api, settledUploads, log);
   startDigests(() => bot.api);
+  generations?.start();
 }
 
 /**

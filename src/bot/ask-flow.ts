@@ -27,7 +27,7 @@ export async function answerQuestion(ctx: BotContext, services: BotServices, que
   const userId = ctx.from?.id ?? chat.id;
   const reply = options.replyTo ? { replyTo: options.replyTo } : {};
 
-  const decision = services.questionLimiter.take(userId);
+  const decision = await services.questionLimiter.take(userId);
   if (!decision.allowed) {
     ctx.log.info({ user: userId, retryAfterMs: decision.retryAfterMs, notified: decision.firstRefusal }, 'question rate-limited');
     if (decision.firstRefusal) {
@@ -83,7 +83,7 @@ export async function answerQuestion(ctx: BotContext, services: BotServices, que
     const ms = performance.now() - ctx.timing.startedAt;
     await services.store.setLatency(id, ms);
     ctx.log.info(
-      { answer: id, chars: q.length, found: answer.found, mode: answer.mode, citations: answer.citations.length, history: history.length, answerMs: Math.round(answerMs), ms: Math.round(ms) },
+      { answer: id, index: answerer.index.manifest.builtAt, chars: q.length, found: answer.found, mode: answer.mode, citations: answer.citations.length, history: history.length, answerMs: Math.round(answerMs), ms: Math.round(ms) },
       'answered',
     );
   } catch (err) {

@@ -1,8 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { run } from '@grammyjs/runner';
-import { GrammyError, HttpError, type Bot } from 'grammy';
+import { GrammyError, HttpError, webhookCallback, type Bot } from 'grammy';
 import type { Update } from 'grammy/types';
 import { ConfigError, UpstreamError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -35,6 +34,8 @@ export interface RuntimeOptions {
 }
 
 const REPLAY_LIMITS = { maxAttempts: 3, maxAgeMs: 24 * 3600_000 };
+/** A running fleet replays an unhandled update only once it is this old (its instance is gone, not slow). */
+const REPLAY_STALE_MS = 120_000;
 
 /** Updates in hand: a set of running tasks that stop() can wait on, with a bound. */
 class InFlight {
@@ -58,9 +59,9 @@ class InFlight {
 }
 
 /** Hands the journal's leftovers from the last run to the bot again (oldest first; a chat's stay in order). */
-async function replayJournal(bot: Bot<BotContext>, journal: UpdateJournal | undefined, inFlight: InFlight, log: Logger): Promise<void> {
+async function replayJournal(bot: Bot<BotContext>, journal: UpdateJournal | undefined, inFlight: InFlight, log: Logger, options: { minAgeMs?: number } = {}): Promise<void> {
   if (!journal) return;
-  const { pending, dropped } = await journal.takePending(REPLAY_LIMITS);
+  const { pending, dropped } = await journal.takePending({ ...REPLAY_LIMITS, ...options });
   if (dropped > 0) log.warn({ dropped, ...REPLAY_LIMITS }, 'pending updates given up (too old or tried too often)');
   if (pending.length === 0) return;
   log.info({ updates: pending.length }, 'handling the updates left from the last run');
@@ -128,69 +129,99 @@ export interface WebhookOptions {
   host?: string;
   /** Largest request body accepted. */
   maxBodyBytes?: number;
+  /**
+   * An update still being handled after this long is acknowledged anyway (it is in the
+   * journal, handled to the end here or replayed after a crash), so Telegram's own
+   * timeout does not redeliver it while it is handled.
+   */
+  ackTimeoutMs?: number;
+  /** How often unhandled updates left by a stopped instance of the fleet are looked for (0: only at start). */
+  replayEveryMs?: number;
 }
 
-function sameSecret(got: string, want: string): boolean {
-  const a = Buffer.from(got);
-  const b = Buffer.from(want);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
+/** A webhook request refused before handling, with the status it gets. */
+/** What grammY's webhookCallback asks of a web framework (its type is not exported by name). */
+type ReqResHandler = ReturnType<Exclude<Parameters<typeof webhookCallback>[1], string>>;
 
-async function readBody(req: IncomingMessage, max: number): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > max) return undefined;
-    chunks.push(chunk as Buffer);
+class RefusedRequest extends Error {
+  constructor(readonly status: number) {
+    super(`webhook request refused (${status})`);
   }
-  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readUpdate(req: IncomingMessage, max: number): Promise<Update> {
+  const declared = Number(req.headers['content-length']);
+  if (!Number.isFinite(declared)) throw new RefusedRequest(411);
+  if (declared > max) throw new RefusedRequest(413);
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  let update: Update;
+  try {
+    update = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Update;
+  } catch {
+    throw new RefusedRequest(400);
+  }
+  if (!Number.isSafeInteger(update?.update_id)) throw new RefusedRequest(400);
+  return update;
 }
 
 /**
- * Webhook mode: POSTs to the path of WEBHOOK_URL carrying the secret token are
- * acknowledged at once and handled in the background (Telegram would otherwise resend
- * a slow update); anything else gets 401/404. Updates seen recently are not handled
- * twice. setWebhook registers the URL and secret.
+ * grammY's node:http adapter with a bounded body (Telegram always sends Content-Length)
+ * and an update_id checked; the body is read only after grammY has checked the secret.
+ */
+function boundedHttpAdapter(maxBody: number): (req: IncomingMessage, res: ServerResponse) => ReqResHandler {
+  return (req, res) => ({
+    get update() {
+      return readUpdate(req, maxBody);
+    },
+    header: [req.headers['x-telegram-bot-api-secret-token']].flat()[0],
+    end: () => {
+      if (!res.headersSent) res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    },
+    respond: (json: string) => {
+      if (!res.headersSent) res.writeHead(200, { 'content-type': 'application/json' }).end(json);
+    },
+    unauthorized: () => {
+      res.writeHead(401).end();
+    },
+  });
+}
+
+/**
+ * Webhook mode on grammY's webhookCallback: POSTs to the path of WEBHOOK_URL carrying
+ * the secret token are handled, then acknowledged (200) — so an update whose instance
+ * dies before answering is redelivered by Telegram, to another instance behind the load
+ * balancer. Anything else gets 401/404/411/413/400; while stopping, 503 (Telegram tries
+ * again, elsewhere). The journal skips a redelivered update handled already.
+ * setWebhook registers the URL and secret.
  */
 export async function startWebhook(bot: Bot<BotContext>, options: WebhookOptions & RuntimeOptions, log: Logger): Promise<BotRuntime> {
   await startupCall(() => bot.init());
   const path = new URL(options.url).pathname || '/';
-  const maxBody = options.maxBodyBytes ?? 1_000_000;
   const inflight = new InFlight();
   await replayJournal(bot, options.journal, inflight, log);
-  const recent = new Set<number>();
+  const handle: (req: IncomingMessage, res: ServerResponse) => Promise<unknown> = webhookCallback(bot, boundedHttpAdapter(options.maxBodyBytes ?? 1_000_000), {
+    secretToken: options.secret,
+    onTimeout: 'return',
+    timeoutMilliseconds: options.ackTimeoutMs ?? 30_000,
+  });
+  const open = new Set<ServerResponse>();
   let stopping = false;
 
   const server = createServer((req, res) => {
-    void (async () => {
-      if (req.method !== 'POST' || (req.url ?? '/').split('?')[0] !== path) return void res.writeHead(404).end();
-      const token = req.headers['x-telegram-bot-api-secret-token'];
-      if (typeof token !== 'string' || !sameSecret(token, options.secret)) {
-        log.warn({ ip: req.socket.remoteAddress }, 'webhook request without the right secret token refused');
-        return void res.writeHead(401).end();
-      }
-      if (stopping) return void res.writeHead(503).end();
-      const body = await readBody(req, maxBody);
-      let update: Update;
-      try {
-        update = JSON.parse(body ?? '') as Update;
-        if (!Number.isSafeInteger(update?.update_id)) throw new Error('no update_id');
-      } catch {
-        return void res.writeHead(400).end();
-      }
-      if (recent.has(update.update_id)) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      // Recorded before Telegram hears it arrived: a crash from here on loses nothing.
-      await options.journal?.accept(update.update_id, body!);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      recent.add(update.update_id);
-      if (recent.size > 5000) recent.delete(recent.values().next().value!);
-      inflight.add(bot.handleUpdate(update).catch((err: unknown) => log.error({ update_id: update.update_id, err: describeError(err) }, 'webhook update failed')));
-    })().catch((err: unknown) => {
-      log.error({ err: describeError(err) }, 'webhook request failed');
-      if (!res.headersSent) res.writeHead(500).end();
-    });
+    if (req.method !== 'POST' || (req.url ?? '/').split('?')[0] !== path) return void res.writeHead(404).end();
+    if (stopping) return void res.writeHead(503).end();
+    open.add(res);
+    res.once('close', () => open.delete(res));
+    inflight.add(
+      handle(req, res).then(() => {}, (err: unknown) => {
+        if (err instanceof RefusedRequest) return void (res.headersSent || res.writeHead(err.status).end());
+        log.error({ err: describeError(err) }, 'webhook update failed');
+        if (!res.headersSent) res.writeHead(500).end();
+      }),
+    );
   });
+  server.on('clientError', (_err, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(new ConfigError(`config: the webhook cannot listen on PORT ${options.port} (${err.code ?? err.message}); choose a free port`)));
     server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
@@ -202,16 +233,23 @@ export async function startWebhook(bot: Bot<BotContext>, options: WebhookOptions
     server.close();
     throw err;
   }
+  // Updates another instance acknowledged (past ackTimeoutMs) and then died on: handled by whoever finds them.
+  const replayEvery = options.replayEveryMs ?? 0;
+  const replayTimer = replayEvery > 0 ? setInterval(() => void replayJournal(bot, options.journal, inflight, log, { minAgeMs: REPLAY_STALE_MS }).catch((err: unknown) => log.warn({ err: describeError(err) }, 'looking for unhandled updates failed')), replayEvery) : undefined;
+  replayTimer?.unref();
   log.info({ bot: bot.botInfo.username, port, path }, 'webhook listening');
   return {
     port,
     stop: async (drainMs = Infinity) => {
       stopping = true;
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      if (replayTimer) clearInterval(replayTimer);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
       const unfinished = await inflight.drain(drainMs);
+      // Not finished in time: Telegram hears 503 and redelivers (to another instance, or to the next start).
+      for (const res of open) if (!res.headersSent) res.writeHead(503).end();
+      server.closeAllConnections();
+      await closed;
       log.info({ unfinished }, 'webhook stopped');
       return { unfinished };
     },

@@ -1,5 +1,4 @@
 import { autoRetry, type AutoRetryOptions } from '@grammyjs/auto-retry';
-import { sequentialize } from '@grammyjs/runner';
 import { Bot, type Composer, type Transformer } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import type { TelegramConfig } from '../config.ts';
@@ -31,10 +30,11 @@ import { welcomeFeature } from './features/welcome.ts';
 import { BotMetrics } from './metrics.ts';
 import { allowlist } from './middlewares/allowlist.ts';
 import { buttonRateLimit } from './middlewares/button-rate-limit.ts';
+import { chatOrder, type ChatLock } from './middlewares/chat-order.ts';
 import { chatTracker } from './middlewares/chat-tracker.ts';
 import { updateContext } from './middlewares/update-context.ts';
-import { RateLimiter } from './rate-limiter.ts';
-import { createThrottle, type ThrottleOptions } from './throttle.ts';
+import { LocalRateLimiter, type RateLimiterFactory } from './rate-limiter.ts';
+import { createThrottle, type SendBudget, type ThrottleOptions } from './throttle.ts';
 
 export interface BotDeps {
   telegram: TelegramConfig;
@@ -53,6 +53,10 @@ export interface BotDeps {
    */
   transformers?: Transformer[];
   throttle?: Partial<ThrottleOptions> | false;
+  /** Where the throttle counts sends (default: this process; a fleet shares one in PostgreSQL). */
+  sendBudget?: SendBudget;
+  /** The per-user limits (default: counted in this process; a fleet's in PostgreSQL). */
+  rateLimiters?: RateLimiterFactory;
   autoRetry?: Partial<AutoRetryOptions> | false;
   metrics?: BotMetrics;
   /** Questions answered at once (default 4; offline answering is CPU-bound, an LLM's is not: main raises it). */
@@ -67,6 +71,8 @@ export interface BotDeps {
   console?: boolean;
   /** Records each update on arrival until it is handled (see update-journal.ts); none in the console. */
   journal?: UpdateJournal;
+  /** One chat's updates one at a time across a fleet (PostgreSQL); without it, within this process only. */
+  chatLock?: ChatLock;
   /** The chart renderer (one per process is enough; a default one otherwise). */
   charts?: ChartRenderer;
 }
@@ -86,10 +92,11 @@ export function createBot(token: string, deps: BotDeps): Bot<BotContext> {
   });
   for (const t of deps.transformers ?? []) bot.api.config.use(t);
   bot.api.config.use(apiFailureLog(deps.log));
-  if (deps.throttle !== false) bot.api.config.use(createThrottle(deps.throttle ?? {}).transformer);
+  if (deps.throttle !== false) bot.api.config.use(createThrottle({ globalPerSecond: deps.telegram.messagesPerSecond, ...deps.throttle }, undefined, deps.sendBudget).transformer);
   if (deps.autoRetry !== false) bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, ...deps.autoRetry }));
 
   const now = deps.now ?? Date.now;
+  const rateLimiter: RateLimiterFactory = deps.rateLimiters ?? ((_scope, limit, windowMs) => new LocalRateLimiter(limit, windowMs, now));
   const services: BotServices = {
     telegram: deps.telegram,
     log: deps.log,
@@ -99,38 +106,17 @@ export function createBot(token: string, deps: BotDeps): Bot<BotContext> {
     ...(deps.library ? { library: deps.library } : {}),
     metrics: deps.metrics ?? new BotMetrics(),
     answerQueue: new AnswerQueue(deps.answerConcurrency ?? 4),
-    questionLimiter: new RateLimiter(deps.telegram.rateLimitPerMinute, 60_000, now),
-    inlineLimiter: new RateLimiter(deps.telegram.rateLimitPerMinute * 3, 60_000, now),
-    buttonLimiter: new RateLimiter(deps.telegram.rateLimitPerMinute * 3, 60_000, now),
+    questionLimiter: rateLimiter('question', deps.telegram.rateLimitPerMinute, 60_000),
+    inlineLimiter: rateLimiter('inline', deps.telegram.rateLimitPerMinute * 3, 60_000),
+    buttonLimiter: rateLimiter('button', deps.telegram.rateLimitPerMinute * 3, 60_000),
     now,
     streamIntervalMs: deps.streamIntervalMs ?? { private: 1000, group: 3000 },
     charts: new ChartPhotos(deps.charts ?? new ChartRenderer()),
     console: deps.console ?? false,
   };
 
-  // Before anything can make an update wait (its chat's earlier messages), it is recorded:
-  // a stop from here on leaves it to be handled at the next start.
-  const journal = deps.journal;
-  if (journal) {
-    bot.use(async (ctx, next) => {
-      await journal.record(ctx.update.update_id, JSON.stringify(ctx.update));
-      try {
-        await next();
-      } finally {
-        await journal.done(ctx.update.update_id);
-      }
-    });
-  }
-
-  // One chat's messages are handled in order (the runner runs chats in parallel); a
-  // chat's button presses in order among themselves, without waiting behind an answer.
-  bot.use(
-    sequentialize<BotContext>((ctx) => {
-      if (ctx.callbackQuery) return ctx.chat ? `cb${ctx.chat.id}` : `cbu${ctx.from?.id}`;
-      if (ctx.chat) return String(ctx.chat.id);
-      return ctx.from ? `u${ctx.from.id}` : undefined;
-    }),
-  );
+  // Recorded on arrival, then one chat's updates one at a time, in order, each handled once.
+  for (const m of chatOrder({ ...(deps.journal ? { journal: deps.journal } : {}), ...(deps.chatLock ? { chatLock: deps.chatLock } : {}) })) bot.use(m);
   bot.use(updateContext(services));
   bot.errorBoundary(
     errorHandler(services),

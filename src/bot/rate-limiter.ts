@@ -6,7 +6,18 @@
 
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterMs: number; firstRefusal: boolean };
 
-export class RateLimiter {
+/**
+ * Where the events are counted: in this process (LocalRateLimiter, one instance), or for
+ * a whole fleet in PostgreSQL (store/postgres-rate-limiter.ts).
+ */
+export interface RateLimiter {
+  take(key: string | number): Promise<RateDecision>;
+}
+
+/** Makes the limiter named `scope` ("question", "button"…): `limit` events per `windowMs` per key. */
+export type RateLimiterFactory = (scope: string, limit: number, windowMs: number) => RateLimiter;
+
+export class LocalRateLimiter implements RateLimiter {
   private readonly events = new Map<string | number, { times: number[]; notified: boolean }>();
   private takes = 0;
 
@@ -16,7 +27,11 @@ export class RateLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  take(key: string | number): RateDecision {
+  async take(key: string | number): Promise<RateDecision> {
+    return this.takeNow(key);
+  }
+
+  takeNow(key: string | number): RateDecision {
     const t = this.now();
     if (++this.takes % 1000 === 0) this.sweep(t);
     const entry = this.events.get(key) ?? { times: [], notified: false };

@@ -38,6 +38,30 @@ const realClock: Clock = {
   sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
 };
 
+/** One limit: at most `max` sends in any `windowMs`, counted per `key` ("global", a group's id). */
+export interface SendWindow {
+  key: string;
+  max: number;
+  windowMs: number;
+}
+
+/** A send's place in its windows; `release` when its response is back (the window runs from then). */
+export interface SendSlot {
+  release(): void;
+}
+
+/**
+ * Where the sends are counted: in this process (LocalSendBudget, the default), or for a
+ * whole fleet in PostgreSQL (store/postgres-send-budget.ts). `tryTake` is atomic: a slot
+ * in every window, or none and how long until the window that is full (`blockedBy`) may
+ * have room.
+ */
+export interface SendBudget {
+  tryTake(windows: readonly SendWindow[]): Promise<SendSlot | { waitMs: number; blockedBy: string }>;
+  /** How long until one more send fits in every window of `windows` (0: now), taking nothing. */
+  waitMs(windows: readonly SendWindow[]): Promise<number>;
+}
+
 interface Slot {
   /** When the response came back (Infinity while in flight). */
   done: number;
@@ -71,12 +95,48 @@ class SlidingWindow {
   }
 }
 
+/** The sends of this process only: right for one instance. */
+export class LocalSendBudget implements SendBudget {
+  private readonly windows = new Map<string, SlidingWindow>();
+  private takes = 0;
+
+  constructor(private readonly clock: Pick<Clock, 'now'> = realClock) {}
+
+  private counted(windows: readonly SendWindow[]): Array<{ key: string; window: SlidingWindow }> {
+    return windows.map((w) => {
+      let window = this.windows.get(w.key);
+      if (!window) this.windows.set(w.key, (window = new SlidingWindow(w.max, w.windowMs)));
+      return { key: w.key, window };
+    });
+  }
+
+  async waitMs(windows: readonly SendWindow[]): Promise<number> {
+    const now = this.clock.now();
+    return Math.max(0, ...this.counted(windows).map(({ window }) => window.waitMs(now)));
+  }
+
+  async tryTake(windows: readonly SendWindow[]): Promise<SendSlot | { waitMs: number; blockedBy: string }> {
+    const now = this.clock.now();
+    const counted = this.counted(windows);
+    for (const { key, window } of counted) {
+      const waitMs = window.waitMs(now);
+      if (waitMs > 0) return { waitMs, blockedBy: key };
+    }
+    const slots = counted.map(({ window }) => window.take());
+    if (++this.takes % 1000 === 0) for (const [key, window] of this.windows) if (key !== 'global' && window.idleAt(now)) this.windows.delete(key);
+    return { release: () => slots.forEach((slot) => (slot.done = this.clock.now())) };
+  }
+}
+
 /** Lets callers through one at a time, in call order. */
 class Gate {
   private tail: Promise<void> = Promise.resolve();
+  /** Callers waiting or passing. */
+  pending = 0;
 
   pass<T>(enter: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(enter);
+    this.pending++;
+    const run = this.tail.then(enter).finally(() => this.pending--);
     this.tail = run.then(
       () => {},
       () => {},
@@ -91,40 +151,44 @@ export interface Throttle {
   waiting(): number;
 }
 
-export function createThrottle(options: Partial<ThrottleOptions> = {}, clock: Clock = realClock): Throttle {
+export function createThrottle(options: Partial<ThrottleOptions> = {}, clock: Clock = realClock, budget: SendBudget = new LocalSendBudget(clock)): Throttle {
   const o = { ...THROTTLE_DEFAULTS, ...options };
-  const global = new SlidingWindow(o.globalPerSecond, 1000 + o.marginMs);
+  const global: SendWindow = { key: 'global', max: o.globalPerSecond, windowMs: 1000 + o.marginMs };
   const globalGate = new Gate();
-  const groups = new Map<number, { window: SlidingWindow; gate: Gate }>();
+  const groupGates = new Map<number, Gate>();
   let waiting = 0;
 
-  const untilRoom = async (window: SlidingWindow) => {
-    for (let ms = window.waitMs(clock.now()); ms > 0; ms = window.waitMs(clock.now())) await clock.sleep(ms);
+  /** Takes a slot in every window, waiting for the full ones; `narrow` (a group's) first, without holding up other chats. */
+  const acquire = async (windows: SendWindow[]): Promise<SendSlot> => {
+    for (;;) {
+      const narrow = windows.filter((w) => w !== global);
+      for (let ms = await budget.waitMs(narrow); ms > 0; ms = await budget.waitMs(narrow)) await clock.sleep(ms);
+      const taken = await globalGate.pass(async () => {
+        for (;;) {
+          const r = await budget.tryTake(windows);
+          if ('release' in r || r.blockedBy !== 'global') return r;
+          await clock.sleep(r.waitMs);
+        }
+      });
+      if ('release' in taken) return taken;
+    }
   };
-  const takeGlobal = () =>
-    globalGate.pass(async () => {
-      await untilRoom(global);
-      return global.take();
-    });
 
   const transformer: Transformer = async (prev, method, payload, signal) => {
     const send = SENDS.test(method);
     if (!send && !EDITS.test(method)) return prev(method, payload, signal);
     const chatId = (payload as { chat_id?: unknown }).chat_id;
-    const slots: Slot[] = [];
+    let slot: SendSlot;
     waiting++;
     try {
       if (send && typeof chatId === 'number' && chatId < 0) {
-        let group = groups.get(chatId);
-        if (!group) groups.set(chatId, (group = { window: new SlidingWindow(o.groupPerMinute, 60_000 + o.marginMs), gate: new Gate() }));
-        const g = group;
-        await g.gate.pass(async () => {
-          await untilRoom(g.window);
-          slots.push(await takeGlobal(), g.window.take());
-        });
-        if (groups.size > 1000) for (const [id, other] of groups) if (other.window.idleAt(clock.now())) groups.delete(id);
+        let gate = groupGates.get(chatId);
+        if (!gate) groupGates.set(chatId, (gate = new Gate()));
+        if (groupGates.size > 1000) for (const [id, g] of groupGates) if (g.pending === 0) groupGates.delete(id);
+        const group: SendWindow = { key: `chat${chatId}`, max: o.groupPerMinute, windowMs: 60_000 + o.marginMs };
+        slot = await gate.pass(() => acquire([group, global]));
       } else {
-        slots.push(await takeGlobal());
+        slot = await acquire([global]);
       }
     } finally {
       waiting--;
@@ -132,8 +196,7 @@ export function createThrottle(options: Partial<ThrottleOptions> = {}, clock: Cl
     try {
       return await prev(method, payload, signal);
     } finally {
-      const t = clock.now();
-      for (const s of slots) s.done = t;
+      slot.release();
     }
   };
   return { transformer, waiting: () => waiting };

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { buildIndex } from '../index/build-index.ts';
+import { publishGeneration } from '../index/index-generations.ts';
 import { runCli } from './cli-runtime.ts';
 
 await runCli('ingest', async (ctx) => {
@@ -14,4 +15,10 @@ await runCli('ingest', async (ctx) => {
     },
   });
   ctx.out(`indexed ${r.documents} documents, ${r.chunks} chunks (${r.embedded} embedded, ${r.reused} unchanged) with ${r.embedder} in ${r.ms} ms`);
+  const shared = ctx.config.index.sharedDir;
+  if (shared) {
+    // The fleet's instances switch to it within a second or two (see index-generations.ts).
+    const g = await publishGeneration(r.dir, shared);
+    ctx.out(`published index generation ${g.name} in ${shared}${g.removed.length > 0 ? ` (removed ${g.removed.length} old)` : ''}`);
+  }
 });

@@ -90,7 +90,11 @@ export function checkEmbedderMatches(manifest: IndexManifest, index: IndexConfig
 
 /** Loads the current build; throws IndexMissingError / IndexCorruptError / IndexMismatchError with a clear message. */
 export async function loadPlanIndex(index: IndexConfig, llm: LlmConfig): Promise<PlanIndex> {
-  const dir = await currentBuildDir(index.stateDir);
+  return loadPlanIndexFrom(await currentBuildDir(index.stateDir), index, llm);
+}
+
+/** Loads the build in `dir` (a published generation, see index-generations.ts), checksums verified first. */
+export async function loadPlanIndexFrom(dir: string, index: IndexConfig, llm: LlmConfig): Promise<PlanIndex> {
   const manifest = await readManifest(dir);
   checkEmbedderMatches(manifest, index);
   await verifyBuildFiles(dir, manifest);

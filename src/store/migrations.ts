@@ -158,4 +158,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE digest_deliveries ADD COLUMN claimed_until INTEGER;
     `,
   },
+  {
+    id: '005-handled-updates',
+    up: `
+      -- A handled update keeps its row (body emptied) with handled_at set, so a delivery
+      -- Telegram repeats (an unacknowledged webhook, another instance's) is recognised
+      -- and not handled twice. Rows are purged once Telegram no longer redelivers them.
+      -- chat_key: the ordering key of the update's chat (create-bot.ts), so an instance
+      -- holding a chat's lock can see that an earlier update of it is still to be handled.
+      ALTER TABLE pending_updates ADD COLUMN handled_at INTEGER;
+      ALTER TABLE pending_updates ADD COLUMN chat_key TEXT;
+      CREATE INDEX pending_updates_unhandled ON pending_updates (chat_key, update_id) WHERE handled_at IS NULL;
+    `,
+  },
 ];

@@ -1,3 +1,4 @@
+import { FLEET_TABLES } from './postgres-fleet-migrations.ts';
 import type { Migration } from './sql.ts';
 
 /**
@@ -133,4 +134,13 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: '005-handled-updates',
+    up: `
+      ALTER TABLE pending_updates ADD COLUMN handled_at BIGINT;
+      ALTER TABLE pending_updates ADD COLUMN chat_key TEXT;
+      CREATE INDEX pending_updates_unhandled ON pending_updates (chat_key, update_id) WHERE handled_at IS NULL;
+    `,
+  },
+  FLEET_TABLES,
 ];

@@ -216,32 +216,40 @@ describe('long polling against the Bot API emulator', () => {
 });
 
 describe('webhook mode', () => {
-  it('refuses requests without the secret token and handles those with it', async () => {
+  const SECRET = 'sekret_123';
+  const hookUrl = (port: number) => `http://127.0.0.1:${port}/tg/hook`;
+  const post = (port: number, body: string, headers: Record<string, string> = { 'x-telegram-bot-api-secret-token': SECRET }) =>
+    fetch(hookUrl(port), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+
+  it('refuses wrong requests; a redelivery while the first delivery is handled is answered once', async () => {
     const hookEmulator = await BotApiEmulator.start();
     const hookDb = await openDatabase(':memory:');
-    const hookBot = createBot(hookEmulator.token, {
-      telegram: telegramConfig({ apiRoot: hookEmulator.apiRoot }),
-      log: silentLogger(),
-      store: new BotStore(hookDb),
-      answerer: () => fixture.answerer,
-    });
-    const hook = await startWebhook(hookBot, { url: 'https://bot.example.com/tg/hook', secret: 'sekret_123', port: 0, host: '127.0.0.1' }, silentLogger());
+    const journal = new UpdateJournal(hookDb);
+    const hookBot = createBot(hookEmulator.token, { telegram: telegramConfig({ apiRoot: hookEmulator.apiRoot }), log: silentLogger(), store: new BotStore(hookDb), answerer: () => fixture.answerer, journal });
+    const hook = await startWebhook(hookBot, { url: 'https://bot.example.com/tg/hook', secret: SECRET, port: 0, host: '127.0.0.1', maxBodyBytes: 20_000, journal }, silentLogger());
+    hookEmulator.webhook.stop(); // the test delivers, as Telegram would
     try {
-      expect(hookEmulator.calls('setWebhook')[0]?.params).toMatchObject({ url: 'https://bot.example.com/tg/hook', secret_token: 'sekret_123' });
+      expect(hookEmulator.calls('setWebhook')[0]?.params).toMatchObject({ url: 'https://bot.example.com/tg/hook', secret_token: SECRET });
       // The emulator queues the user's message (webhook set: nobody polls); we deliver it as Telegram would.
       const update: Update = hookEmulator.sendMessage(ALICE.id, ALICE, Q);
-      const url = `http://127.0.0.1:${hook.port}/tg/hook`;
-      const post = (headers: Record<string, string>, body = JSON.stringify(update)) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-      expect((await post({})).status).toBe(401);
-      expect((await post({ 'x-telegram-bot-api-secret-token': 'wrong' })).status).toBe(401);
+      const body = JSON.stringify(update);
+      expect((await post(hook.port, body, {})).status).toBe(401);
+      expect((await post(hook.port, body, { 'x-telegram-bot-api-secret-token': 'wrong' })).status).toBe(401);
       expect((await fetch(`http://127.0.0.1:${hook.port}/other`, { method: 'POST' })).status).toBe(404);
-      expect((await post({ 'x-telegram-bot-api-secret-token': 'sekret_123' }, '{"no":1}')).status).toBe(400);
-      expect((await post({ 'x-telegram-bot-api-secret-token': 'sekret_123' })).status).toBe(200);
-      expect((await post({ 'x-telegram-bot-api-secret-token': 'sekret_123' })).status).toBe(200); // a redelivery
-      const [answer] = await hookEmulator.waitForMessages(ALICE.id, 1);
-      expect(answer?.text).toMatch(/13%/);
+      expect((await fetch(hookUrl(hook.port))).status).toBe(404);
+      expect((await post(hook.port, '{"no":1}')).status).toBe(400);
+      expect((await post(hook.port, 'not json')).status).toBe(400);
+      expect((await post(hook.port, JSON.stringify({ ...update, pad: 'x'.repeat(30_000) }))).status).toBe(413);
+      expect(hookEmulator.messagesIn(ALICE.id)).toHaveLength(0);
+      // Telegram redelivers (say to another instance) while the first delivery is still being handled.
+      const [first, again] = await Promise.all([post(hook.port, body), post(hook.port, body)]);
+      expect([first.status, again.status]).toEqual([200, 200]);
+      // Acknowledged only once handled: the answer is out by then.
+      expect(hookEmulator.messagesIn(ALICE.id)[0]?.text).toMatch(/13%/);
+      expect((await post(hook.port, body)).status).toBe(200); // a later redelivery
       await new Promise((r) => setTimeout(r, 200));
       expect(hookEmulator.messagesIn(ALICE.id)).toHaveLength(1);
+      expect(await journal.count()).toBe(0);
     } finally {
       await hook.stop();
       await hookEmulator.close();
@@ -249,28 +257,36 @@ describe('webhook mode', () => {
     }
   });
 
-  it('an acknowledged update stays recorded until handled, and those left from the last run are handled first', async () => {
+  it('acknowledges an update once handled, or once recorded when handling outlasts ackTimeoutMs; those left from the last run are handled first', async () => {
     const hookEmulator = await BotApiEmulator.start();
     const hookDb = await openDatabase(':memory:');
     const journal = new UpdateJournal(hookDb);
     // An update the last run took but never finished.
     const left = hookEmulator.sendMessage(ALICE.id, ALICE, Q);
     await journal.accept(left.update_id, JSON.stringify(left));
-    await journal.record(left.update_id, JSON.stringify(left));
+    await journal.begin(left.update_id, JSON.stringify(left));
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const gated: Answering = { index: fixture.answerer.index, validate: (q) => fixture.answerer.validate(q), retrieve: (q, k) => fixture.answerer.retrieve(q, k), answer: async (q, h, c) => (q === Q ? fixture.answerer.answer(q, h, c) : gate.then(() => fixture.answerer.answer(q, h, c))) };
     const hookBot = createBot(hookEmulator.token, { telegram: telegramConfig({ apiRoot: hookEmulator.apiRoot }), log: silentLogger(), store: new BotStore(hookDb), answerer: () => gated, journal });
-    const hook = await startWebhook(hookBot, { url: 'https://bot.example.com/tg/hook', secret: 'sekret_123', port: 0, host: '127.0.0.1', journal }, silentLogger());
+    const hook = await startWebhook(hookBot, { url: 'https://bot.example.com/tg/hook', secret: SECRET, port: 0, host: '127.0.0.1', journal, ackTimeoutMs: 1_000 }, silentLogger());
+    hookEmulator.webhook.stop(); // the test delivers, as Telegram would
     try {
       const [replayed] = await hookEmulator.waitForMessages(ALICE.id, 1);
       expect(replayed?.text).toMatch(/13%/);
       await vi.waitFor(async () => expect(await journal.count()).toBe(0));
       const update = hookEmulator.sendMessage(ALICE.id, ALICE, '津南区十四五期间要建设哪些医院？');
-      const res = await fetch(`http://127.0.0.1:${hook.port}/tg/hook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': 'sekret_123' }, body: JSON.stringify(update) });
-      expect(res.status).toBe(200);
-      // Acknowledged, not yet answered: recorded (a crash now would replay it).
+      let status = 0;
+      const delivery = post(hook.port, JSON.stringify(update)).then((res) => (status = res.status));
+      await new Promise((r) => setTimeout(r, 400));
+      // Being handled: not yet acknowledged, and recorded (a crash now would replay it).
+      expect(status).toBe(0);
       expect(await journal.count()).toBe(1);
+      await delivery;
+      // Past ackTimeoutMs: acknowledged while still recorded and unanswered.
+      expect(status).toBe(200);
+      expect(await journal.count()).toBe(1);
+      expect(hookEmulator.messagesIn(ALICE.id)).toHaveLength(1);
       release();
       await hookEmulator.waitForMessages(ALICE.id, 2);
       await vi.waitFor(async () => expect(await journal.count()).toBe(0));

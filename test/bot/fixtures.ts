@@ -27,7 +27,7 @@ export async function buildTestIndex(): Promise<TestIndex> {
 }
 
 export function telegramConfig(overrides: Partial<TelegramConfig> = {}): TelegramConfig {
-  return { port: 0, allowedChatIds: [], adminUserIds: [], rateLimitPerMinute: 10, maxQuestionChars: 500, shutdownDrainMs: 10_000, ...overrides };
+  return { port: 0, allowedChatIds: [], adminUserIds: [], rateLimitPerMinute: 10, messagesPerSecond: 30, maxQuestionChars: 500, shutdownDrainMs: 10_000, ...overrides };
 }
 
 export const BOT_INFO: UserFromGetMe = {

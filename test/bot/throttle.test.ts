@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimiter } from '../../src/bot/rate-limiter.ts';
+import { LocalRateLimiter } from '../../src/bot/rate-limiter.ts';
 import { createThrottle } from '../../src/bot/throttle.ts';
 
 /** A clock that advances only when every caller is asleep. */
@@ -84,13 +84,13 @@ describe('outgoing throttle', () => {
 describe('rate limiter', () => {
   it('allows `limit` per window and reports the first refusal of an episode once', () => {
     let now = 0;
-    const limiter = new RateLimiter(3, 60_000, () => now);
-    expect([1, 2, 3].map(() => limiter.take('u').allowed)).toEqual([true, true, true]);
-    expect(limiter.take('u')).toEqual({ allowed: false, retryAfterMs: 60_000, firstRefusal: true });
+    const limiter = new LocalRateLimiter(3, 60_000, () => now);
+    expect([1, 2, 3].map(() => limiter.takeNow('u').allowed)).toEqual([true, true, true]);
+    expect(limiter.takeNow('u')).toEqual({ allowed: false, retryAfterMs: 60_000, firstRefusal: true });
     now = 10_000;
-    expect(limiter.take('u')).toEqual({ allowed: false, retryAfterMs: 50_000, firstRefusal: false });
-    expect(limiter.take('other').allowed).toBe(true);
+    expect(limiter.takeNow('u')).toEqual({ allowed: false, retryAfterMs: 50_000, firstRefusal: false });
+    expect(limiter.takeNow('other').allowed).toBe(true);
     now = 60_001;
-    expect(limiter.take('u').allowed).toBe(true);
+    expect(limiter.takeNow('u').allowed).toBe(true);
   });
 });

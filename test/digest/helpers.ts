@@ -34,7 +34,7 @@ export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
 
 export function digestConfig(overrides: Partial<DigestConfig> = {}): DigestConfig {
-  return { timeZone: 'Asia/Shanghai', defaultTime: '08:00', maxSubscriptionsPerChat: 5, ...overrides };
+  return { timeZone: 'Asia/Shanghai', defaultTime: '08:00', maxSubscriptionsPerChat: 5, claimLeaseMs: 300_000, ...overrides };
 }
 
 export interface DigestRig {

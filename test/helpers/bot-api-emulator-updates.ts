@@ -29,6 +29,8 @@ export class UpdateQueue {
   private nextUpdateId = 1;
   private allowed = DEFAULT_UPDATE_TYPES;
   private held: HeldPoll | undefined;
+  /** Called after each push (the webhook delivery starts). */
+  onPush: (() => void) | undefined;
 
   get pendingCount(): number {
     return this.queue.length;
@@ -38,12 +40,18 @@ export class UpdateQueue {
   push(body: Record<string, unknown>): Update {
     const update = { update_id: this.nextUpdateId++, ...body } as unknown as Update;
     this.queue.push(update);
+    this.onPush?.();
     const held = this.held;
     if (held !== undefined) {
       const batch = this.batch(held.limit);
       if (batch.length > 0) this.answerHeld(held, { ok: true, result: batch });
     }
     return update;
+  }
+
+  /** The next deliverable update, removed from the queue (webhook delivery). */
+  shift(): Update | undefined {
+    return this.batch(1).length > 0 ? this.queue.shift() : undefined;
   }
 
   /** deleteWebhook / setWebhook with drop_pending_updates. */
@@ -60,8 +68,7 @@ export class UpdateQueue {
     const offset = optionalInteger(params, 'offset') ?? 0;
     const limit = Math.min(100, Math.max(1, optionalInteger(params, 'limit') ?? 100));
     const timeout = Math.max(0, optionalInteger(params, 'timeout') ?? 0);
-    const allowed = params.allowed_updates;
-    if (Array.isArray(allowed)) this.allowed = allowed.length === 0 ? DEFAULT_UPDATE_TYPES : new Set(allowed.map(String));
+    this.allow(params.allowed_updates);
 
     if (offset > 0) this.queue = this.queue.filter((update) => update.update_id >= offset);
     else if (offset < 0) this.queue = this.queue.slice(offset);
@@ -72,6 +79,11 @@ export class UpdateQueue {
     const held: HeldPoll = { limit, answer, timer: setTimeout(() => this.answerHeld(held, { ok: true, result: [] }), timeout * 1000) };
     this.held = held;
     onAbort(() => this.release(held));
+  }
+
+  /** allowed_updates, as getUpdates and setWebhook take it: persists until changed. */
+  allow(allowed: unknown): void {
+    if (Array.isArray(allowed)) this.allowed = allowed.length === 0 ? DEFAULT_UPDATE_TYPES : new Set(allowed.map(String));
   }
 
   /** Answers a held poll with an empty batch (on close). */

@@ -1,4 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Bot, GrammyError, HttpError, InlineKeyboard, InputFile } from 'grammy';
 import { encodePng } from '../../src/chart/png-encode.ts';
 import { BotApiEmulator, type EmulatorOptions } from './bot-api-emulator.ts';
@@ -113,6 +115,36 @@ describe('long polling with the real grammY Bot', () => {
     expect(error.error_code).toBe(409);
     expect(error.description).toMatch(/^Conflict: terminated by other getUpdates request/);
     await expect(second).resolves.toEqual([]);
+  });
+});
+
+describe('webhook delivery', () => {
+  it('POSTs each update with the secret token, and delivers it again until a 2xx confirms it', async () => {
+    await setup({ webhookRetryMs: 50 });
+    const seen: Array<{ id: number; secret: string | undefined }> = [];
+    const hook = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
+        const update = JSON.parse(Buffer.concat(chunks).toString()) as { update_id: number };
+        seen.push({ id: update.update_id, secret: [req.headers['x-telegram-bot-api-secret-token']].flat()[0] });
+        // The first attempt of each update fails.
+        res.writeHead(seen.filter((s) => s.id === update.update_id).length === 1 ? 500 : 200).end();
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    try {
+      await bot!.api.setWebhook(`http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`, { secret_token: 's3cret' });
+      const a = emulator.sendMessage(ALICE.id, ALICE, 'one');
+      const b = emulator.sendMessage(ALICE.id, ALICE, 'two');
+      await vi.waitFor(() => expect(emulator.webhook.unconfirmed).toBe(0));
+      expect(seen.filter((s) => s.id === a.update_id)).toHaveLength(2);
+      expect(seen.filter((s) => s.id === b.update_id)).toHaveLength(2);
+      expect(new Set(seen.map((s) => s.secret))).toEqual(new Set(['s3cret']));
+      expect(emulator.webhook.attempts.map((d) => d.status).sort()).toEqual([200, 200, 500, 500]);
+      await expect(bot!.api.getUpdates()).rejects.toThrow(/409/);
+    } finally {
+      hook.close();
+    }
   });
 });
 

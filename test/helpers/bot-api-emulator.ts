@@ -18,6 +18,7 @@ import { ApiError, readParams, sendJson, type ApiErrorBody, type Outcome, type P
 import { ChatStore, unixNow, type BotMessage, type ChatRecord, type ChatSpec, type StoredMessage, type UserSpec } from './bot-api-emulator-chats.ts';
 import { BotApiMethods } from './bot-api-emulator-methods.ts';
 import { UpdateQueue } from './bot-api-emulator-updates.ts';
+import { WebhookDelivery } from './bot-api-emulator-webhook.ts';
 
 export type { ApiErrorBody } from './bot-api-emulator-http.ts';
 export type { BotMessage, ChatSpec, UserSpec } from './bot-api-emulator-chats.ts';
@@ -37,6 +38,10 @@ export interface EmulatorOptions {
    * Default true: such output is nearly always an escaping bug.
    */
   strictHtmlEntities?: boolean;
+  /** Webhook mode: pause before an unconfirmed update is delivered again (Telegram waits longer). */
+  webhookRetryMs?: number;
+  /** Webhook mode: a delivery not answered within this long counts as failed. */
+  webhookTimeoutMs?: number;
 }
 
 /** One call the bot made. getUpdates calls are recorded on arrival; `result` is filled in when answered. */
@@ -69,6 +74,8 @@ export class BotApiEmulator {
   private readonly store: ChatStore;
   private readonly methods: BotApiMethods;
   private readonly updates = new UpdateQueue();
+  /** Webhook mode (after setWebhook with a URL): how updates reach the bot, and every attempt. */
+  readonly webhook: WebhookDelivery;
   private nextQueryId = 1;
   private readonly failures = new Map<string, { error: ApiErrorBody; remaining: number }[]>();
   private readonly observers = new Set<(event: RecordedCall | 'closed') => void>();
@@ -94,6 +101,8 @@ export class BotApiEmulator {
       ...(options.perChatPerMinute === undefined ? {} : { perChatPerMinute: options.perChatPerMinute }),
     }, () => this.updates.pendingCount);
     this.blockedChats = this.methods.blockedChats;
+    this.webhook = new WebhookDelivery(() => this.updates.shift(), { retryMs: options.webhookRetryMs ?? 1000, timeoutMs: options.webhookTimeoutMs ?? 60_000 });
+    this.updates.onPush = () => this.webhook.kick();
   }
 
   /** Starts an emulator listening on an ephemeral port of 127.0.0.1. */
@@ -254,6 +263,7 @@ export class BotApiEmulator {
   /** Answers a held getUpdates with an empty batch, fails pending waits, and stops listening. */
   close(): Promise<void> {
     this.closed = true;
+    this.webhook.stop();
     this.closing ??= new Promise<void>((resolve) => {
       this.updates.releaseHeld();
       for (const observer of [...this.observers]) observer('closed');
@@ -304,6 +314,7 @@ export class BotApiEmulator {
       if (method === 'getUpdates') return this.getUpdates(call, res);
       const result = method === 'getFile' ? this.getFile(call.params) : this.methods.call(method, call.params);
       if (/^(set|delete)Webhook$/.test(method) && call.params.drop_pending_updates === true) this.updates.dropPending();
+      if (/^(set|delete)Webhook$/.test(method)) this.setWebhookTarget(call.params);
       this.finish(call, res, { ok: true, result });
     } catch (error) {
       if (error instanceof ApiError) return this.finish(call, res, { ok: false, error: error.body });
@@ -337,6 +348,15 @@ export class BotApiEmulator {
   }
 
   // ---- helpers --------------------------------------------------------------------------------
+
+  private setWebhookTarget(params: Params): void {
+    const url = this.methods.webhookUrl;
+    if (url === '') return this.webhook.set(undefined);
+    this.updates.allow(params.allowed_updates);
+    const secretToken = typeof params.secret_token === 'string' ? params.secret_token : undefined;
+    const maxConnections = typeof params.max_connections === 'number' ? Math.min(100, Math.max(1, params.max_connections)) : 40;
+    this.webhook.set({ url, maxConnections, ...(secretToken ? { secretToken } : {}) });
+  }
 
   private userMessage(chat: ChatSpec, from: UserSpec, content: Record<string, unknown>, replyTo?: number): Update {
     const user = this.store.user(from);

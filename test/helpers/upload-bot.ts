@@ -18,7 +18,7 @@ import type { BotApiEmulator } from './bot-api-emulator.ts';
 export async function createUploadBot(emulator: BotApiEmulator, config: Config, db: Database, adminUserIds: number[]): Promise<{ bot: Bot<BotContext>; answerer: () => QuestionAnswerer }> {
   let answerer = new QuestionAnswerer(await loadPlanIndex(config.index, config.llm));
   const bot = createBot(emulator.token, {
-    telegram: { port: 0, allowedChatIds: [], adminUserIds, rateLimitPerMinute: 100, maxQuestionChars: 500, shutdownDrainMs: 10_000, apiRoot: emulator.apiRoot },
+    telegram: { port: 0, allowedChatIds: [], adminUserIds, rateLimitPerMinute: 100, messagesPerSecond: 30, maxQuestionChars: 500, shutdownDrainMs: 10_000, apiRoot: emulator.apiRoot },
     log: silentLogger(),
     store: new BotStore(db),
     answerer: () => answerer,

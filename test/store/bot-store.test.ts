@@ -91,18 +91,38 @@ describe.each(STORE_ENGINES)('bot store on $engine', ({ engine }) => {
   describe('update journal', () => {
     it('keeps an update from arrival until done; replays what is left, giving up old or often-tried ones', async () => {
       const journal = new UpdateJournal(db, { now: () => now });
-      await journal.accept(10, '{"update_id":10}');
-      await journal.accept(10, '{"update_id":10}');
-      await journal.record(10, '{"update_id":10}');
-      await journal.record(11, '{"update_id":11}');
-      await journal.record(11, '{"update_id":11}');
-      await journal.record(12, '{"update_id":12}');
+      await journal.accept(10, '{"update_id":10}', '1');
+      await journal.accept(10, '{"update_id":10}', '1');
+      expect(await journal.begin(10, '{"update_id":10}')).toBe('start');
+      await journal.begin(11, '{"update_id":11}');
+      await journal.begin(11, '{"update_id":11}');
+      await journal.begin(12, '{"update_id":12}');
       await journal.done(12);
       expect(await journal.count()).toBe(2);
       now += 1000;
       const { pending, dropped } = await journal.takePending({ maxAttempts: 2, maxAgeMs: 60_000 });
       expect(dropped).toBe(1); // 11 was started twice
       expect(pending).toEqual([{ updateId: 10, body: '{"update_id":10}', attempts: 1, receivedAt: now - 1000 }]);
+      // A running fleet replays only what has waited long enough (its instance is gone).
+      expect((await journal.takePending({ maxAttempts: 2, maxAgeMs: 60_000, minAgeMs: 5000 })).pending).toEqual([]);
+    });
+
+    it('remembers handled updates, so a redelivery is not handled twice; tells which earlier updates of a chat wait', async () => {
+      const journal = new UpdateJournal(db, { now: () => now });
+      await journal.accept(20, '{}', 'chat7');
+      await journal.accept(21, '{}', 'chat7');
+      await journal.accept(22, '{}', 'chat8');
+      expect(await journal.earlierUnhandled('chat7', 21, 10_000, new Set())).toEqual([20]);
+      expect(await journal.earlierUnhandled('chat7', 21, 10_000, new Set([20]))).toEqual([]);
+      expect(await journal.begin(20, '{}')).toBe('start');
+      await journal.done(20);
+      expect(await journal.earlierUnhandled('chat7', 21, 10_000, new Set())).toEqual([]);
+      // Telegram (or another instance) delivers 20 again: known as handled.
+      await journal.accept(20, '{}', 'chat7');
+      expect(await journal.begin(20, '{}')).toBe('handled');
+      expect(await journal.count()).toBe(2);
+      now += 20_000;
+      expect(await journal.earlierUnhandled('chat8', 30, 10_000, new Set())).toEqual([]); // too old: its instance stopped
     });
   });
 

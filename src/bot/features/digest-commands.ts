@@ -239,7 +239,7 @@ export function digestCommandsFeature(services: BotServices, digest: DigestComma
     const args = parseSubscribeArgs(ctx.match, index());
     if (!args.topic) return void (await sendHtml(ctx, problemHtml({ ok: false, reason: 'empty-topic' }, '', 'digest')));
     const userId = ctx.from?.id ?? ctx.chat.id;
-    if (!services.questionLimiter.take(userId).allowed) return void (await sendHtml(ctx, `有点太快了：每分钟最多 ${services.telegram.rateLimitPerMinute} 次。请稍后再试。`));
+    if (!(await services.questionLimiter.take(userId)).allowed) return void (await sendHtml(ctx, `有点太快了：每分钟最多 ${services.telegram.rateLimitPerMinute} 次。请稍后再试。`));
     const result = await digest.preview(ctx.chat.id, args.topic, args.scope);
     if (!result.ok) return void (await sendHtml(ctx, problemHtml(result, args.topic, 'digest')));
     const keyboard = digestKeyboard({ kind: 'preview', id: result.id }, result.content.items);

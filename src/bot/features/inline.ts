@@ -28,7 +28,7 @@ export function inlineFeature(services: BotServices): Composer<BotContext> {
     if (query.length < MIN_QUERY_CHARS) return ctx.answerInlineQuery([], { cache_time: 300 });
     const cached = cache.get(query);
     if (cached && services.now() - cached.at < CACHE_MS) return ctx.answerInlineQuery(cached.results, { cache_time: 300 });
-    if (!services.inlineLimiter.take(ctx.from.id).allowed) return ctx.answerInlineQuery([], { cache_time: 5, is_personal: true });
+    if (!(await services.inlineLimiter.take(ctx.from.id)).allowed) return ctx.answerInlineQuery([], { cache_time: 5, is_personal: true });
 
     const t0 = performance.now();
     let answer;

@@ -9,7 +9,7 @@ import type { BotContext, BotServices } from '../context.ts';
 export function buttonRateLimit(services: BotServices) {
   return async (ctx: BotContext, next: NextFunction): Promise<void> => {
     if (!ctx.callbackQuery) return next();
-    const decision = services.buttonLimiter.take(ctx.callbackQuery.from.id);
+    const decision = await services.buttonLimiter.take(ctx.callbackQuery.from.id);
     if (decision.allowed) return next();
     ctx.log.info({ user: ctx.callbackQuery.from.id, retryAfterMs: decision.retryAfterMs }, 'button press rate-limited');
     const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
