@@ -125,6 +125,7 @@ const envSchema = z.object({
   EMBEDDING_PROVIDER: z.enum(['local', 'openai']).optional().transform((v) => v ?? 'local'),
   EMBEDDING_MODEL: optionalString,
   EMBEDDING_DIMENSIONS: int(0, 0, 8192),
+  VECTOR_BACKEND: z.enum(['hnswlib', 'pgvector']).optional().transform((v) => v ?? 'hnswlib'),
   CHUNK_SIZE: int(300, 80, 4000),
   CHUNK_OVERLAP: int(40, 0, 1000),
 
@@ -171,6 +172,8 @@ export interface IndexConfig {
   /** dimensions 0 = the embedder's own default (local: 512; openai: the model's native size). */
   embedding: { provider: 'local' | 'openai'; model?: string; dimensions: number };
   chunking: { chunkSize: number; chunkOverlap: number };
+  /** Where the vectors are searched: in process (hnswlib, the default) or in PostgreSQL with pgvector. */
+  vectors: { backend: 'hnswlib' } | { backend: 'pgvector'; databaseUrl: string };
 }
 
 export interface LlmConfig {
@@ -254,6 +257,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
   if (e.WEBHOOK_URL && !e.WEBHOOK_SECRET) problems.push('config: WEBHOOK_SECRET is required when WEBHOOK_URL is set (Telegram sends it back in a header we check)');
   if (e.WEBHOOK_SECRET && !/^[A-Za-z0-9_-]{1,256}$/.test(e.WEBHOOK_SECRET))
     problems.push('config: WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -');
+  if (e.VECTOR_BACKEND === 'pgvector' && !e.DATABASE_URL) problems.push('config: DATABASE_URL is required when VECTOR_BACKEND=pgvector (a PostgreSQL database with pgvector installed)');
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
 
   return {
@@ -264,6 +268,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
       corpusDir: path.resolve(cwd, e.CORPUS_DIR),
       embedding: { provider: e.EMBEDDING_PROVIDER, ...(e.EMBEDDING_MODEL ? { model: e.EMBEDDING_MODEL } : {}), dimensions: e.EMBEDDING_DIMENSIONS },
       chunking: { chunkSize: e.CHUNK_SIZE, chunkOverlap: e.CHUNK_OVERLAP },
+      vectors: e.VECTOR_BACKEND === 'pgvector' && e.DATABASE_URL ? { backend: 'pgvector', databaseUrl: e.DATABASE_URL } : { backend: 'hnswlib' },
     },
     llm: {
       ...(e.OPENAI_API_KEY ? { apiKey: e.OPENAI_API_KEY } : {}),

@@ -24,6 +24,7 @@ import { DocumentLibrary } from './ingest/document-library.ts';
 import { ensureIndex } from './index/ensure-index.ts';
 import { loadPlanIndex, type PlanIndex } from './index/plan-index.ts';
 import { createLogger, scrubSecrets, type Logger } from './logger.ts';
+import { createPostgres } from './postgres-client.ts';
 import { BotStore } from './store/bot-store.ts';
 import { databaseFile, openDatabase } from './store/database.ts';
 import { DigestStore } from './store/digest-store.ts';
@@ -101,7 +102,9 @@ async function main(): Promise<void> {
   // One model client for answers and digest summaries: one circuit breaker, one set of call slots.
   const llm = config.llm.chatModel ? new LlmAnswerWriter(config.llm, { log: log.child({ module: 'llm' }) }) : undefined;
   const makeAnswerer = answererFactory(config, llm);
-  let answerer = makeAnswerer(await ensureIndex(config, log, progressPrinter(consoleMode, log)));
+  // Vectors in PostgreSQL (VECTOR_BACKEND=pgvector): one pool for every build and load of this process.
+  const vectorDb = config.index.vectors.backend === 'pgvector' ? createPostgres(config.index.vectors.databaseUrl, { applicationName: 'plan-qa-bot vectors' }) : undefined;
+  let answerer = makeAnswerer(await ensureIndex(config, log, progressPrinter(consoleMode, log), vectorDb));
   // The first retrieval pays for lazy set-up and JIT; do it now rather than for the first user.
   await answerer.retrieve('规划目标').catch((err: unknown) => log.warn({ err: (err as Error).message }, 'warm-up failed'));
   const library = new DocumentLibrary(config.index.corpusDir, config.index.stateDir, config.index.chunking);
@@ -137,11 +140,11 @@ async function main(): Promise<void> {
     features: [(services) => digestCommandsFeature(services, digest)],
     library,
     reindex: async ({ rebuild }) => {
-      const build = buildIndex(config, { rebuild });
+      const build = buildIndex(config, { rebuild, ...(vectorDb ? { postgres: vectorDb } : {}) });
       reindexing = build;
       try {
         const r = await build;
-        answerer = makeAnswerer(await loadPlanIndex(config.index, config.llm));
+        answerer = makeAnswerer(await loadPlanIndex(config.index, config.llm, vectorDb));
         return r;
       } finally {
         reindexing = undefined;
@@ -172,6 +175,7 @@ async function main(): Promise<void> {
       if (stopped && stopped.unfinished > 0) log.warn({ unfinished: stopped.unfinished, pending: journal.count() }, 'updates not finished in time; they are handled at the next start');
       await reindexing?.catch(() => {});
       db.close();
+      await vectorDb?.close();
       log.info('stopped');
       await new Promise<void>((resolve) => (logStream ? logStream.end(resolve) : resolve()));
     })());
