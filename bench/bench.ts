@@ -14,23 +14,25 @@ import { benchDigest } from './bench-digest.ts';
 import { benchLlmPipeline } from './bench-llm.ts';
 import { BENCH_QUESTIONS as QUESTIONS } from './bench-questions.ts';
 import { benchScale } from './bench-scale.ts';
+import { benchVector } from './bench-vector.ts';
 import { percentiles } from './bench-stats.ts';
 import { runCli } from '../src/cli/cli-runtime.ts';
 
 /**
- * `npm run bench [-- --scale N | --million] [--sections core,chart,llm,bot,digest,scale]`:
+ * `npm run bench [-- --scale N | --million] [--sections core,chart,llm,bot,digest,scale,vector]`:
  * core: ingest time, warm search and ask latency in process, cold start of `ask`, peak
  * memory; chart: a chart drawn from scratch (SVG, PNG) p50/p95, PNG size, memory, event
  * loop held while charts render; llm: answer-pipeline overhead without the model's time; bot: 1,000 questions
  * from 100 chats through the Bot API emulator; digest: one day's fan-out to 10,000
- * subscriptions; scale: index build and hybrid search on synthetic chunks.
+ * subscriptions; scale: index build and hybrid search on synthetic chunks; vector: the
+ * same chunks searched by hnswlib and by pgvector (bench-vector.ts).
  * Prints the results and writes JSON to <STATE_DIR>/bench/.
  *
  * Benchmarks live here, outside src/: the product never imports them, and they may use
  * the test servers (the bot and digest sections drive test/helpers' Bot API emulator).
  */
 
-const SECTIONS = ['core', 'chart', 'llm', 'bot', 'digest', 'scale'] as const;
+const SECTIONS = ['core', 'chart', 'llm', 'bot', 'digest', 'scale', 'vector'] as const;
 
 
 const TSX = path.resolve('node_modules/.bin/tsx');
@@ -109,6 +111,11 @@ await runCli('bench', async (ctx) => {
     if (sections.has('digest')) {
       say('digest: one day of 10,000 subscriptions through the emulator…');
       result.digest = await benchDigest();
+    }
+
+    if (sections.has('vector')) {
+      say('vector: the corpus chunks searched by hnswlib and by pgvector…');
+      result.vector = await benchVector(config, index, QUESTIONS, say);
     }
 
     if (sections.has('scale')) {

@@ -20,9 +20,41 @@ import type { VectorBackend, VectorHit, VectorScope, VectorSearch } from './vect
  * scan walks on until LIMIT rows pass, and whatever still comes back short is answered
  * exactly. A narrow scope is answered exactly from the start (through the primary key):
  * a few thousand distances cost less than a graph walk that discards most of what it finds.
+ * A search is one call of a SQL function (SEARCH_FUNCTION_SQL): one round trip.
  */
 
 const REGISTRY = 'plan_vector_builds';
+/** Versioned: a changed function gets a new name, so builds of both versions can coexist. */
+const SEARCH_FN = 'plan_vectors_search_v1';
+const SEARCH_SIGNATURE = `${SEARCH_FN}(text,text,vector,integer,integer,integer[],bytea,boolean,integer)`;
+
+/**
+ * One search in one round trip. Planner and HNSW settings are made with set_config(…, true):
+ * local to the statement's own transaction, so nothing leaks into the pooled connection.
+ * The dynamic query names the table with %I; the vector and the scope are parameters.
+ * - ids: only these ordinals, searched exactly (no index scan: the rows come by primary key);
+ * - bits: a bitmap of allowed ordinals, through the HNSW index with an iterative scan that
+ *   walks on until k rows pass (at most max_scan tuples), or exactly when `exact`.
+ */
+const SEARCH_FUNCTION_SQL = `
+CREATE OR REPLACE FUNCTION ${SEARCH_FN}(tbl text, typ text, q vector, k integer, ef integer, ids integer[], bits bytea, exact boolean, max_scan integer)
+RETURNS TABLE (ordinal integer, distance double precision) LANGUAGE plpgsql AS $fn$
+DECLARE
+  dist text := format('embedding <=> $1::%s', typ);
+  filter text := CASE WHEN ids IS NOT NULL THEN ' WHERE ordinal = ANY($2)' WHEN bits IS NOT NULL THEN ' WHERE get_bit($3, ordinal) = 1' ELSE '' END;
+BEGIN
+  PERFORM set_config('hnsw.ef_search', ef::text, true);
+  IF exact OR ids IS NOT NULL THEN
+    PERFORM set_config('enable_indexscan', 'off', true);
+  ELSIF bits IS NOT NULL THEN
+    PERFORM set_config('hnsw.iterative_scan', 'strict_order', true);
+    PERFORM set_config('hnsw.max_scan_tuples', max_scan::text, true);
+    -- The filter's selectivity is unknown to the planner: without this it may sort the whole table.
+    PERFORM set_config('enable_seqscan', 'off', true);
+  END IF;
+  RETURN QUERY EXECUTE format('SELECT ordinal, (%s)::double precision FROM %I%s ORDER BY %s LIMIT %s', dist, tbl, filter, dist, k) USING q, ids, bits;
+END
+$fn$`;
 export const PGVECTOR_TABLE = /^plan_vectors_[a-z0-9_]{1,48}$/;
 /** Iterative index scans (hnsw.iterative_scan) came in pgvector 0.8.0. */
 const MIN_VERSION = [0, 8, 0] as const;
@@ -111,6 +143,10 @@ async function checkExtension(db: Postgres, create: boolean): Promise<void> {
   if (diff < 0) throw new StateError(`vector-index: pgvector ${version} in ${db.name} is too old; ${MIN_VERSION.join('.')} or newer is needed (upgrade it, then ALTER EXTENSION vector UPDATE)`);
 }
 
+async function searchFunctionExists(db: Postgres): Promise<boolean> {
+  return (await db.query<{ fn: string | null }>('SELECT to_regprocedure($1)::text AS fn', [SEARCH_SIGNATURE])).rows[0]?.fn != null;
+}
+
 /** The chunk ordinals a scope allows, in the forms the SQL takes; cached per scope object. */
 interface ScopeSql {
   allowed: number;
@@ -125,6 +161,8 @@ export class PgvectorIndex implements VectorSearch {
   private readonly options: Required<PgvectorOptions>;
   private readonly type: 'vector' | 'halfvec';
   private readonly scopes = new WeakMap<Uint8Array, ScopeSql>();
+  /** Scoped searches whose iterative scan came back short and were answered exactly (for metrics and tests). */
+  exactFallbacks = 0;
 
   private constructor(
     private readonly db: Postgres,
@@ -148,12 +186,14 @@ export class PgvectorIndex implements VectorSearch {
     const table = `plan_vectors_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
     await run(db, 'vector-index: preparing the database', async () => {
       await checkExtension(db, true);
+      // Two builds preparing at once: the loser's CREATE fails on a catalog's unique key, and the object is there.
+      const tolerateRace = (err: unknown) => {
+        if (!isUniqueViolation(err)) throw err;
+      };
       await db.query(
         `CREATE TABLE IF NOT EXISTS ${REGISTRY} (table_name text PRIMARY KEY, origin text NOT NULL, dimensions integer NOT NULL, count integer NOT NULL, built_at timestamptz NOT NULL DEFAULT now())`,
-      ).catch((err: unknown) => {
-        // Two builds creating the registry at once: the loser's CREATE fails on the catalog's unique key, and the table is there.
-        if (!isUniqueViolation(err)) throw err;
-      });
+      ).catch(tolerateRace);
+      if (!(await searchFunctionExists(db))) await db.query(SEARCH_FUNCTION_SQL).catch(tolerateRace);
     });
     // A vector row kept in the table's page (not TOASTed) is read without decompression.
     const rowBytes = 8 + dimensions * (type === 'vector' ? 4 : 2);
@@ -220,7 +260,7 @@ export class PgvectorIndex implements VectorSearch {
       const row = registry.rows[0]?.present
         ? (await db.query<{ dimensions: number; count: number }>(`SELECT dimensions, count FROM ${REGISTRY} WHERE table_name = $1`, [table])).rows[0]
         : undefined;
-      if (!row) throw new IndexCorruptError(`vector-index: the index's vectors (table ${table}) are not in ${db.name}; ${REBUILD}`);
+      if (!row || !(await searchFunctionExists(db))) throw new IndexCorruptError(`vector-index: the index's vectors (table ${table}) are not in ${db.name}; ${REBUILD}`);
       if (row.dimensions !== dimensions) throw new IndexCorruptError(`vector-index: expected ${dimensions} dims, got ${row.dimensions} in table ${table}; ${REBUILD}`);
       if (row.count !== expectedCount) throw new IndexCorruptError(`vector-index: expected ${expectedCount} vectors, found ${row.count} in table ${table}; ${REBUILD}`);
       const { ownsDb = false, ...rest } = options;
@@ -233,48 +273,37 @@ export class PgvectorIndex implements VectorSearch {
     let n = Math.min(k, this.size);
     if (n <= 0) return [];
     const q = binaryVector(query);
-    const distance = `embedding <=> $1::${this.type === 'vector' ? 'vector' : 'vector::halfvec'}`;
-    const select = (where: string, limit: number) => `SELECT ordinal, ${distance} AS distance FROM ${this.table}${where} ORDER BY ${distance} LIMIT ${limit}`;
-    const ef = `SET LOCAL hnsw.ef_search = ${Math.min(1000, Math.max(this.options.efSearch, n))}`;
-    if (!scope) return this.query([ef], select('', n), [q]);
-
+    if (!scope) return this.query(q, n);
     const sql = this.scopeSql(scope);
     n = Math.min(n, sql.allowed);
     if (n === 0) return [];
-    // Exact: no index scan, so the planner reads the allowed rows (by primary key) and sorts them.
-    const exact = (where: string, param: unknown) => this.query(['SET LOCAL enable_indexscan = off'], select(where, n), [q, param]);
-    if (sql.ordinals) return exact(' WHERE ordinal = ANY($2::integer[])', sql.ordinals);
-    const where = ' WHERE get_bit($2::bytea, ordinal) = 1';
-    const hits = await this.query(
-      [
-        ef,
-        'SET LOCAL hnsw.iterative_scan = strict_order',
-        // Enough tuples for the scope's share to yield n rows several times over.
-        `SET LOCAL hnsw.max_scan_tuples = ${Math.max(20_000, Math.ceil((n / scope.share) * 8))}`,
-        // The filter's selectivity is unknown to the planner: without this it may sort the whole table.
-        'SET LOCAL enable_seqscan = off',
-      ],
-      select(where, n),
-      [q, sql.bitmap],
-    );
-    return hits.length >= n ? hits : exact(where, sql.bitmap);
+    if (sql.ordinals) return this.query(q, n, { ids: sql.ordinals });
+    // Enough tuples for the scope's share to yield n rows several times over.
+    const maxScan = Math.max(20_000, Math.ceil((n / scope.share) * 8));
+    const hits = await this.query(q, n, { bits: sql.bitmap!, maxScan });
+    if (hits.length >= n) return hits;
+    this.exactFallbacks++;
+    return this.query(q, n, { bits: sql.bitmap!, exact: true });
   }
 
   async close(): Promise<void> {
     if (this.ownsDb) await this.db.close();
   }
 
-  /**
-   * The SETs are LOCAL to the search's transaction, so they never leak into the pooled
-   * connection; they go in one round trip. Only numbers this class formatted and a table
-   * name that matched PGVECTOR_TABLE are spliced into SQL; the vectors and scopes are parameters.
-   */
-  private async query(settings: string[], select: string, params: unknown[]): Promise<VectorHit[]> {
-    const rows = await run(this.db, `vector-index: searching ${this.table}`, () =>
-      this.db.transaction(async (client) => {
-        await client.query(settings.join('; '));
-        return (await client.query(select, params)).rows as Array<{ ordinal: number; distance: number }>;
-      }),
+  private async query(q: Buffer, k: number, where: { ids?: number[]; bits?: Buffer; exact?: boolean; maxScan?: number } = {}): Promise<VectorHit[]> {
+    const ef = Math.min(1000, Math.max(this.options.efSearch, k));
+    const { rows } = await run(this.db, `vector-index: searching ${this.table}`, () =>
+      this.db.query<{ ordinal: number; distance: number }>(`SELECT ordinal, distance FROM ${SEARCH_FN}($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [
+        this.table,
+        this.type,
+        q,
+        k,
+        ef,
+        where.ids ?? null,
+        where.bits ?? null,
+        where.exact ?? false,
+        where.maxScan ?? 20_000,
+      ]),
     );
     return rows.map((r) => ({ label: r.ordinal, score: 1 - r.distance }));
   }

@@ -100,6 +100,10 @@ describe('PgvectorIndex', () => {
       expect(hits.every((h) => h.label % 10 === 3)).toBe(true);
     }
     expect(await recall(index, vectors, queries, 10, tenth)).toBeGreaterThanOrEqual(0.9);
+    expect(index.exactFallbacks).toBe(0); // the index answered, not the exact fallback
+    // The search's planner settings were local to it: nothing is left on the (single) PGlite session.
+    const settings = await db.query<{ seq: string; iter: string }>("SELECT current_setting('enable_seqscan') AS seq, current_setting('hnsw.iterative_scan') AS iter");
+    expect(settings.rows[0]).toEqual({ seq: 'on', iter: 'off' });
   });
 
   it('answers a narrow scope exactly, and a scope smaller than k in full', async () => {
