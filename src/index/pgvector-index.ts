@@ -43,6 +43,9 @@ DECLARE
   dist text := format('embedding <=> $1::%s', typ);
   filter text := CASE WHEN ids IS NOT NULL THEN ' WHERE ordinal = ANY($2)' WHEN bits IS NOT NULL THEN ' WHERE get_bit($3, ordinal) = 1' ELSE '' END;
 BEGIN
+  IF typ NOT IN ('vector', 'halfvec') THEN
+    RAISE EXCEPTION 'plan_vectors_search: typ must be vector or halfvec';
+  END IF;
   PERFORM set_config('hnsw.ef_search', ef::text, true);
   IF exact OR ids IS NOT NULL THEN
     PERFORM set_config('enable_indexscan', 'off', true);
@@ -68,7 +71,7 @@ export interface PgvectorOptions {
   efSearch?: number;
   /** A scope allowing at most this many chunks is searched exactly. */
   exactScopeLimit?: number;
-  /** Upper bound on the whole build's time (table, rows, HNSW index). */
+  /** Upper bound on each statement of a build (creating the HNSW index is the long one). */
   buildTimeoutMs?: number;
 }
 
