@@ -3,12 +3,15 @@ import path from 'node:path';
 import { parseConfig, type Config } from '../src/config.ts';
 import { InputError } from '../src/errors.ts';
 import { ensureIndex } from '../src/index/ensure-index.ts';
+import { l2Normalize } from '../src/index/embedder.ts';
+import { HnswVectorSearch } from '../src/index/hnsw-vector-search.ts';
 import { currentBuildDir, readVectors } from '../src/index/index-store.ts';
 import { PgvectorIndex } from '../src/index/pgvector-index.ts';
 import type { PlanIndex } from '../src/index/plan-index.ts';
+import { HnswVectorIndex } from '../src/index/vector-index.ts';
 import type { VectorScope, VectorSearch } from '../src/index/vector-search.ts';
 import { silentLogger } from '../src/logger.ts';
-import { createPostgres } from '../src/postgres-client.ts';
+import { createPostgres, type Postgres } from '../src/postgres-client.ts';
 import { HybridRetriever } from '../src/retrieve/hybrid-retriever.ts';
 import { startPgliteServer } from '../test/helpers/pglite-server.ts';
 import { benchTempDir } from './bench-temp.ts';
@@ -20,6 +23,7 @@ import { percentiles, type Percentiles } from './bench-stats.ts';
  * the bench writes its own tables there and drops them at the next builds of the same
  * origin), otherwise PGlite (PostgreSQL compiled to WASM) served on 127.0.0.1: a test
  * stand-in whose speed is WASM's, not a native server's. The result says which.
+ * VECTOR_BENCH_CHUNKS=N adds a run on N synthetic vectors (raw vector search, both backends).
  */
 
 export interface VectorBackendTimes {
@@ -41,6 +45,89 @@ export interface VectorBenchResult {
   pgvectorBuildMs: number;
   hnswlib: VectorBackendTimes;
   pgvector: VectorBackendTimes;
+  /** With VECTOR_BENCH_CHUNKS=N: N synthetic vectors, raw vector search only. */
+  synthetic?: SyntheticResult;
+}
+
+interface SyntheticTimes {
+  buildMs: number;
+  searchMs: Percentiles;
+  /** Within a scope of a tenth of the chunks. */
+  scopedSearchMs: Percentiles;
+  recallAt30: number;
+  scopedRecallAt30: number;
+}
+
+interface SyntheticResult {
+  chunks: number;
+  hnswlib: SyntheticTimes;
+  pgvector: SyntheticTimes & { exactFallbacks: number };
+}
+
+/**
+ * N vectors near the corpus's (each a corpus vector plus noise, normalized), so that they
+ * cluster like real ones; queries are the bench questions' embeddings.
+ */
+async function benchSynthetic(base: readonly Float32Array[], queries: readonly Float32Array[], n: number, db: Postgres, log: (msg: string) => void): Promise<SyntheticResult> {
+  let s = 42;
+  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  const dims = base[0]!.length;
+  const vectors = Array.from({ length: n }, (_, i) => {
+    const b = base[i % base.length]!;
+    return l2Normalize(Float32Array.from(b, (x) => x + rnd() * 0.03));
+  });
+  const flags = Uint8Array.from({ length: n }, (_, i) => (i % 10 === 3 ? 1 : 0));
+  const tenth: VectorScope = { flags, share: 0.1 };
+  const exact = (q: Float32Array, scope?: VectorScope) =>
+    new Set(
+      vectors
+        .map((v, label) => ({ label, score: dot(v, q) }))
+        .filter((h) => !scope || scope.flags[h.label] === 1)
+        .sort((a, b) => b.score - a.score)
+        .slice(0, 30)
+        .map((h) => h.label),
+    );
+  const truth = queries.map((q) => exact(q));
+  const scopedTruth = queries.map((q) => exact(q, tenth));
+  const run = async (index: VectorSearch, buildMs: number): Promise<SyntheticTimes> => {
+    const plain: number[] = [];
+    const scoped: number[] = [];
+    let found = 0;
+    let scopedFound = 0;
+    for (let round = 0; round < 6; round++) {
+      for (const [i, q] of queries.entries()) {
+        let t = performance.now();
+        const hits = await index.search(q, 30);
+        const a = performance.now() - t;
+        t = performance.now();
+        const scopedHits = await index.search(q, 30, tenth);
+        const b = performance.now() - t;
+        if (round === 0) {
+          found += hits.filter((h) => truth[i]!.has(h.label)).length;
+          scopedFound += scopedHits.filter((h) => scopedTruth[i]!.has(h.label)).length;
+        } else {
+          plain.push(a);
+          scoped.push(b);
+        }
+      }
+    }
+    const r = (x: number) => Math.round((x / (queries.length * 30)) * 1000) / 1000;
+    return { buildMs: Math.round(buildMs), searchMs: percentiles(plain), scopedSearchMs: percentiles(scoped), recallAt30: r(found), scopedRecallAt30: r(scopedFound) };
+  };
+  let t = performance.now();
+  const hnsw = new HnswVectorSearch(HnswVectorIndex.build(vectors, dims));
+  const hnswlib = await run(hnsw, performance.now() - t);
+  log(`vector: ${n} synthetic vectors: hnswlib built in ${hnswlib.buildMs} ms, search p50 ${hnswlib.searchMs.p50} ms, in a tenth ${hnswlib.scopedSearchMs.p50} ms`);
+  t = performance.now();
+  const table = await PgvectorIndex.write(db, vectors, dims, 'bench-synthetic');
+  try {
+    const pg = await PgvectorIndex.open(db, table, dims, n);
+    const pgvector = { ...(await run(pg, performance.now() - t)), exactFallbacks: pg.exactFallbacks };
+    log(`vector: ${n} synthetic vectors: pgvector built in ${pgvector.buildMs} ms, search p50 ${pgvector.searchMs.p50} ms, in a tenth ${pgvector.scopedSearchMs.p50} ms`);
+    return { chunks: n, hnswlib, pgvector };
+  } finally {
+    await PgvectorIndex.drop(db, table);
+  }
 }
 
 function dot(a: Float32Array, b: Float32Array): number {
@@ -134,7 +221,12 @@ export async function benchVector(config: Config, index: PlanIndex, questions: r
     log(`vector: search p50 hnswlib ${hnswlib.searchMs.p50} ms, pgvector ${pgvector.searchMs.p50} ms; in a district hnswlib ${hnswlib.scopedSearchMs.p50} ms, pgvector ${pgvector.scopedSearchMs.p50} ms`);
     log(`vector: hybrid retrieval p50 hnswlib ${hnswlib.retrieveMs.p50} ms, pgvector ${pgvector.retrieveMs.p50} ms; recall@30 ${hnswlib.recallAt30} / ${pgvector.recallAt30}`);
     await pg.close();
-    return { chunks: index.chunks.length, dimensions: index.vector.dimensions, database, pgvectorBuildMs, hnswlib, pgvector };
+    const syntheticChunks = Number(process.env.VECTOR_BENCH_CHUNKS ?? 0);
+    const synthetic =
+      Number.isInteger(syntheticChunks) && syntheticChunks > 0
+        ? await benchSynthetic(vectors, await Promise.all(questions.map((q) => index.embedder.embedQuery(q))), syntheticChunks, db, log)
+        : undefined;
+    return { chunks: index.chunks.length, dimensions: index.vector.dimensions, database, pgvectorBuildMs, hnswlib, pgvector, ...(synthetic ? { synthetic } : {}) };
   } finally {
     state.remove();
     if (table) await PgvectorIndex.drop(db, table);
