@@ -3,6 +3,7 @@ import { LexicalIndex } from '../src/index/lexical-index.ts';
 import { LocalEmbedder } from '../src/index/local-embedder.ts';
 import { contextText, PlanIndex } from '../src/index/plan-index.ts';
 import { HnswVectorIndex } from '../src/index/vector-index.ts';
+import { HnswVectorSearch } from '../src/index/hnsw-vector-search.ts';
 import { HybridRetriever } from '../src/retrieve/hybrid-retriever.ts';
 import { percentiles, type Percentiles } from './bench-stats.ts';
 
@@ -70,7 +71,7 @@ export async function benchScale(sentences: readonly string[], questions: readon
     chunking: { chunkSize: 300, chunkOverlap: 0 }, documents, chunkCount: n,
     files: { chunks: '', vectors: '', hnsw: '', lexical: '' },
   };
-  const retriever = new HybridRetriever(new PlanIndex(manifest, chunks, embedder, vector, lexical));
+  const retriever = new HybridRetriever(new PlanIndex(manifest, chunks, embedder, new HnswVectorSearch(vector), lexical));
   const times: number[] = [];
   for (let round = 0; round < 5; round++) {
     for (const q of questions) {

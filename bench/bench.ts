@@ -16,16 +16,18 @@ import { renderTable } from './bench-report.ts';
 import { benchScale } from './bench-scale.ts';
 import { benchStart } from './bench-start.ts';
 import { benchTempDir } from './bench-temp.ts';
+import { benchVector } from './bench-vector.ts';
 import { percentiles } from './bench-stats.ts';
 import { runCli } from '../src/cli/cli-runtime.ts';
 
 /**
- * `npm run bench [-- --scale N | --million] [--sections core,start,chart,llm,bot,digest,scale]`:
+ * `npm run bench [-- --scale N | --million] [--sections core,start,chart,llm,bot,digest,scale,vector]`:
  * core: ingest time, warm search and ask latency in process, peak memory; start: a cold
  * `ask` process and the console's first answer, on the compiled entry points; chart: a chart drawn from scratch (SVG, PNG) p50/p95, PNG size, memory, event
  * loop held while charts render; llm: answer-pipeline overhead without the model's time; bot: 1,000 questions
  * from 100 chats through the Bot API emulator; digest: one day's fan-out to 10,000
- * subscriptions; scale: index build and hybrid search on synthetic chunks.
+ * subscriptions; scale: index build and hybrid search on synthetic chunks; vector: the
+ * same chunks searched by hnswlib and by pgvector (bench-vector.ts).
  * Prints a table of the results and writes them as JSON to <STATE_DIR>/bench/ after every
  * section, so a section that fails (its error is recorded) or an interrupted run keeps
  * what was measured before it. Temporary folders are removed even on Ctrl-C.
@@ -34,7 +36,7 @@ import { runCli } from '../src/cli/cli-runtime.ts';
  * the test servers (the bot and digest sections drive test/helpers' Bot API emulator).
  */
 
-const SECTIONS = ['core', 'start', 'chart', 'llm', 'bot', 'digest', 'scale'] as const;
+const SECTIONS = ['core', 'start', 'chart', 'llm', 'bot', 'digest', 'scale', 'vector'] as const;
 
 await runCli('bench', async (ctx) => {
   const { values } = parseArgs({
@@ -135,6 +137,11 @@ await runCli('bench', async (ctx) => {
         const scale = await benchScale(sentences, QUESTIONS, scaleN, say);
         result.peakRssMbWithScale = Math.round(process.resourceUsage().maxRSS / 1024);
         return scale;
+      });
+    if (sections.has('vector'))
+      await section('vector', async () => {
+        say('vector: the corpus chunks searched by hnswlib and by pgvector…');
+        return benchVector(config, index, QUESTIONS, say);
       });
   } finally {
     state.remove();

@@ -126,6 +126,7 @@ const envSchema = z.object({
   EMBEDDING_PROVIDER: z.enum(['local', 'openai']).optional().transform((v) => v ?? 'local'),
   EMBEDDING_MODEL: optionalString,
   EMBEDDING_DIMENSIONS: int(0, 0, 8192),
+  VECTOR_BACKEND: z.enum(['hnswlib', 'pgvector']).optional().transform((v) => v ?? 'hnswlib'),
   CHUNK_SIZE: int(300, 80, 4000),
   CHUNK_OVERLAP: int(40, 0, 1000),
 
@@ -180,6 +181,8 @@ export interface IndexConfig {
    * built and kept in `<stateDir>/index` by each process.
    */
   sharedDir?: string;
+  /** Where the vectors are searched: in process (hnswlib, the default) or in PostgreSQL with pgvector. */
+  vectors: { backend: 'hnswlib' } | { backend: 'pgvector'; databaseUrl: string };
 }
 
 export interface LlmConfig {
@@ -267,6 +270,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
   if (e.WEBHOOK_URL && !e.WEBHOOK_SECRET) problems.push('config: WEBHOOK_SECRET is required when WEBHOOK_URL is set (Telegram sends it back in a header we check)');
   if (e.WEBHOOK_SECRET && !/^[A-Za-z0-9_-]{1,256}$/.test(e.WEBHOOK_SECRET))
     problems.push('config: WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -');
+  if (e.VECTOR_BACKEND === 'pgvector' && !e.DATABASE_URL) problems.push('config: DATABASE_URL is required when VECTOR_BACKEND=pgvector (a PostgreSQL database with pgvector installed)');
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
 
   return {
@@ -278,6 +282,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
       embedding: { provider: e.EMBEDDING_PROVIDER, ...(e.EMBEDDING_MODEL ? { model: e.EMBEDDING_MODEL } : {}), dimensions: e.EMBEDDING_DIMENSIONS },
       chunking: { chunkSize: e.CHUNK_SIZE, chunkOverlap: e.CHUNK_OVERLAP },
       ...(e.INDEX_SHARED_DIR ? { sharedDir: path.resolve(cwd, e.INDEX_SHARED_DIR) } : {}),
+      vectors: e.VECTOR_BACKEND === 'pgvector' && e.DATABASE_URL ? { backend: 'pgvector', databaseUrl: e.DATABASE_URL } : { backend: 'hnswlib' },
     },
     llm: {
       ...(e.OPENAI_API_KEY ? { apiKey: e.OPENAI_API_KEY } : {}),

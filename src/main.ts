@@ -28,6 +28,7 @@ import { ensureIndex } from './index/ensure-index.ts';
 import { currentGeneration, GenerationWatcher, publishGeneration } from './index/index-generations.ts';
 import { loadPlanIndex, loadPlanIndexFrom, type PlanIndex } from './index/plan-index.ts';
 import { createLogger, scrubSecrets, type Logger } from './logger.ts';
+import { createPostgres } from './postgres-client.ts';
 import { BotStore } from './store/bot-store.ts';
 import { openStore } from './store/open-store.ts';
 import { DigestStore } from './store/digest-store.ts';
@@ -109,11 +110,13 @@ async function main(): Promise<void> {
   // The model writer (and the OpenAI SDK) is loaded only when a model is configured: start-up stays short offline.
   const llm = config.llm.chatModel ? new (await import('./answer/llm-writer.ts')).LlmAnswerWriter(config.llm, { log: log.child({ module: 'llm' }) }) : undefined;
   const makeAnswerer = answererFactory(config, llm);
+  // Vectors in PostgreSQL (VECTOR_BACKEND=pgvector): one pool for every build and load of this process.
+  const vectorDb = config.index.vectors.backend === 'pgvector' ? createPostgres(config.index.vectors.databaseUrl, { applicationName: 'plan-qa-bot vectors' }) : undefined;
   // A fleet loads the generation its ingest job published; a lone process builds its own index.
   const shared = config.index.sharedDir;
   const published = shared ? await currentGeneration(shared) : undefined;
-  const loadGeneration = (dir: string) => loadPlanIndexFrom(dir, config.index, config.llm);
-  let answerer = makeAnswerer(published ? await loadGeneration(published.dir) : await ensureIndex(config, log, progressPrinter(consoleMode, log)));
+  const loadGeneration = (dir: string) => loadPlanIndexFrom(dir, config.index, config.llm, vectorDb);
+  let answerer = makeAnswerer(published ? await loadGeneration(published.dir) : await ensureIndex(config, log, progressPrinter(consoleMode, log), vectorDb));
   if (published) log.info({ generation: published.name }, 'index generation loaded');
   // Each answer takes the answerer once, so it is computed from one generation; a switch affects the next.
   const generations =
@@ -166,7 +169,7 @@ async function main(): Promise<void> {
     features: [(services) => digestCommandsFeature(services, digest)],
     library,
     reindex: async ({ rebuild }) => {
-      const build = import('./index/build-index.ts').then(({ buildIndex }) => buildIndex(config, { rebuild }));
+      const build = import('./index/build-index.ts').then(({ buildIndex }) => buildIndex(config, { rebuild, ...(vectorDb ? { postgres: vectorDb } : {}) }));
       reindexing = build;
       try {
         const r = await build;
@@ -174,7 +177,7 @@ async function main(): Promise<void> {
           // Published for the whole fleet; this instance switches now, the others within a second.
           await publishGeneration(r.dir, shared);
           await generations.check();
-        } else answerer = makeAnswerer(await loadPlanIndex(config.index, config.llm));
+        } else answerer = makeAnswerer(await loadPlanIndex(config.index, config.llm, vectorDb));
         return r;
       } finally {
         reindexing = undefined;
@@ -206,6 +209,7 @@ async function main(): Promise<void> {
       await fleet?.close();
       await reindexing?.catch(() => {});
       await db.close();
+      await vectorDb?.close();
       log.info('stopped');
       await new Promise<void>((resolve) => (logStream ? logStream.end(resolve) : resolve()));
     })());

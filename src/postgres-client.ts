@@ -47,6 +47,8 @@ export interface CreatePoolOptions {
   connectionTimeoutMs?: number;
   /** Each statement is cancelled by the server after this long (default 30 s): no query hangs the bot. */
   statementTimeoutMs?: number;
+  /** Idle connections do not keep the process alive (a command-line run exits when its work is done). */
+  allowExitOnIdle?: boolean;
 }
 
 export interface Postgres {
@@ -113,6 +115,7 @@ export function createPostgres(url: string, options: CreatePoolOptions = {}): Po
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,
+    allowExitOnIdle: options.allowExitOnIdle ?? false,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
     statement_timeout: options.statementTimeoutMs ?? 30_000,
     application_name: options.applicationName ?? 'plan-qa-bot',

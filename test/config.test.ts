@@ -67,6 +67,16 @@ describe('parseConfig', () => {
     }
   });
 
+  it('VECTOR_BACKEND: hnswlib by default; pgvector takes DATABASE_URL and refuses to start without it', () => {
+    expect(parseConfig({}, '/app').index.vectors).toEqual({ backend: 'hnswlib' });
+    const url = 'postgres://bot:pa55word-x@db:5432/plans';
+    expect(parseConfig({ VECTOR_BACKEND: 'pgvector', DATABASE_URL: url }, '/app').index.vectors).toEqual({ backend: 'pgvector', databaseUrl: url });
+    // DATABASE_URL alone moves the store, not the vectors.
+    expect(parseConfig({ DATABASE_URL: url }, '/app').index.vectors).toEqual({ backend: 'hnswlib' });
+    expect(() => parseConfig({ VECTOR_BACKEND: 'pgvector' })).toThrow(/^config: DATABASE_URL is required when VECTOR_BACKEND=pgvector/);
+    expect(() => parseConfig({ VECTOR_BACKEND: 'faiss' })).toThrow(/^config: VECTOR_BACKEND/);
+  });
+
   it('.env.example lists every setting, and every listed setting parses with its shown default', () => {
     const example = readFileSync('.env.example', 'utf8');
     const entries = [...example.matchAll(/^([A-Z0-9_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!] as const);

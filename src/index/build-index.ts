@@ -20,7 +20,8 @@ import { LexicalIndex } from './lexical-index.ts';
 import { LocalEmbedder } from './local-embedder.ts';
 import { OpenAiEmbedder } from './openai-embedder.ts';
 import { checkEmbedderMatches, configuredEmbedder, contextText } from './plan-index.ts';
-import { HnswVectorIndex } from './vector-index.ts';
+import { writeVectors } from './vector-store.ts';
+import type { Postgres } from '../postgres-client.ts';
 
 /**
  * corpus → ingest → embed → write a build. Incremental: a document whose checksum,
@@ -93,7 +94,7 @@ function storedChunks(doc: IngestedDocument): StoredChunk[] {
 
 export async function buildIndex(
   config: { index: IndexConfig; llm: LlmConfig },
-  options: { rebuild?: boolean; onProgress?: (p: IngestProgress) => void; embedder?: Embedder } = {},
+  options: { rebuild?: boolean; onProgress?: (p: IngestProgress) => void; embedder?: Embedder; postgres?: Postgres } = {},
 ): Promise<BuildResult> {
   const t0 = performance.now();
   const { index } = config;
@@ -155,9 +156,9 @@ export async function buildIndex(
 
   const dims = embedder.info.dimensions;
   const allVectors = vectors as Float32Array[];
-  const vectorIndex = HnswVectorIndex.build(allVectors, dims);
   const lexical = LexicalIndex.build(chunks.map((c) => contextText(c, metaByFile.get(c.file)!)));
   progress({ phase: 'write', chunks: chunks.length });
+  const searchable = await writeVectors(index, allVectors, dims, options.postgres);
   const dir = await writeBuild(index.stateDir, {
     manifest: {
       builtAt: new Date().toISOString(),
@@ -165,13 +166,18 @@ export async function buildIndex(
       chunking: index.chunking,
       documents: docs.map((d, i) => ({ ...d.meta, checksum: d.checksum, chunkCount: chunkLists[i]!.length })),
       chunkCount: chunks.length,
+      vectorStore: searchable.vectorStore,
     },
     chunks,
     vectors: allVectors,
-    writeHnsw: (file) => vectorIndex.save(file),
+    ...(searchable.writeHnsw ? { writeHnsw: searchable.writeHnsw } : {}),
     lexicalJson: lexical.toJSON(),
     ...(embedder instanceof LocalEmbedder ? { embedderState: embedder.toJSON() } : {}),
+  }).catch(async (err: unknown) => {
+    await searchable.settle(false);
+    throw err;
   });
+  await searchable.settle(true);
   return {
     dir,
     documents: docs.length,

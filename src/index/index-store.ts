@@ -3,6 +3,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { IndexCorruptError, IndexMissingError, StateError } from '../errors.ts';
+import { PGVECTOR_TABLE } from './pgvector-index.ts';
 
 /**
  * The index on disk. Each build is written whole into its own folder under
@@ -62,7 +63,16 @@ const manifestSchema = z.object({
   chunking: z.object({ chunkSize: z.number().int(), chunkOverlap: z.number().int() }),
   documents: z.array(documentMetaSchema.extend({ checksum: z.string(), chunkCount: z.number().int().nonnegative() })),
   chunkCount: z.number().int().nonnegative(),
-  files: z.object({ chunks: z.string(), vectors: z.string(), hnsw: z.string(), lexical: z.string(), embedder: z.string().optional() }),
+  /** `hnsw` is absent when the vectors are searched in PostgreSQL (vectorStore.backend pgvector). */
+  files: z.object({ chunks: z.string(), vectors: z.string(), hnsw: z.string().optional(), lexical: z.string(), embedder: z.string().optional() }),
+  /** Which backend searches the vectors; absent in builds written before there was a choice (hnswlib). */
+  vectorStore: z
+    .discriminatedUnion('backend', [
+      z.object({ backend: z.literal('hnswlib') }),
+      /** `database` names it for messages (postgres://user@host:port/name, never a password). */
+      z.object({ backend: z.literal('pgvector'), table: z.string().regex(PGVECTOR_TABLE), database: z.string() }),
+    ])
+    .optional(),
   /**
    * sha256 of each file in `files`, checked before anything is loaded: hnswlib trusts its
    * file, and a damaged one can crash the process (SIGSEGV) or serve wrong neighbours.
@@ -77,7 +87,8 @@ export interface BuildFiles {
   manifest: Omit<IndexManifest, 'files' | 'formatVersion'>;
   chunks: StoredChunk[];
   vectors: Float32Array[];
-  writeHnsw: (file: string) => Promise<void>;
+  /** Writes hnsw.bin; absent when the vectors are searched elsewhere (manifest.vectorStore says where). */
+  writeHnsw?: (file: string) => Promise<void>;
   lexicalJson: string;
   embedderState?: unknown;
 }
@@ -142,12 +153,18 @@ export async function writeBuild(stateDir: string, build: BuildFiles): Promise<s
   const name = `build-${Date.now()}-${process.pid}`;
   const dir = path.join(root, name);
   await fs.mkdir(dir);
-  const files = { chunks: 'chunks.json', vectors: 'vectors.f32', hnsw: 'hnsw.bin', lexical: 'lexical.json', ...(build.embedderState ? { embedder: 'embedder.json' } : {}) };
+  const files = {
+    chunks: 'chunks.json',
+    vectors: 'vectors.f32',
+    ...(build.writeHnsw ? { hnsw: 'hnsw.bin' } : {}),
+    lexical: 'lexical.json',
+    ...(build.embedderState ? { embedder: 'embedder.json' } : {}),
+  };
   await fs.writeFile(path.join(dir, files.chunks), JSON.stringify(build.chunks));
   const flat = new Float32Array(build.vectors.length * build.manifest.embedder.dimensions);
   build.vectors.forEach((v, i) => flat.set(v, i * build.manifest.embedder.dimensions));
   await fs.writeFile(path.join(dir, files.vectors), Buffer.from(flat.buffer, flat.byteOffset, flat.byteLength));
-  await build.writeHnsw(path.join(dir, files.hnsw));
+  if (build.writeHnsw) await build.writeHnsw(path.join(dir, 'hnsw.bin'));
   await fs.writeFile(path.join(dir, files.lexical), build.lexicalJson);
   if (build.embedderState) await fs.writeFile(path.join(dir, 'embedder.json'), JSON.stringify(build.embedderState));
   const checksums: Record<string, string> = {};

@@ -16,7 +16,9 @@ import {
 } from './index-store.ts';
 import { LexicalIndex } from './lexical-index.ts';
 import { LOCAL_EMBEDDER_ID, LocalEmbedder } from './local-embedder.ts';
-import { HnswVectorIndex } from './vector-index.ts';
+import { openVectors } from './vector-store.ts';
+import type { VectorSearch } from './vector-search.ts';
+import type { Postgres } from '../postgres-client.ts';
 import { promises as fs } from 'node:fs';
 
 /** A chunk as retrieval sees it: its stored record, its ordinal (the vector label) and its document. */
@@ -39,7 +41,7 @@ export class PlanIndex {
     readonly manifest: IndexManifest,
     chunks: StoredChunk[],
     readonly embedder: Embedder,
-    readonly vector: HnswVectorIndex,
+    readonly vector: VectorSearch,
     readonly lexical: LexicalIndex,
   ) {
     this.documents = manifest.documents;
@@ -53,6 +55,11 @@ export class PlanIndex {
 
   document(file: string): IndexedDocumentMeta | undefined {
     return this.documents.find((d) => d.file === file);
+  }
+
+  /** Releases what the vector backend holds open (a database pool it opened itself). */
+  close(): Promise<void> {
+    return this.vector.close();
   }
 }
 
@@ -88,13 +95,16 @@ export function checkEmbedderMatches(manifest: IndexManifest, index: IndexConfig
   }
 }
 
-/** Loads the current build; throws IndexMissingError / IndexCorruptError / IndexMismatchError with a clear message. */
-export async function loadPlanIndex(index: IndexConfig, llm: LlmConfig): Promise<PlanIndex> {
-  return loadPlanIndexFrom(await currentBuildDir(index.stateDir), index, llm);
+/**
+ * Loads the current build; throws IndexMissingError / IndexCorruptError / IndexMismatchError with a clear message.
+ * `postgres`: the process's database handle, for vectors kept in PostgreSQL (else one is opened from config).
+ */
+export async function loadPlanIndex(index: IndexConfig, llm: LlmConfig, postgres?: Postgres): Promise<PlanIndex> {
+  return loadPlanIndexFrom(await currentBuildDir(index.stateDir), index, llm, postgres);
 }
 
 /** Loads the build in `dir` (a published generation, see index-generations.ts), checksums verified first. */
-export async function loadPlanIndexFrom(dir: string, index: IndexConfig, llm: LlmConfig): Promise<PlanIndex> {
+export async function loadPlanIndexFrom(dir: string, index: IndexConfig, llm: LlmConfig, postgres?: Postgres): Promise<PlanIndex> {
   const manifest = await readManifest(dir);
   checkEmbedderMatches(manifest, index);
   await verifyBuildFiles(dir, manifest);
@@ -104,11 +114,11 @@ export async function loadPlanIndexFrom(dir: string, index: IndexConfig, llm: Ll
   const embedderState = manifest.files.embedder ? await readJsonFile(path.join(dir, manifest.files.embedder), z.unknown(), 'embedder state') : undefined;
   const embedder = await configuredEmbedder(index, llm, embedderState);
   if (!embedder) throw new IndexMismatchError('index: the local embedder state is missing; re-ingest with `npm run ingest -- --rebuild`');
-  const vector = await HnswVectorIndex.load(path.join(dir, manifest.files.hnsw), manifest.embedder.dimensions, chunks.length);
   const lexicalFile = path.join(dir, manifest.files.lexical);
   const lexicalJson = await fs.readFile(lexicalFile, 'utf8').catch((err: unknown) => {
     throw new IndexCorruptError(`index: ${lexicalFile} is missing or unreadable; run \`npm run ingest -- --rebuild\``, { cause: err });
   });
   const lexical = LexicalIndex.load(lexicalJson, chunks.length);
+  const vector = await openVectors(dir, manifest, index, postgres);
   return new PlanIndex(manifest, chunks, embedder, vector, lexical);
 }

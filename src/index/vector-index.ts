@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
 import hnswlib from 'hnswlib-node';
 import { IndexCorruptError, IndexMismatchError } from '../errors.ts';
+import type { VectorHit } from './vector-search.ts';
 
 /**
  * Owner of hnswlib-node. Labels are chunk ordinals. Vectors are unit length, so the
@@ -8,12 +9,6 @@ import { IndexCorruptError, IndexMismatchError } from '../errors.ts';
  * on load and on query, k clamped to the index size, ef restored after readIndex
  * (which resets it to 10).
  */
-
-export interface VectorHit {
-  label: number;
-  /** Cosine similarity, 1 = identical direction. */
-  score: number;
-}
 
 export interface VectorIndexOptions {
   m?: number;

@@ -1,5 +1,6 @@
 import type { IndexedDocumentMeta } from '../index/index-store.ts';
 import type { IndexedChunk, PlanIndex } from '../index/plan-index.ts';
+import type { VectorScope } from '../index/vector-search.ts';
 import { analyzeQuery, documentsInScope, topicText, type QueryScope } from './query-analysis.ts';
 import { SEARCH_STOPWORDS, sentenceTense } from './query-language.ts';
 import { speaksOfYears, TermWeights } from './relevance.ts';
@@ -66,7 +67,7 @@ export class HybridRetriever {
   readonly weights: TermWeights;
   /** Per chunk ordinal: the years its section headings name. */
   private readonly sectionYears: number[][];
-  private readonly scopeCache = new Map<string, { flags: Uint8Array; share: number }>();
+  private readonly scopeCache = new Map<string, VectorScope>();
 
   constructor(
     private readonly index: PlanIndex,
@@ -129,8 +130,10 @@ export class HybridRetriever {
     const scope = this.scopeFlags(documents, years);
     const n = this.options.candidates;
     const topic = topicText(question, analyzeQuery(question, this.index.documents.map((d) => d.district)), this.weights.questionTerms(question));
+    // The vector search is started first: a database backend answers while BM25 runs here.
+    const vectorSearch = this.index.vector.search(await this.index.embedder.embedQuery(topic), this.options.vectorCandidates, scope);
     const lexical = this.index.lexical.search(topic, n, scope?.flags, SEARCH_STOPWORDS);
-    const vector = this.vectorSearch(await this.index.embedder.embedQuery(topic), scope);
+    const vector = await vectorSearch;
 
     const fused = new Map<number, Passage>();
     const add = (label: number, rank: number, weight: number, which: 'lexicalRank' | 'vectorRank') => {
@@ -155,9 +158,10 @@ export class HybridRetriever {
 
   /**
    * Which chunks a scope allows, as flags (1 = allowed) and their share of the index;
-   * undefined when it allows everything. Cached per scope: questions repeat scopes.
+   * undefined when it allows everything. Cached per scope: questions repeat scopes (and a
+   * vector backend may cache what it derives from the same flags).
    */
-  private scopeFlags(documents: readonly IndexedDocumentMeta[], years: readonly number[]): { flags: Uint8Array; share: number } | undefined {
+  private scopeFlags(documents: readonly IndexedDocumentMeta[], years: readonly number[]): VectorScope | undefined {
     if (documents.length === this.index.documents.length && years.length === 0) return undefined;
     const key = `${documents.map((d) => d.file).join('|')}#${years.join(',')}`;
     let scope = this.scopeCache.get(key);
@@ -176,23 +180,6 @@ export class HybridRetriever {
       this.scopeCache.set(key, scope);
     }
     return scope;
-  }
-
-  /**
-   * Nearest chunks within a scope. hnswlib's filter calls back into JS for every node it
-   * visits, which at 100k chunks and a 10% scope cost ~6 ms; fetching ~vectorCandidates/share
-   * unfiltered and filtering here cost ~2 ms. A very narrow scope still uses the callback.
-   */
-  private vectorSearch(query: Float32Array, scope: { flags: Uint8Array; share: number } | undefined) {
-    const want = this.options.vectorCandidates;
-    if (!scope) return this.index.vector.search(query, want);
-    const { flags, share } = scope;
-    if (share >= 0.05) {
-      const fetched = this.index.vector.search(query, Math.min(this.index.chunks.length, Math.ceil((want * 1.5) / share), 1000));
-      const kept = fetched.filter((h) => flags[h.label] === 1);
-      if (kept.length >= Math.min(want, Math.round(share * this.index.chunks.length))) return kept.slice(0, want);
-    }
-    return this.index.vector.search(query, want, (label) => flags[label] === 1);
   }
 
   /**
