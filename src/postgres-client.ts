@@ -154,7 +154,7 @@ export function createPostgres(url: string, options: CreatePoolOptions = {}): Po
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
-      throw toStateError(name, 'store', err);
+      throw err; // the driver's errors are translated by query(); fn's own pass as they are
     } finally {
       client.release(broken);
     }
