@@ -11,6 +11,7 @@ import { splitSentences } from '../src/retrieve/sentences.ts';
 import { benchBot } from './bench-bot.ts';
 import { benchChart } from './bench-chart.ts';
 import { benchDigest } from './bench-digest.ts';
+import { benchFleet } from './bench-fleet.ts';
 import { benchLlmPipeline } from './bench-llm.ts';
 import { BENCH_QUESTIONS as QUESTIONS } from './bench-questions.ts';
 import { benchScale } from './bench-scale.ts';
@@ -18,7 +19,7 @@ import { percentiles } from './bench-stats.ts';
 import { runCli } from '../src/cli/cli-runtime.ts';
 
 /**
- * `npm run bench [-- --scale N | --million] [--sections core,chart,llm,bot,digest,scale]`:
+ * `npm run bench [-- --scale N | --million] [--sections core,chart,llm,bot,digest,fleet,scale]`:
  * core: ingest time, warm search and ask latency in process, cold start of `ask`, peak
  * memory; chart: a chart drawn from scratch (SVG, PNG) p50/p95, PNG size, memory, event
  * loop held while charts render; llm: answer-pipeline overhead without the model's time; bot: 1,000 questions
@@ -30,7 +31,7 @@ import { runCli } from '../src/cli/cli-runtime.ts';
  * the test servers (the bot and digest sections drive test/helpers' Bot API emulator).
  */
 
-const SECTIONS = ['core', 'chart', 'llm', 'bot', 'digest', 'scale'] as const;
+const SECTIONS = ['core', 'chart', 'llm', 'bot', 'digest', 'scale', 'fleet'] as const;
 
 
 const TSX = path.resolve('node_modules/.bin/tsx');
@@ -109,6 +110,11 @@ await runCli('bench', async (ctx) => {
     if (sections.has('digest')) {
       say('digest: one day of 10,000 subscriptions through the emulator…');
       result.digest = await benchDigest();
+    }
+
+    if (sections.has('fleet')) {
+      say('fleet: 1-3 instances on PostgreSQL behind a load balancer (answers with a slow model, generation switch, 2,000 digests with a kill -9)…');
+      result.fleet = await benchFleet();
     }
 
     if (sections.has('scale')) {
