@@ -35,7 +35,7 @@ export interface RuntimeOptions {
 
 const REPLAY_LIMITS = { maxAttempts: 3, maxAgeMs: 24 * 3600_000 };
 /** A running fleet replays an unhandled update only once it is this old (its instance is gone, not slow). */
-const REPLAY_STALE_MS = 120_000;
+const REPLAY_STALE_MS = 600_000;
 
 /** Updates in hand: a set of running tasks that stop() can wait on, with a bound. */
 class InFlight {
