@@ -167,7 +167,7 @@ describe.skipIf(!postgresAvailable)('a fleet of three instances behind a load ba
     expect(errorsLogged()).toEqual([]);
   }, 60_000);
 
-  it(`${SUBSCRIPTIONS} digests due at once, one instance killed mid-fan-out: each subscription gets exactly one, the fleet stays within its budget`, async () => {
+  it(`${SUBSCRIPTIONS} digests due at once, one instance killed mid-fan-out: each subscription's digest sent once (only a part in flight at the kill may repeat), none lost, the fleet within its budget`, async () => {
     const store = new DigestStore(db);
     const topics = ['生态环境', '养老', '教育', '交通', '医疗卫生', '科技创新'];
     const dueAt = Date.now() + 1500;
@@ -201,6 +201,7 @@ describe.skipIf(!postgresAvailable)('a fleet of three instances behind a load ba
     for (const c of digestSends()) perChat.set(Number(c.params.chat_id), [...(perChat.get(Number(c.params.chat_id)) ?? []), `${c.method}:${String(c.params.text ?? c.params.caption ?? '')}`]);
     expect(perChat.size).toBe(SUBSCRIPTIONS);
     const repeated = [...perChat.values()].reduce((n, parts) => n + parts.length - new Set(parts).size, 0);
+    if (repeated > 0) console.info(`fleet: ${repeated} digest part(s) in flight at the kill went out twice`);
     expect(repeated).toBeLessThanOrEqual(3);
     // And in the ledger: one row per subscription for the day, sent.
     const rows = await db.all<{ subscription_id: number; n: number }>("SELECT subscription_id, COUNT(*) AS n FROM digest_deliveries WHERE status = 'sent' GROUP BY subscription_id");
