@@ -36,6 +36,8 @@ export interface RuntimeOptions {
 const REPLAY_LIMITS = { maxAttempts: 3, maxAgeMs: 24 * 3600_000 };
 /** A running fleet replays an unhandled update only once it is this old (its instance is gone, not slow). */
 const REPLAY_STALE_MS = 600_000;
+/** Telegram's most simultaneous webhook deliveries (1-100). */
+const WEBHOOK_MAX_CONNECTIONS = 100;
 /** At a fleet instance's start: unhandled updates older than this are taken as left behind. */
 const FLEET_START_REPLAY_MIN_AGE_MS = 60_000;
 
@@ -235,7 +237,9 @@ export async function startWebhook(bot: Bot<BotContext>, options: WebhookOptions
   });
   const port = (server.address() as AddressInfo).port;
   try {
-    await startupCall(() => bot.api.setWebhook(options.url, { secret_token: options.secret, allowed_updates: [...ALLOWED_UPDATES] }));
+    // An update is acknowledged once handled, so Telegram's connections are held while answers wait on a model:
+    // allow the most it offers (its default is 40, i.e. 40 questions in hand for the whole fleet).
+    await startupCall(() => bot.api.setWebhook(options.url, { secret_token: options.secret, allowed_updates: [...ALLOWED_UPDATES], max_connections: WEBHOOK_MAX_CONNECTIONS }));
   } catch (err) {
     server.close();
     throw err;
