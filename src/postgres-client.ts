@@ -58,10 +58,11 @@ export interface Postgres {
   /** BEGIN … COMMIT on one connection (ROLLBACK when `fn` throws). */
   transaction<T>(fn: (client: PgClient) => Promise<T>): Promise<T>;
   /**
-   * Runs `fn` holding a session-level advisory lock on `key` (waits for it), on one
-   * connection that `fn` may use; the lock is released when `fn` settles.
+   * Runs `fn` holding a session-level advisory lock on `key`, on one connection that `fn`
+   * may use; the lock is released when `fn` settles. Waits for the lock at most `waitMs`
+   * (default: the statement timeout), then fails with a StateError (SQLSTATE 57014).
    */
-  withAdvisoryLock<T>(key: bigint | number, fn: (client: PgClient) => Promise<T>): Promise<T>;
+  withAdvisoryLock<T>(key: bigint | number, fn: (client: PgClient) => Promise<T>, options?: { waitMs?: number }): Promise<T>;
   /** Fails with one clear line when the server cannot be reached or refuses us (for start-up). */
   check(): Promise<void>;
   close(): Promise<void>;
@@ -150,17 +151,22 @@ export function createPostgres(url: string, options: CreatePoolOptions = {}): Po
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
-      throw toStateError(name, 'store', err);
+      throw err; // the driver's errors are translated by query(); fn's own pass as they are
     } finally {
       client.release(broken);
     }
   };
 
-  const withAdvisoryLock: Postgres['withAdvisoryLock'] = async (key, fn) => {
+  const withAdvisoryLock: Postgres['withAdvisoryLock'] = async (key, fn, lockOptions = {}) => {
     const client = await connect();
     let broken = false;
     try {
-      await query('SELECT pg_advisory_lock($1::bigint)', [String(key)], client);
+      if (lockOptions.waitMs !== undefined) await query(`SET statement_timeout = ${Math.max(1, Math.round(lockOptions.waitMs))}`, [], client);
+      try {
+        await query('SELECT pg_advisory_lock($1::bigint)', [String(key)], client);
+      } finally {
+        if (lockOptions.waitMs !== undefined) await client.query('RESET statement_timeout').catch(() => (broken = true));
+      }
       try {
         return await fn(client);
       } finally {

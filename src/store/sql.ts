@@ -51,7 +51,7 @@ export interface Migration {
  * Every instance migrating a PostgreSQL database takes this transaction-scoped advisory
  * lock first, so two instances starting together apply each migration once.
  */
-const MIGRATION_LOCK_KEY = 0x706c616e_716100; // "planqa"
+const MIGRATION_LOCK_KEY = 0x70_6c61_6e71; // "planq": below 2^53, so exact as a JS number
 
 /**
  * Applies the migrations not yet recorded in `schema_migrations`, in list order, in one
