@@ -32,7 +32,7 @@ const ROUNDS = 30;
 const TARGET_P50_MS = 5;
 
 /** A reply built from the passages in the request: one sentence of each of the first two, cited. */
-function modelReply(body: { messages: Array<{ role: string; content: string }> }): string {
+export function modelReply(body: { messages: Array<{ role: string; content: string }> }): string {
   const user = body.messages.find((m) => m.role === 'user')?.content ?? '';
   const claims: Array<{ n: number; quote: string }> = [];
   for (const m of user.matchAll(/<passage n="(\d+)">\n[\s\S]*?原文：\n([\s\S]*?)\n<\/passage>/g)) {

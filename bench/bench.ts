@@ -10,6 +10,7 @@ import { splitSentences } from '../src/retrieve/sentences.ts';
 import { benchBot } from './bench-bot.ts';
 import { benchChart } from './bench-chart.ts';
 import { benchDigest } from './bench-digest.ts';
+import { benchFleet } from './bench-fleet.ts';
 import { benchLlmPipeline } from './bench-llm.ts';
 import { BENCH_QUESTIONS as QUESTIONS } from './bench-questions.ts';
 import { renderTable } from './bench-report.ts';
@@ -21,12 +22,13 @@ import { percentiles } from './bench-stats.ts';
 import { runCli } from '../src/cli/cli-runtime.ts';
 
 /**
- * `npm run bench [-- --scale N | --million] [--sections core,start,chart,llm,bot,digest,scale,vector]`:
+ * `npm run bench [-- --scale N | --million] [--sections core,start,chart,llm,bot,digest,fleet,scale,vector]`:
  * core: ingest time, warm search and ask latency in process, peak memory; start: a cold
  * `ask` process and the console's first answer, on the compiled entry points; chart: a chart drawn from scratch (SVG, PNG) p50/p95, PNG size, memory, event
  * loop held while charts render; llm: answer-pipeline overhead without the model's time; bot: 1,000 questions
  * from 100 chats through the Bot API emulator; digest: one day's fan-out to 10,000
- * subscriptions; scale: index build and hybrid search on synthetic chunks; vector: the
+ * subscriptions; fleet: 1-3 instances on PostgreSQL behind a load balancer; scale: index
+ * build and hybrid search on synthetic chunks; vector: the
  * same chunks searched by hnswlib and by pgvector (bench-vector.ts).
  * Prints a table of the results and writes them as JSON to <STATE_DIR>/bench/ after every
  * section, so a section that fails (its error is recorded) or an interrupted run keeps
@@ -36,7 +38,7 @@ import { runCli } from '../src/cli/cli-runtime.ts';
  * the test servers (the bot and digest sections drive test/helpers' Bot API emulator).
  */
 
-const SECTIONS = ['core', 'start', 'chart', 'llm', 'bot', 'digest', 'scale', 'vector'] as const;
+const SECTIONS = ['core', 'start', 'chart', 'llm', 'bot', 'digest', 'fleet', 'scale', 'vector'] as const;
 
 await runCli('bench', async (ctx) => {
   const { values } = parseArgs({
@@ -129,6 +131,11 @@ await runCli('bench', async (ctx) => {
       await section('digest', async () => {
         say('digest: one day of 10,000 subscriptions through the emulator…');
         return benchDigest();
+      });
+    if (sections.has('fleet'))
+      await section('fleet', async () => {
+        say('fleet: 1-3 instances on PostgreSQL behind a load balancer (answers with a slow model, generation switch, 2,000 digests with a kill -9)…');
+        return benchFleet();
       });
     if (sections.has('scale'))
       await section('scale', async () => {

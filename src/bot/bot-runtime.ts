@@ -35,7 +35,11 @@ export interface RuntimeOptions {
 
 const REPLAY_LIMITS = { maxAttempts: 3, maxAgeMs: 24 * 3600_000 };
 /** A running fleet replays an unhandled update only once it is this old (its instance is gone, not slow). */
-const REPLAY_STALE_MS = 120_000;
+const REPLAY_STALE_MS = 600_000;
+/** Telegram's most simultaneous webhook deliveries (1-100). */
+const WEBHOOK_MAX_CONNECTIONS = 100;
+/** At a fleet instance's start: unhandled updates older than this are taken as left behind. */
+const FLEET_START_REPLAY_MIN_AGE_MS = 60_000;
 
 /** Updates in hand: a set of running tasks that stop() can wait on, with a bound. */
 class InFlight {
@@ -135,7 +139,12 @@ export interface WebhookOptions {
    * timeout does not redeliver it while it is handled.
    */
   ackTimeoutMs?: number;
-  /** How often unhandled updates left by a stopped instance of the fleet are looked for (0: only at start). */
+  /**
+   * A fleet (several instances on one database): unhandled updates left by a stopped
+   * instance are looked for this often, and at start only those that have waited a while
+   * are taken (younger ones are another instance's, in hand). 0: one instance, which
+   * takes all it finds at start.
+   */
   replayEveryMs?: number;
 }
 
@@ -199,7 +208,7 @@ export async function startWebhook(bot: Bot<BotContext>, options: WebhookOptions
   await startupCall(() => bot.init());
   const path = new URL(options.url).pathname || '/';
   const inflight = new InFlight();
-  await replayJournal(bot, options.journal, inflight, log);
+  await replayJournal(bot, options.journal, inflight, log, options.replayEveryMs ? { minAgeMs: FLEET_START_REPLAY_MIN_AGE_MS } : {});
   const handle: (req: IncomingMessage, res: ServerResponse) => Promise<unknown> = webhookCallback(bot, boundedHttpAdapter(options.maxBodyBytes ?? 1_000_000), {
     secretToken: options.secret,
     onTimeout: 'return',
@@ -228,7 +237,9 @@ export async function startWebhook(bot: Bot<BotContext>, options: WebhookOptions
   });
   const port = (server.address() as AddressInfo).port;
   try {
-    await startupCall(() => bot.api.setWebhook(options.url, { secret_token: options.secret, allowed_updates: [...ALLOWED_UPDATES] }));
+    // An update is acknowledged once handled, so Telegram's connections are held while answers wait on a model:
+    // allow the most it offers (its default is 40, i.e. 40 questions in hand for the whole fleet).
+    await startupCall(() => bot.api.setWebhook(options.url, { secret_token: options.secret, allowed_updates: [...ALLOWED_UPDATES], max_connections: WEBHOOK_MAX_CONNECTIONS }));
   } catch (err) {
     server.close();
     throw err;

@@ -229,7 +229,7 @@ describe('webhook mode', () => {
     const hook = await startWebhook(hookBot, { url: 'https://bot.example.com/tg/hook', secret: SECRET, port: 0, host: '127.0.0.1', maxBodyBytes: 20_000, journal }, silentLogger());
     hookEmulator.webhook.stop(); // the test delivers, as Telegram would
     try {
-      expect(hookEmulator.calls('setWebhook')[0]?.params).toMatchObject({ url: 'https://bot.example.com/tg/hook', secret_token: SECRET });
+      expect(hookEmulator.calls('setWebhook')[0]?.params).toMatchObject({ url: 'https://bot.example.com/tg/hook', secret_token: SECRET, max_connections: 100 });
       // The emulator queues the user's message (webhook set: nobody polls); we deliver it as Telegram would.
       const update: Update = hookEmulator.sendMessage(ALICE.id, ALICE, Q);
       const body = JSON.stringify(update);

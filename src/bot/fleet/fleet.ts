@@ -23,7 +23,7 @@ export interface Fleet {
 export function openFleet(databaseUrl: string, log: Logger): Fleet {
   const pg: Postgres = createPostgres(databaseUrl, { max: 6, applicationName: 'plan-qa-bot fleet' });
   return {
-    chatLock: new PostgresChatLock(pg, (key) => log.warn({ chat: key }, "a chat's lease was lost while handling it (the database was unreachable for a minute)")),
+    chatLock: new PostgresChatLock(pg, (key) => log.warn({ chat: key }, "a chat's lease was lost while handling it (the database was unreachable for 20 s)")),
     rateLimiters: postgresRateLimiters(pg),
     sendBudget: new PostgresSendBudget(pg, (err) => log.warn({ err: (err as Error).message }, 'a send slot could not be released; it frees itself within 30 s')),
     close: () => pg.close(),

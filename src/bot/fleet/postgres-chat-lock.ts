@@ -10,8 +10,8 @@ import type { ChatLock } from '../middlewares/chat-order.ts';
  * goes on. Waiting is polling, at WAIT_POLL_MS, only while another instance holds it.
  */
 
-const LEASE_MS = 60_000;
-const RENEW_MS = 15_000;
+const LEASE_MS = 20_000;
+const RENEW_MS = 5_000;
 const WAIT_POLL_MS = 30;
 
 export class PostgresChatLock implements ChatLock {

@@ -20,7 +20,15 @@ export class PostgresRateLimiter implements RateLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  take(key: string | number): Promise<RateDecision> {
+  private takes = 0;
+
+  async take(key: string | number): Promise<RateDecision> {
+    // Now and then, the rows of keys that never came back (each take clears its own key's old rows).
+    if (++this.takes % 1000 === 0) {
+      const before = this.now() - this.windowMs;
+      await this.pg.query('DELETE FROM rate_events WHERE scope = $1 AND at <= $2', [this.scope, before]);
+      await this.pg.query('DELETE FROM rate_refusals WHERE scope = $1 AND at <= $2', [this.scope, before]);
+    }
     const k = String(key);
     return this.pg.transaction(async (tx) => {
       const t = this.now();

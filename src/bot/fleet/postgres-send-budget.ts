@@ -28,10 +28,14 @@ export class PostgresSendBudget implements SendBudget {
     return wait;
   }
 
+  private takes = 0;
+
   tryTake(windows: readonly SendWindow[]): Promise<SendSlot | { waitMs: number; blockedBy: string }> {
     return this.pg.transaction(async (tx) => {
       await this.pg.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY], tx);
       const t = this.now();
+      // Now and then, the slots of windows no longer sent to (a group's): every window is under two minutes.
+      if (++this.takes % 1000 === 0) await this.pg.query('DELETE FROM send_slots WHERE COALESCE(done_at, sent_at + $1) < $2', [IN_FLIGHT_STALE_MS, t - 120_000], tx);
       for (const w of windows) {
         await this.pg.query('DELETE FROM send_slots WHERE window_key = $1 AND COALESCE(done_at, sent_at + $2) + $3 <= $4', [w.key, IN_FLIGHT_STALE_MS, w.windowMs, t], tx);
         const waitMs = await this.windowWait(w, t, tx);

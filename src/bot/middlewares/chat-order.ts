@@ -54,10 +54,7 @@ export function chatOrder(deps: { journal?: UpdateJournal; chatLock?: ChatLock }
 
   const handleOnce = async (ctx: BotContext, next: () => Promise<void>): Promise<void> => {
     const id = ctx.update.update_id;
-    if (journal && (await journal.begin(id, JSON.stringify(ctx.update))) === 'handled') {
-      ctx.log?.debug({ update_id: id }, 'update handled already (a redelivery)');
-      return;
-    }
+    if (journal && (await journal.begin(id, JSON.stringify(ctx.update))) === 'handled') return; // a redelivery
     try {
       await next();
     } finally {
