@@ -70,7 +70,7 @@ export interface PgvectorOptions {
   /**
    * HNSW search beam; raised to k when k is larger. 100, not pgvector's 40: on 20,000
    * clustered vectors of 1,024 dims (bench, VECTOR_BENCH_CHUNKS) recall of the top 30 was
-   * 0.49 at 40, 0.72 at 64, 0.82 at 100, for 2.1, 1.6 and 2.1 ms.
+   * 0.49 at 40, 0.72 at 64 and 0.82 at 100, for under a millisecond more.
    */
   efSearch?: number;
   /** A scope allowing at most this many chunks is searched exactly. */
