@@ -57,7 +57,7 @@ async function runLoad(answerer: Answering, dir: string, name: string, options: 
   const chats = options.chats ?? CHATS;
   const perChat = options.perChat ?? PER_CHAT;
   const emulator = await BotApiEmulator.start(options.telegramLimits ? { globalRatePerSecond: 30, perChatPerMinute: 20 } : {});
-  const db = openDatabase(databaseFile(path.join(dir, name)));
+  const db = await openDatabase(databaseFile(path.join(dir, name)));
   const store = new BotStore(db);
   const metrics = new BotMetrics();
   const bot = createBot(emulator.token, {
@@ -113,10 +113,11 @@ async function runLoad(answerer: Answering, dir: string, name: string, options: 
       const questions = asked.get(user.id) ?? [];
       const answers = emulator.sent.filter((c) => isAnswer(c) && c.params.chat_id === user.id);
       answered += answers.length;
-      const got = answers.map((c) => {
+      const got: string[] = [];
+      for (const c of answers) {
         const data = JSON.stringify(c.params.reply_markup).match(/"f:(\d+):up"/);
-        return store.answer(Number(data?.[1]))?.question ?? '?';
-      });
+        got.push((await store.answer(Number(data?.[1])))?.question ?? '?');
+      }
       lost += Math.max(0, questions.length - answers.length);
       duplicated += Math.max(0, answers.length - questions.length);
       if (got.join('\n') !== questions.map((q) => q.q).join('\n')) outOfOrder++;
@@ -141,7 +142,7 @@ async function runLoad(answerer: Answering, dir: string, name: string, options: 
   } finally {
     await runtime.stop();
     await emulator.close();
-    db.close();
+    await db.close();
   }
 }
 
@@ -161,7 +162,7 @@ async function overheadPerUpdate(answerer: QuestionAnswerer, dir: string): Promi
     const result = method === 'sendMessage' ? { message_id: messageId++, date: 0, chat: { id: p.chat_id, type: 'private' }, text: p.text } : true;
     return { ok: true, result } as never;
   };
-  const db = openDatabase(databaseFile(path.join(dir, 'overhead')));
+  const db = await openDatabase(databaseFile(path.join(dir, 'overhead')));
   const bot = createBot('1:overhead', {
     telegram: telegramConfig('http://127.0.0.1:1'),
     log: silentLogger(),
@@ -182,7 +183,7 @@ async function overheadPerUpdate(answerer: QuestionAnswerer, dir: string): Promi
       if (i >= 100) samples.push(performance.now() - t); // the first 100 warm up
     }
   } finally {
-    db.close();
+    await db.close();
   }
   return { updates: samples.length, ...summarize(samples) };
 }

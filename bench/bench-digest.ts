@@ -36,7 +36,7 @@ export async function benchDigest(options: { subscriptions?: number; groupsShare
   const groupsShare = options.groupsShare ?? 0.1;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'plan-qa-bench-digest-'));
   const emulator = await BotApiEmulator.start({ globalRatePerSecond: 30, perChatPerMinute: 20 });
-  const db = openDatabase(databaseFile(dir));
+  const db = await openDatabase(databaseFile(dir));
   try {
     const config = parseConfig({ STATE_DIR: dir, CORPUS_DIR: process.env.CORPUS_DIR, LOG_LEVEL: 'silent' });
     say('building the index…');
@@ -138,7 +138,7 @@ export async function benchDigest(options: { subscriptions?: number; groupsShare
         delivered: perChat.size,
         duplicates,
         losses,
-        ledger: store.deliveryCounts(),
+        ledger: await store.deliveryCounts(),
         report,
       },
     };
@@ -146,7 +146,7 @@ export async function benchDigest(options: { subscriptions?: number; groupsShare
     return result;
   } finally {
     await emulator.close();
-    db.close();
+    await db.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

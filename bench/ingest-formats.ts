@@ -53,7 +53,7 @@ async function uploadToAnswerable(): Promise<void> {
   await cp(path.join(REPO, 'data/corpus'), corpus, { recursive: true });
   const config = parseConfig({ STATE_DIR: path.join(dir, 'state'), CORPUS_DIR: corpus, LOG_LEVEL: 'silent' }, REPO);
   await buildIndex(config);
-  const db = openDatabase(databaseFile(config.index.stateDir));
+  const db = await openDatabase(databaseFile(config.index.stateDir));
   const emulator = await BotApiEmulator.start();
   const admin = { id: 9001, first_name: 'Admin' };
   const { bot } = await createUploadBot(emulator, config, db, [admin.id]);
@@ -81,7 +81,7 @@ async function uploadToAnswerable(): Promise<void> {
   } finally {
     await runtime.stop();
     await emulator.close();
-    db.close();
+    await db.close();
     await rm(dir, { recursive: true, force: true });
   }
 }

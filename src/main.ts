@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { Api } from 'grammy';
 import { LlmAnswerWriter } from './answer/llm-writer.ts';
@@ -26,7 +28,7 @@ import { loadPlanIndex, type PlanIndex } from './index/plan-index.ts';
 import { createLogger, scrubSecrets, type Logger } from './logger.ts';
 import { createPostgres } from './postgres-client.ts';
 import { BotStore } from './store/bot-store.ts';
-import { databaseFile, openDatabase } from './store/database.ts';
+import { openStore } from './store/open-store.ts';
 import { DigestStore } from './store/digest-store.ts';
 import { UpdateJournal } from './store/update-journal.ts';
 
@@ -97,7 +99,7 @@ async function main(): Promise<void> {
   const logStream = logFile ? await openConsoleLog(logFile) : undefined;
   const log = createLogger({ level: config.logLevel, secrets: config.secrets, ...(logStream ? { destination: logStream } : {}) });
   // The database first: damaged or read-only state is refused before any work is done.
-  const db = openDatabase(databaseFile(config.index.stateDir), { warn: (message) => log.warn(message) });
+  const db = await openStore(config.store, { warn: (message) => log.warn(message) });
 
   // One model client for answers and digest summaries: one circuit breaker, one set of call slots.
   const llm = config.llm.chatModel ? new LlmAnswerWriter(config.llm, { log: log.child({ module: 'llm' }) }) : undefined;
@@ -117,7 +119,7 @@ async function main(): Promise<void> {
   const digestStore = new DigestStore(db);
   const digestBuilder = new DigestBuilder({ index: () => answerer.index, store: digestStore, log: digestLog, ...(llm ? { summarizer: llm } : {}) });
   const digest = new DigestService({ store: digestStore, builder: digestBuilder, config: config.digest });
-  digest.adoptTimeZone();
+  await digest.adoptTimeZone();
   // One chart renderer for the bot and the digests: one cache, one set of uploaded photos.
   // Warmed up now (font parsed) rather than for the first /targets; without its font the
   // bot still runs and answers charts with text.
@@ -125,7 +127,14 @@ async function main(): Promise<void> {
   await charts.warmUp().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'charts unavailable'));
   let scheduler: DigestScheduler | undefined;
   const startDigests = (api: () => Api) => {
-    scheduler = new DigestScheduler({ store: digestStore, builder: digestBuilder, send: (d, onPart) => createDigestSender(api(), charts)(d, onPart), log: digestLog });
+    scheduler = new DigestScheduler({
+      store: digestStore,
+      builder: digestBuilder,
+      send: (d, onPart) => createDigestSender(api(), charts)(d, onPart),
+      log: digestLog,
+      // Instances sharing a PostgreSQL database claim digests under their own names.
+      ...(config.store.databaseUrl ? { instance: `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}` } : {}),
+    });
     scheduler.start();
   };
   let reindexing: Promise<unknown> | undefined;
@@ -172,9 +181,9 @@ async function main(): Promise<void> {
       // do not stay in the update journal and are handled at the next start. Digests in
       // flight are settled; the rest go out at the next start.
       const [stopped] = await Promise.all([runtime?.stop(config.telegram.shutdownDrainMs), scheduler?.stop()]);
-      if (stopped && stopped.unfinished > 0) log.warn({ unfinished: stopped.unfinished, pending: journal.count() }, 'updates not finished in time; they are handled at the next start');
+      if (stopped && stopped.unfinished > 0) log.warn({ unfinished: stopped.unfinished, pending: await journal.count().catch(() => undefined) }, 'updates not finished in time; they are handled at the next start');
       await reindexing?.catch(() => {});
-      db.close();
+      await db.close();
       await vectorDb?.close();
       log.info('stopped');
       await new Promise<void>((resolve) => (logStream ? logStream.end(resolve) : resolve()));
@@ -224,7 +233,7 @@ async function main(): Promise<void> {
     const { webhookUrl, webhookSecret, port } = config.telegram;
     runtime = webhookUrl ? await startWebhook(bot, { url: webhookUrl, secret: webhookSecret!, port, journal }, log) : await startLongPolling(bot, log, { journal });
   } catch (err) {
-    db.close();
+    await db.close();
     throw err;
   }
   await registerCommands(bot.api, config.telegram.adminUserIds, log);

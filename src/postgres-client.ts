@@ -60,10 +60,11 @@ export interface Postgres {
   /** BEGIN … COMMIT on one connection (ROLLBACK when `fn` throws). */
   transaction<T>(fn: (client: PgClient) => Promise<T>): Promise<T>;
   /**
-   * Runs `fn` holding a session-level advisory lock on `key` (waits for it), on one
-   * connection that `fn` may use; the lock is released when `fn` settles.
+   * Runs `fn` holding a session-level advisory lock on `key`, on one connection that `fn`
+   * may use; the lock is released when `fn` settles. Waits for the lock at most `waitMs`
+   * (default: the statement timeout), then fails with a StateError (SQLSTATE 57014).
    */
-  withAdvisoryLock<T>(key: bigint | number, fn: (client: PgClient) => Promise<T>): Promise<T>;
+  withAdvisoryLock<T>(key: bigint | number, fn: (client: PgClient) => Promise<T>, options?: { waitMs?: number }): Promise<T>;
   /** Fails with one clear line when the server cannot be reached or refuses us (for start-up). */
   check(): Promise<void>;
   close(): Promise<void>;
@@ -92,7 +93,9 @@ export function toStateError(name: string, what: string, err: unknown): StateErr
   if (err instanceof StateError) return err;
   const e = err as { code?: string; message?: string };
   const code = typeof e?.code === 'string' ? e.code : undefined;
-  const message = (e?.message ?? String(err)).split('\n')[0]!.replace(/postgres(ql)?:\/\/[^\s'"]*/gi, (u) => describeDatabase(u));
+  // A host with several addresses (localhost: ::1 and 127.0.0.1) fails with an AggregateError whose own message is empty.
+  const first = err instanceof AggregateError ? (err.errors[0] as Error | undefined)?.message : undefined;
+  const message = (e?.message || first || String(err)).split('\n')[0]!.replace(/postgres(ql)?:\/\/[^\s'"]*/gi, (u) => describeDatabase(u));
   const fix = advice(code);
   return new StateError(`${what}: PostgreSQL ${name} failed (${code ? `${code}: ` : ''}${message})${fix ? `; ${fix}` : ''}`, { cause: err });
 }
@@ -151,17 +154,22 @@ export function createPostgres(url: string, options: CreatePoolOptions = {}): Po
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
-      throw toStateError(name, 'store', err);
+      throw err; // the driver's errors are translated by query(); fn's own pass as they are
     } finally {
       client.release(broken);
     }
   };
 
-  const withAdvisoryLock: Postgres['withAdvisoryLock'] = async (key, fn) => {
+  const withAdvisoryLock: Postgres['withAdvisoryLock'] = async (key, fn, lockOptions = {}) => {
     const client = await connect();
     let broken = false;
     try {
-      await query('SELECT pg_advisory_lock($1::bigint)', [String(key)], client);
+      if (lockOptions.waitMs !== undefined) await query(`SET statement_timeout = ${Math.max(1, Math.round(lockOptions.waitMs))}`, [], client);
+      try {
+        await query('SELECT pg_advisory_lock($1::bigint)', [String(key)], client);
+      } finally {
+        if (lockOptions.waitMs !== undefined) await client.query('RESET statement_timeout').catch(() => (broken = true));
+      }
       try {
         return await fn(client);
       } finally {

@@ -77,4 +77,15 @@ describe.skipIf(!postgresAvailable)('on a real server', () => {
     await Promise.all([hold('a'), hold('b'), hold('c')]);
     for (let i = 0; i < order.length; i += 2) expect(order[i + 1]).toBe(order[i]!.replace('+', '-'));
   });
+
+  it('withAdvisoryLock gives up waiting after waitMs, and the connection is usable after', async () => {
+    let release!: () => void;
+    const held = pg.withAdvisoryLock(7, () => new Promise<void>((r) => (release = r)));
+    await new Promise((r) => setTimeout(r, 50));
+    const err = await pg.withAdvisoryLock(7, async () => 'got it', { waitMs: 100 }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/57014/);
+    release();
+    await held;
+    expect(await pg.withAdvisoryLock(7, async (client) => (await pg.query<{ t: string }>("SELECT current_setting('statement_timeout') AS t", [], client)).rows[0]!.t, { waitMs: 100 })).toBe('30s');
+  });
 });

@@ -55,14 +55,14 @@ export async function answerQuestion(ctx: BotContext, services: BotServices, que
   const interval = chat.type === 'private' ? services.streamIntervalMs.private : services.streamIntervalMs.group;
   const stream = new AnswerStream(ctx, interval, { ...reply, prefix, now: services.now });
   try {
-    const history = services.store.history(chat.id, HISTORY);
+    const history = await services.store.history(chat.id, HISTORY);
     const t0 = performance.now();
     const answer = await services.answerQueue.run(() => answerer.answer(q, history, { onPartial: (text) => stream.update(text) }));
     const answerMs = performance.now() - t0;
     ctx.timing.answerMs += answerMs;
 
     const sources = sourcesFromAnswer(answer);
-    const id = services.store.saveAnswer({
+    const id = await services.store.saveAnswer({
       kind: 'answer',
       chatId: chat.id,
       userId,
@@ -79,9 +79,9 @@ export async function answerQuestion(ctx: BotContext, services: BotServices, que
     const comparisonChart = answer.found && answerComparison(answer.answer, sources, answerer.index) !== undefined;
     const keyboard = answerKeyboard(id, sources.map((s) => s.n), { more: answer.passages.length > 0, comparisonChart });
     const messageId = await stream.finish(html, keyboard);
-    if (messageId !== undefined) services.store.setMessageId(id, messageId);
+    if (messageId !== undefined) await services.store.setMessageId(id, messageId);
     const ms = performance.now() - ctx.timing.startedAt;
-    services.store.setLatency(id, ms);
+    await services.store.setLatency(id, ms);
     ctx.log.info(
       { answer: id, chars: q.length, found: answer.found, mode: answer.mode, citations: answer.citations.length, history: history.length, answerMs: Math.round(answerMs), ms: Math.round(ms) },
       'answered',

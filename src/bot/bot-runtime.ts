@@ -58,9 +58,9 @@ class InFlight {
 }
 
 /** Hands the journal's leftovers from the last run to the bot again (oldest first; a chat's stay in order). */
-function replayJournal(bot: Bot<BotContext>, journal: UpdateJournal | undefined, inFlight: InFlight, log: Logger): void {
+async function replayJournal(bot: Bot<BotContext>, journal: UpdateJournal | undefined, inFlight: InFlight, log: Logger): Promise<void> {
   if (!journal) return;
-  const { pending, dropped } = journal.takePending(REPLAY_LIMITS);
+  const { pending, dropped } = await journal.takePending(REPLAY_LIMITS);
   if (dropped > 0) log.warn({ dropped, ...REPLAY_LIMITS }, 'pending updates given up (too old or tried too often)');
   if (pending.length === 0) return;
   log.info({ updates: pending.length }, 'handling the updates left from the last run');
@@ -69,7 +69,7 @@ function replayJournal(bot: Bot<BotContext>, journal: UpdateJournal | undefined,
     try {
       update = JSON.parse(p.body) as Update;
     } catch {
-      journal.done(p.updateId);
+      await journal.done(p.updateId);
       continue;
     }
     inFlight.add(bot.handleUpdate(update).catch((err: unknown) => log.error({ update_id: p.updateId, err: describeError(err) }, 'replayed update failed')));
@@ -103,7 +103,7 @@ export async function startLongPolling(bot: Bot<BotContext>, log: Logger, option
   // A webhook left from an earlier run would make getUpdates fail with 409; pending updates are kept.
   await startupCall(() => bot.api.deleteWebhook());
   const replays = new InFlight();
-  replayJournal(bot, options.journal, replays, log);
+  await replayJournal(bot, options.journal, replays, log);
   const handle = run(bot, {
     runner: { fetch: { timeout: options.timeoutSeconds ?? 30, allowed_updates: [...ALLOWED_UPDATES] }, silent: true, retryInterval: 'exponential' },
     sink: { concurrency: options.concurrency ?? 500 },
@@ -158,7 +158,7 @@ export async function startWebhook(bot: Bot<BotContext>, options: WebhookOptions
   const path = new URL(options.url).pathname || '/';
   const maxBody = options.maxBodyBytes ?? 1_000_000;
   const inflight = new InFlight();
-  replayJournal(bot, options.journal, inflight, log);
+  await replayJournal(bot, options.journal, inflight, log);
   const recent = new Set<number>();
   let stopping = false;
 
@@ -181,7 +181,7 @@ export async function startWebhook(bot: Bot<BotContext>, options: WebhookOptions
       }
       if (recent.has(update.update_id)) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       // Recorded before Telegram hears it arrived: a crash from here on loses nothing.
-      options.journal?.accept(update.update_id, body!);
+      await options.journal?.accept(update.update_id, body!);
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       recent.add(update.update_id);
       if (recent.size > 5000) recent.delete(recent.values().next().value!);

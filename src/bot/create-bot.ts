@@ -113,11 +113,11 @@ export function createBot(token: string, deps: BotDeps): Bot<BotContext> {
   const journal = deps.journal;
   if (journal) {
     bot.use(async (ctx, next) => {
-      journal.record(ctx.update.update_id, JSON.stringify(ctx.update));
+      await journal.record(ctx.update.update_id, JSON.stringify(ctx.update));
       try {
         await next();
       } finally {
-        journal.done(ctx.update.update_id);
+        await journal.done(ctx.update.update_id);
       }
     });
   }

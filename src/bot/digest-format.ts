@@ -175,7 +175,7 @@ export interface OutgoingDigestMessage {
  * items carry indicator figures, part 0 is their chart (decided by the stored content
  * alone, so a resumed delivery counts parts as the first attempt did).
  */
-export function createDigestSender(api: Api, charts: ChartRenderer = new ChartRenderer()): (digest: OutgoingDigestMessage, onPartSent: (part: number, messageId: number) => void) => Promise<void> {
+export function createDigestSender(api: Api, charts: ChartRenderer = new ChartRenderer()): (digest: OutgoingDigestMessage, onPartSent: (part: number, messageId: number) => Promise<void>) => Promise<void> {
   return async (digest, onPartSent) => {
     const spec = digestChartSpec(digest.content);
     const lead = spec ? 1 : 0;
@@ -186,7 +186,7 @@ export function createDigestSender(api: Api, charts: ChartRenderer = new ChartRe
       } catch (err) {
         throw toDeliveryError(err);
       }
-      onPartSent(0, messageId);
+      await onPartSent(0, messageId);
     }
     const parts = splitHtml(digestHtml(digest.content));
     const keyboard = digestKeyboard({ kind: 'delivery', id: digest.deliveryId }, digest.content.items);
@@ -204,7 +204,7 @@ export function createDigestSender(api: Api, charts: ChartRenderer = new ChartRe
       } catch (err) {
         throw toDeliveryError(err);
       }
-      onPartSent(i + lead, messageId);
+      await onPartSent(i + lead, messageId);
     }
   };
 }

@@ -22,7 +22,7 @@ export function errorHandler(services: BotServices) {
     const err = error.error;
     const log = ctx.log ?? services.log.child({ update_id: ctx.update.update_id });
     if (err instanceof GrammyError && err.error_code === 403 && ctx.chat) {
-      services.store.markBlocked(ctx.chat.id);
+      await services.store.markBlocked(ctx.chat.id);
       log.info({ chat: ctx.chat.id, err: describeError(err) }, 'chat unreachable (403); marked blocked');
       return;
     }

@@ -60,14 +60,14 @@ export class DigestBuilder {
   }
 
   /** Records documents the index has that the digest has not seen; returns the new ones. */
-  syncDocuments(now: number): string[] {
+  syncDocuments(now: number): Promise<string[]> {
     return this.deps.store.syncDocuments(this.deps.index().manifest.documents, now);
   }
 
   /** The day's digest for a subscription (nothing is written). */
   async choose(sub: Subscription, day: { localDate: LocalDate; catchUp: boolean; now: number }): Promise<Choice> {
     const pool = await this.topics().pool(sub.topic, sub.scope);
-    const used = this.deps.store.usedPassages(sub.id, sub.round);
+    const used = await this.deps.store.usedPassages(sub.id, sub.round);
     let round = sub.round;
     let fresh = pool.filter((p) => !used.has(passageKey(p.chunk)));
     const roundStarted = fresh.length === 0 && pool.length > 0 && used.size > 0;
@@ -75,7 +75,7 @@ export class DigestBuilder {
       round++;
       fresh = pool;
     }
-    const newFiles = this.newFiles(day.now);
+    const newFiles = await this.newFiles(day.now);
     const picked = this.ordered(fresh, newFiles).slice(0, this.options.itemsPerDigest);
     const content: DigestContent = {
       topic: sub.topic,
@@ -95,7 +95,7 @@ export class DigestBuilder {
   /** /digest: what a new subscription's first digest would hold (not recorded as received). */
   async preview(topic: string, scope: DigestScope | undefined, day: { localDate: LocalDate; now: number }): Promise<DigestContent> {
     const pool = await this.topics().pool(topic, scope);
-    const newFiles = this.newFiles(day.now);
+    const newFiles = await this.newFiles(day.now);
     const picked = this.ordered(pool, newFiles).slice(0, this.options.itemsPerDigest);
     return {
       topic,
@@ -111,7 +111,7 @@ export class DigestBuilder {
     };
   }
 
-  private newFiles(now: number): Set<string> {
+  private newFiles(now: number): Promise<Set<string>> {
     return this.deps.store.newDocuments(now - this.options.newForDays * 86_400_000);
   }
 

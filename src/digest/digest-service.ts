@@ -58,7 +58,7 @@ export class DigestService {
     if (!time) return { ok: false, reason: 'bad-time' };
     const timeZone = this.settings.timeZone;
     const nextRunAt = nextFreeSlot({ sendTime: time, timeZone }, this.now(), () => false).at;
-    const added = this.deps.store.addSubscription(
+    const added = await this.deps.store.addSubscription(
       { chatId: input.chatId, topic: checked.topic, ...(input.scope ? { scope: input.scope } : {}), sendTime: time, timeZone, nextRunAt, ...(input.userId !== undefined ? { createdBy: input.userId } : {}) },
       this.settings.maxSubscriptionsPerChat,
     );
@@ -66,47 +66,47 @@ export class DigestService {
     return { ok: true, subscription: added.subscription, passages: checked.passages };
   }
 
-  list(chatId: number): Subscription[] {
+  list(chatId: number): Promise<Subscription[]> {
     return this.deps.store.subscriptions(chatId);
   }
 
   /** A chat's subscription (undefined for another chat's or a removed one). */
-  get(chatId: number, id: number): Subscription | undefined {
-    const sub = this.deps.store.subscription(id);
+  async get(chatId: number, id: number): Promise<Subscription | undefined> {
+    const sub = await this.deps.store.subscription(id);
     return sub?.chatId === chatId ? sub : undefined;
   }
 
-  pause(chatId: number, id: number): Subscription | undefined {
-    if (!this.get(chatId, id)) return undefined;
-    this.deps.store.schedule(id, { status: 'paused' });
+  async pause(chatId: number, id: number): Promise<Subscription | undefined> {
+    if (!(await this.get(chatId, id))) return undefined;
+    await this.deps.store.schedule(id, { status: 'paused' });
     return this.get(chatId, id);
   }
 
   /** Resumes a paused or stopped subscription from its next free slot (no catch-up for the days it was off), in DIGEST_TZ. */
-  resume(chatId: number, id: number): Subscription | undefined {
-    const sub = this.get(chatId, id);
+  async resume(chatId: number, id: number): Promise<Subscription | undefined> {
+    const sub = await this.get(chatId, id);
     if (!sub) return undefined;
     const timeZone = this.settings.timeZone;
-    this.deps.store.schedule(id, { status: 'active', timeZone, nextRunAt: this.nextRun({ ...sub, timeZone }, sub.sendTime) });
+    await this.deps.store.schedule(id, { status: 'active', timeZone, nextRunAt: await this.nextRun({ ...sub, timeZone }, sub.sendTime) });
     return this.get(chatId, id);
   }
 
   /** A new local time (undefined when the time is malformed or the subscription is not this chat's). Stays paused if paused. */
-  setTime(chatId: number, id: number, time: string): Subscription | undefined {
-    const sub = this.get(chatId, id);
+  async setTime(chatId: number, id: number, time: string): Promise<Subscription | undefined> {
+    const sub = await this.get(chatId, id);
     const t = parseTime(time);
     if (!sub || !t) return undefined;
     const status = sub.status === 'paused' ? 'paused' : 'active';
     const timeZone = this.settings.timeZone;
-    this.deps.store.schedule(id, { status, sendTime: t, timeZone, nextRunAt: this.nextRun({ ...sub, timeZone }, t) });
+    await this.deps.store.schedule(id, { status, sendTime: t, timeZone, nextRunAt: await this.nextRun({ ...sub, timeZone }, t) });
     return this.get(chatId, id);
   }
 
-  unsubscribe(chatId: number, id: number): boolean {
-    return this.get(chatId, id) !== undefined && this.deps.store.removeSubscription(id);
+  async unsubscribe(chatId: number, id: number): Promise<boolean> {
+    return (await this.get(chatId, id)) !== undefined && (await this.deps.store.removeSubscription(id));
   }
 
-  unsubscribeAll(chatId: number): number {
+  unsubscribeAll(chatId: number): Promise<number> {
     return this.deps.store.removeAll(chatId);
   }
 
@@ -116,29 +116,31 @@ export class DigestService {
     if (!checked.ok) return checked;
     const now = this.now();
     const content = await this.deps.builder.preview(checked.topic, scope, { localDate: localDateOf(now, this.settings.timeZone), now });
-    return { ok: true, id: this.deps.store.savePreview(chatId, content, now), content };
+    return { ok: true, id: await this.deps.store.savePreview(chatId, content, now), content };
   }
 
   /** An item of a digest or preview sent to this chat (what its button opens). */
-  item(chatId: number, ref: { kind: 'delivery' | 'preview'; id: number; n: number }): DigestItem | undefined {
-    const found = ref.kind === 'delivery' ? this.deps.store.delivery(ref.id) : this.deps.store.preview(ref.id);
+  async item(chatId: number, ref: { kind: 'delivery' | 'preview'; id: number; n: number }): Promise<DigestItem | undefined> {
+    const found = ref.kind === 'delivery' ? await this.deps.store.delivery(ref.id) : await this.deps.store.preview(ref.id);
     if (!found || found.chatId !== chatId) return undefined;
     return found.content.items.find((i) => i.n === ref.n);
   }
 
   /** DIGEST_TZ changed: subscriptions made under another zone keep their HH:MM in the new one. Returns how many moved. */
-  adoptTimeZone(): number {
+  async adoptTimeZone(): Promise<number> {
     const timeZone = this.settings.timeZone;
-    const moved = this.deps.store.inOtherTimeZone(timeZone);
+    const moved = await this.deps.store.inOtherTimeZone(timeZone);
     for (const sub of moved) {
       if (sub.status === 'stopped') continue;
-      this.deps.store.schedule(sub.id, { status: sub.status, timeZone, nextRunAt: this.nextRun({ ...sub, timeZone }, sub.sendTime) });
+      await this.deps.store.schedule(sub.id, { status: sub.status, timeZone, nextRunAt: await this.nextRun({ ...sub, timeZone }, sub.sendTime) });
     }
     return moved.length;
   }
 
-  private nextRun(sub: Pick<Subscription, 'id' | 'timeZone'>, time: string): number {
-    return nextFreeSlot({ sendTime: time, timeZone: sub.timeZone }, this.now(), (date) => this.deps.store.hasDelivery(sub.id, date)).at;
+  private async nextRun(sub: Pick<Subscription, 'id' | 'timeZone'>, time: string): Promise<number> {
+    const now = this.now();
+    const taken = await this.deps.store.deliveryDates(sub.id, localDateOf(now, sub.timeZone));
+    return nextFreeSlot({ sendTime: time, timeZone: sub.timeZone }, now, (date) => taken.has(date)).at;
   }
 
   private async checkTopic(text: string, scope?: DigestScope): Promise<{ ok: true; topic: string; passages: number } | TopicProblem> {

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import type { HistoryTurn } from '../answer/answer.ts';
-import type { Database } from './database.ts';
+import type { Sql } from './sql.ts';
 
 /**
- * What the bot keeps in SQLite: the chats it has seen, its answers (which are also each
- * chat's conversation history and the target of every button), and feedback.
- * Synchronous (better-sqlite3): each call is one short statement or transaction.
+ * What the bot keeps in its database (SQLite, or PostgreSQL shared by several instances):
+ * the chats it has seen, its answers (which are also each chat's conversation history and
+ * the target of every button), and feedback. Each call is one short statement or
+ * transaction, written once for both engines (sql.ts).
  */
 
 export const sourceExcerptSchema = z.object({
@@ -116,64 +117,59 @@ export class BotStore {
   private readonly now: () => number;
 
   constructor(
-    private readonly db: Database,
+    private readonly db: Sql,
     options: { now?: () => number } = {},
   ) {
     this.now = options.now ?? Date.now;
   }
 
   /** Records that a chat is active (and, if it was marked blocked, that it is not any more). */
-  touchChat(chat: ChatInfo): void {
+  async touchChat(chat: ChatInfo): Promise<void> {
     const t = this.now();
-    this.db
-      .prepare(
-        `INSERT INTO chats (id, type, title, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET type = excluded.type, title = excluded.title, last_seen_at = excluded.last_seen_at, blocked_at = NULL`,
-      )
-      .run(chat.id, chat.type, chat.title ?? null, t, t);
+    await this.db.run(
+      `INSERT INTO chats (id, type, title, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET type = excluded.type, title = excluded.title, last_seen_at = excluded.last_seen_at, blocked_at = NULL`,
+      [chat.id, chat.type, chat.title ?? null, t, t],
+    );
   }
 
   /** Telegram refused to deliver to this chat (403): the user blocked the bot or removed it. */
-  markBlocked(chatId: number): void {
-    this.db.prepare('UPDATE chats SET blocked_at = ? WHERE id = ?').run(this.now(), chatId);
+  async markBlocked(chatId: number): Promise<void> {
+    await this.db.run('UPDATE chats SET blocked_at = ? WHERE id = ?', [this.now(), chatId]);
   }
 
-  isBlocked(chatId: number): boolean {
-    const row = this.db.prepare('SELECT blocked_at FROM chats WHERE id = ?').get(chatId) as { blocked_at: number | null } | undefined;
+  async isBlocked(chatId: number): Promise<boolean> {
+    const row = await this.db.get<{ blocked_at: number | null }>('SELECT blocked_at FROM chats WHERE id = ?', [chatId]);
     return row?.blocked_at != null;
   }
 
   /** /new: earlier turns no longer count as history. */
-  clearHistory(chatId: number): void {
+  async clearHistory(chatId: number): Promise<void> {
     const t = this.now();
-    this.db
-      .prepare(
-        `INSERT INTO chats (id, type, first_seen_at, last_seen_at, history_cleared_at) VALUES (?, 'unknown', ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET history_cleared_at = excluded.history_cleared_at`,
-      )
-      .run(chatId, t, t, t);
+    await this.db.run(
+      `INSERT INTO chats (id, type, first_seen_at, last_seen_at, history_cleared_at) VALUES (?, 'unknown', ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET history_cleared_at = excluded.history_cleared_at`,
+      [chatId, t, t, t],
+    );
   }
 
   /** The chat's recent turns, oldest first: at most `limit`, none older than `maxAgeMs` or before /new. */
-  history(chatId: number, options: { limit: number; maxAgeMs: number }): HistoryTurn[] {
-    const cleared = (this.db.prepare('SELECT history_cleared_at AS c FROM chats WHERE id = ?').get(chatId) as { c: number } | undefined)?.c ?? 0;
+  async history(chatId: number, options: { limit: number; maxAgeMs: number }): Promise<HistoryTurn[]> {
+    const cleared = (await this.db.get<{ c: number }>('SELECT history_cleared_at AS c FROM chats WHERE id = ?', [chatId]))?.c ?? 0;
     const since = Math.max(cleared, this.now() - options.maxAgeMs);
-    const rows = this.db
-      .prepare(
-        `SELECT standalone, answer_text FROM answers
-         WHERE chat_id = ? AND kind = 'answer' AND created_at > ? ORDER BY id DESC LIMIT ?`,
-      )
-      .all(chatId, since, options.limit) as Array<{ standalone: string; answer_text: string }>;
+    const rows = await this.db.all<{ standalone: string; answer_text: string }>(
+      `SELECT standalone, answer_text FROM answers
+       WHERE chat_id = ? AND kind = 'answer' AND created_at > ? ORDER BY id DESC LIMIT ?`,
+      [chatId, since, options.limit],
+    );
     return rows.reverse().map((r) => ({ q: r.standalone, answer: r.answer_text }));
   }
 
-  saveAnswer(input: AnswerRecordInput): number {
-    const info = this.db
-      .prepare(
-        `INSERT INTO answers (kind, chat_id, user_id, parent_id, question, standalone, answer_text, found, mode, sources, shown, latency_ms, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
+  async saveAnswer(input: AnswerRecordInput): Promise<number> {
+    const row = await this.db.get<{ id: number }>(
+      `INSERT INTO answers (kind, chat_id, user_id, parent_id, question, standalone, answer_text, found, mode, sources, shown, latency_ms, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      [
         input.kind,
         input.chatId ?? null,
         input.userId ?? null,
@@ -187,21 +183,22 @@ export class BotStore {
         JSON.stringify(input.shown),
         input.latencyMs ?? null,
         this.now(),
-      );
-    return Number(info.lastInsertRowid);
+      ],
+    );
+    return row!.id;
   }
 
   /** The message that carries the answer's buttons (the last part of a split answer). */
-  setMessageId(answerId: number, messageId: number): void {
-    this.db.prepare('UPDATE answers SET message_id = ? WHERE id = ?').run(messageId, answerId);
+  async setMessageId(answerId: number, messageId: number): Promise<void> {
+    await this.db.run('UPDATE answers SET message_id = ? WHERE id = ?', [messageId, answerId]);
   }
 
-  setLatency(answerId: number, latencyMs: number): void {
-    this.db.prepare('UPDATE answers SET latency_ms = ? WHERE id = ?').run(Math.round(latencyMs), answerId);
+  async setLatency(answerId: number, latencyMs: number): Promise<void> {
+    await this.db.run('UPDATE answers SET latency_ms = ? WHERE id = ?', [Math.round(latencyMs), answerId]);
   }
 
-  answer(id: number): AnswerRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM answers WHERE id = ?').get(id) as AnswerRow | undefined;
+  async answer(id: number): Promise<AnswerRecord | undefined> {
+    const row = await this.db.get<AnswerRow>('SELECT * FROM answers WHERE id = ?', [id]);
     return row ? toRecord(row) : undefined;
   }
 
@@ -209,63 +206,59 @@ export class BotStore {
    * The answer a button in `chatId` names, or undefined when that answer was given in
    * another chat (or nowhere): button data is forgeable, so a chat reaches only its own rows.
    */
-  answerInChat(id: number, chatId: number): AnswerRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM answers WHERE id = ? AND chat_id = ?').get(id, chatId) as AnswerRow | undefined;
+  async answerInChat(id: number, chatId: number): Promise<AnswerRecord | undefined> {
+    const row = await this.db.get<AnswerRow>('SELECT * FROM answers WHERE id = ? AND chat_id = ?', [id, chatId]);
     return row ? toRecord(row) : undefined;
   }
 
   /** Records a 👍 (1) or 👎 (-1); a second press of the same button takes the vote back. */
-  setFeedback(answerId: number, userId: number, value: 1 | -1): FeedbackCounts & { vote: 1 | -1 | 0 } {
-    return this.db.transaction(() => {
-      const current = this.db.prepare('SELECT value FROM feedback WHERE answer_id = ? AND user_id = ?').get(answerId, userId) as { value: number } | undefined;
+  setFeedback(answerId: number, userId: number, value: 1 | -1): Promise<FeedbackCounts & { vote: 1 | -1 | 0 }> {
+    return this.db.transaction(async (tx) => {
+      // Two presses at once (two instances) both reading "no vote" would both insert: the
+      // upsert makes the second a change of the first instead of a failure.
+      const current = await tx.get<{ value: number }>('SELECT value FROM feedback WHERE answer_id = ? AND user_id = ?', [answerId, userId]);
       let vote: 1 | -1 | 0 = value;
       if (current?.value === value) {
-        this.db.prepare('DELETE FROM feedback WHERE answer_id = ? AND user_id = ?').run(answerId, userId);
+        await tx.run('DELETE FROM feedback WHERE answer_id = ? AND user_id = ?', [answerId, userId]);
         vote = 0;
       } else {
-        this.db
-          .prepare(
-            `INSERT INTO feedback (answer_id, user_id, value, updated_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT (answer_id, user_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-          )
-          .run(answerId, userId, value, this.now());
+        await tx.run(
+          `INSERT INTO feedback (answer_id, user_id, value, updated_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (answer_id, user_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+          [answerId, userId, value, this.now()],
+        );
       }
-      return { ...this.feedbackCounts(answerId), vote };
-    })();
+      return { ...(await feedbackCounts(tx, answerId)), vote };
+    });
   }
 
-  feedbackCounts(answerId: number): FeedbackCounts {
-    const row = this.db
-      .prepare('SELECT COALESCE(SUM(value = 1), 0) AS up, COALESCE(SUM(value = -1), 0) AS down FROM feedback WHERE answer_id = ?')
-      .get(answerId) as { up: number; down: number };
-    return { up: row.up, down: row.down };
+  feedbackCounts(answerId: number): Promise<FeedbackCounts> {
+    return feedbackCounts(this.db, answerId);
   }
 
-  stats(options: { latencySamples?: number } = {}): BotStats {
+  async stats(options: { latencySamples?: number } = {}): Promise<BotStats> {
     const dayAgo = this.now() - 24 * 3600_000;
-    const one = <T>(sql: string, ...params: unknown[]) => this.db.prepare(sql).get(...params) as T;
-    const chats = one<{ private: number; groups: number; blocked: number; active: number }>(
-      `SELECT COALESCE(SUM(type = 'private'), 0) AS private, COALESCE(SUM(type IN ('group', 'supergroup')), 0) AS groups,
-              COALESCE(SUM(blocked_at IS NOT NULL), 0) AS blocked, COALESCE(SUM(last_seen_at > ?), 0) AS active FROM chats`,
-      dayAgo,
+    const one = async <T>(sql: string, params: number[] = []) => (await this.db.get<T>(sql, params))!;
+    const chats = await one<{ private: number; groups: number; blocked: number; active: number }>(
+      `SELECT ${count("type = 'private'")} AS private, ${count("type IN ('group', 'supergroup')")} AS groups,
+              ${count('blocked_at IS NOT NULL')} AS blocked, ${count('last_seen_at > ?')} AS active FROM chats`,
+      [dayAgo],
     );
-    const q = one<{ total: number; last24h: number; found: number; llm: number }>(
-      `SELECT COUNT(*) AS total, COALESCE(SUM(created_at > ?), 0) AS last24h, COALESCE(SUM(found), 0) AS found,
-              COALESCE(SUM(mode = 'llm'), 0) AS llm FROM answers WHERE kind = 'answer'`,
-      dayAgo,
+    const q = await one<{ total: number; last24h: number; found: number; llm: number }>(
+      `SELECT COUNT(*) AS total, ${count('created_at > ?')} AS last24h, ${count('found = 1')} AS found,
+              ${count("mode = 'llm'")} AS llm FROM answers WHERE kind = 'answer'`,
+      [dayAgo],
     );
-    const kinds = one<{ more: number; inline: number }>(
-      `SELECT COALESCE(SUM(kind = 'more'), 0) AS more, COALESCE(SUM(kind = 'inline'), 0) AS inline FROM answers`,
-    );
+    const kinds = await one<{ more: number; inline: number }>(`SELECT ${count("kind = 'more'")} AS more, ${count("kind = 'inline'")} AS inline FROM answers`);
     const latencies = (
-      this.db
-        .prepare(`SELECT latency_ms AS ms FROM answers WHERE kind = 'answer' AND latency_ms IS NOT NULL ORDER BY id DESC LIMIT ?`)
-        .all(options.latencySamples ?? 1000) as Array<{ ms: number }>
+      await this.db.all<{ ms: number }>(`SELECT latency_ms AS ms FROM answers WHERE kind = 'answer' AND latency_ms IS NOT NULL ORDER BY id DESC LIMIT ?`, [
+        options.latencySamples ?? 1000,
+      ])
     )
       .map((r) => r.ms)
       .sort((a, b) => a - b);
-    const fb = one<{ up: number; down: number; rated: number }>(
-      'SELECT COALESCE(SUM(value = 1), 0) AS up, COALESCE(SUM(value = -1), 0) AS down, COUNT(DISTINCT answer_id) AS rated FROM feedback',
+    const fb = await one<{ up: number; down: number; rated: number }>(
+      `SELECT ${count('value = 1')} AS up, ${count('value = -1')} AS down, COUNT(DISTINCT answer_id) AS rated FROM feedback`,
     );
     return {
       chats: { private: chats.private, groups: chats.groups, blocked: chats.blocked, activeLast24h: chats.active },
@@ -276,4 +269,14 @@ export class BotStore {
       feedback: { up: fb.up, down: fb.down, answersRated: fb.rated },
     };
   }
+}
+
+/** How many rows meet `condition` (SUM of a comparison is SQLite-only; this is both engines'). */
+function count(condition: string): string {
+  return `COALESCE(SUM(CASE WHEN ${condition} THEN 1 ELSE 0 END), 0)`;
+}
+
+async function feedbackCounts(db: Sql, answerId: number): Promise<FeedbackCounts> {
+  const row = await db.get<{ up: number; down: number }>(`SELECT ${count('value = 1')} AS up, ${count('value = -1')} AS down FROM feedback WHERE answer_id = ?`, [answerId]);
+  return { up: row!.up, down: row!.down };
 }

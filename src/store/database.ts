@@ -2,16 +2,18 @@ import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { StateError } from '../errors.ts';
-import { MIGRATIONS, type Migration } from './migrations.ts';
+import { MIGRATIONS } from './migrations.ts';
+import { expectedTables, migrate, type Database, type Migration, type Sql, type SqlValue } from './sql.ts';
 
 /**
  * The one owner of better-sqlite3: opens the product's SQLite file (WAL, foreign keys,
- * a busy timeout for a second process such as a CLI reading stats) and brings its schema
- * up to date. Every table lives in migrations.ts; stores (bot-store.ts, the digest's)
- * take the opened database.
+ * a busy timeout for a second process such as a CLI reading stats), brings its schema up
+ * to date, and serves it through the stores' async SQL layer (sql.ts). Every table lives
+ * in migrations.ts; stores (bot-store.ts, digest-store.ts, update-journal.ts) take the
+ * opened database.
  */
 
-export type Database = BetterSqlite3.Database;
+export type { Database };
 
 export interface OpenDatabaseOptions {
   /** Defaults to the product's migrations; tests may pass their own list. */
@@ -64,14 +66,118 @@ function checkPath(file: string, warn: (message: string) => void): void {
   if (stat && stat.size === 0) warn(`store: ${file} was empty (0 bytes); starting a new database in it. If it held data, restore it from a backup.`);
 }
 
-/** Every table the migrations create: each must exist once they have run. */
-function expectedTables(migrations: readonly Migration[]): string[] {
-  return migrations.flatMap((m) => [...m.up.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?(\w+)/gi)].map((x) => x[1]!));
-}
-
 /** The database file inside STATE_DIR. */
 export function databaseFile(stateDir: string): string {
   return path.join(stateDir, 'plan-qa.sqlite');
+}
+
+/** Statements run at once on the connection (the database's own calls queue; see SqliteDatabase). */
+class SqliteSession implements Sql {
+  readonly engine = 'sqlite' as const;
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+
+  constructor(readonly raw: BetterSqlite3.Database) {}
+
+  private prepare(sql: string): BetterSqlite3.Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.raw.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  async all<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return this.prepare(sql).all(...params) as T[];
+  }
+
+  async get<T>(sql: string, params: readonly SqlValue[] = []): Promise<T | undefined> {
+    return this.prepare(sql).get(...params) as T | undefined;
+  }
+
+  async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    const stmt = this.prepare(sql);
+    // A statement with RETURNING must be stepped through all its rows to take effect.
+    return stmt.reader ? stmt.all(...params).length : stmt.run(...params).changes;
+  }
+
+  async exec(sql: string): Promise<void> {
+    this.raw.exec(sql);
+  }
+
+  async transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+}
+
+/**
+ * One better-sqlite3 connection behind the async interface. Its statements are
+ * synchronous, but a transaction's callback awaits between them, so every call is queued:
+ * nothing from elsewhere can run inside an open transaction (and a second transaction
+ * waits for the first instead of failing "cannot start a transaction within a transaction").
+ */
+class SqliteDatabase implements Database {
+  readonly engine = 'sqlite' as const;
+  private readonly session: SqliteSession;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly raw: BetterSqlite3.Database,
+    readonly name: string,
+  ) {
+    this.session = new SqliteSession(raw);
+  }
+
+  get open(): boolean {
+    return this.raw.open;
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.catch(() => {});
+    return result;
+  }
+
+  all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+    return this.serial(() => this.session.all<T>(sql, params));
+  }
+
+  get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined> {
+    return this.serial(() => this.session.get<T>(sql, params));
+  }
+
+  run(sql: string, params?: readonly SqlValue[]): Promise<number> {
+    return this.serial(() => this.session.run(sql, params));
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.serial(() => this.session.exec(sql));
+  }
+
+  transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      // IMMEDIATE: take the write lock now, so a second process cannot make us fail mid-way.
+      this.raw.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(this.session);
+        this.raw.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (this.raw.inTransaction) this.raw.exec('ROLLBACK');
+        throw err;
+      }
+    });
+  }
+
+  async tables(): Promise<Set<string>> {
+    const rows = await this.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'");
+    return new Set(rows.map((r) => r.name.toLowerCase()));
+  }
+
+  async close(): Promise<void> {
+    await this.tail;
+    if (this.raw.open) this.raw.close();
+  }
 }
 
 /**
@@ -80,25 +186,26 @@ export function databaseFile(stateDir: string): string {
  * SQLite, a damaged page (`quick_check`), a table that is missing. Found at start, not by
  * every question failing later.
  */
-export function openDatabase(file: string, options: OpenDatabaseOptions = {}): Database {
+export async function openDatabase(file: string, options: OpenDatabaseOptions = {}): Promise<Database> {
   const migrations = options.migrations ?? MIGRATIONS;
   if (file !== ':memory:') checkPath(file, options.warn ?? (() => {}));
-  let db: Database | undefined;
+  let raw: BetterSqlite3.Database | undefined;
   try {
-    db = new BetterSqlite3(file);
-    db.pragma('busy_timeout = 5000');
-    const check = db.pragma('quick_check', { simple: true });
+    raw = new BetterSqlite3(file);
+    raw.pragma('busy_timeout = 5000');
+    const check = raw.pragma('quick_check', { simple: true });
     if (check !== 'ok') throw unusable(file, `is damaged (SQLite quick_check: ${String(check).split('\n')[0]})`);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    migrate(db, migrations);
-    const present = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((r) => r.name));
+    raw.pragma('journal_mode = WAL');
+    raw.pragma('synchronous = NORMAL');
+    raw.pragma('foreign_keys = ON');
+    const db = new SqliteDatabase(raw, file);
+    await migrate(db, migrations);
+    const present = await db.tables();
     const missing = expectedTables(migrations).filter((t) => !present.has(t));
     if (missing.length > 0) throw unusable(file, `has lost tables its migrations created (${missing.join(', ')})`);
     return db;
   } catch (err) {
-    db?.close();
+    raw?.close();
     if (err instanceof StateError) throw err;
     if (err instanceof BetterSqlite3.SqliteError) {
       if (/^SQLITE_(READONLY|CANTOPEN|PERM|AUTH)/.test(err.code)) throw unwritable(file, err.code);
@@ -106,30 +213,4 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
     }
     throw err;
   }
-}
-
-/**
- * Applies the migrations not yet recorded in `schema_migrations`, in list order, each
- * in its own transaction. Refuses a database that records a migration this program does
- * not know (written by a newer version).
- */
-export function migrate(db: Database, migrations: readonly Migration[]): string[] {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)');
-  const applied = new Set((db.prepare('SELECT id FROM schema_migrations').all() as Array<{ id: string }>).map((r) => r.id));
-  const known = new Set(migrations.map((m) => m.id));
-  const unknown = [...applied].filter((id) => !known.has(id));
-  if (unknown.length > 0) {
-    throw new StateError(`store: the database has migrations this program does not know (${unknown.join(', ')}); it was written by a newer version of plan-qa-bot: run that version`);
-  }
-  const ran: string[] = [];
-  const record = db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');
-  for (const m of migrations) {
-    if (applied.has(m.id)) continue;
-    db.transaction(() => {
-      db.exec(m.up);
-      record.run(m.id, Date.now());
-    })();
-    ran.push(m.id);
-  }
-  return ran;
 }

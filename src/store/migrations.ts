@@ -1,15 +1,11 @@
 /**
- * Every table of the product's SQLite file, in one ordered list. A migration is applied
+ * Every table of the product's SQLite file (PostgreSQL's list: postgres-migrations.ts), in one ordered list. A migration is applied
  * once, in a transaction, and never edited after release: change the schema by appending
  * a new entry (the digest adds its subscriptions and ledger here). Times are Unix
  * milliseconds; Telegram ids are integers (group ids are negative).
  */
 
-export interface Migration {
-  /** Stable id, applied in list order: "NNN-what". */
-  id: string;
-  up: string;
-}
+import type { Migration } from './sql.ts';
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -150,6 +146,16 @@ export const MIGRATIONS: readonly Migration[] = [
         attempts    INTEGER NOT NULL DEFAULT 1,
         received_at INTEGER NOT NULL
       );
+    `,
+  },
+  {
+    id: '004-digest-claims',
+    up: `
+      -- The instance sending a digest and until when its claim holds (digest-store.ts
+      -- claimDelivery): with several instances on one PostgreSQL database only one sends
+      -- it; kept here too so both engines run the same store code.
+      ALTER TABLE digest_deliveries ADD COLUMN claimed_by TEXT;
+      ALTER TABLE digest_deliveries ADD COLUMN claimed_until INTEGER;
     `,
   },
 ];

@@ -1,4 +1,4 @@
-import type { Database } from './database.ts';
+import type { Database } from './sql.ts';
 
 /**
  * The updates the bot has taken from Telegram and not finished handling. Once the bot has
@@ -32,27 +32,26 @@ export class UpdateJournal {
    * Records an update before Telegram is told it arrived (webhook mode: before the 200),
    * without counting an attempt: record() does that when handling starts.
    */
-  accept(updateId: number, body: string): void {
+  async accept(updateId: number, body: string): Promise<void> {
     if (!this.db.open) return;
-    this.db.prepare('INSERT OR IGNORE INTO pending_updates (update_id, body, attempts, received_at) VALUES (?, ?, 0, ?)').run(updateId, body, this.now());
+    await this.db.run('INSERT INTO pending_updates (update_id, body, attempts, received_at) VALUES (?, ?, 0, ?) ON CONFLICT DO NOTHING', [updateId, body, this.now()]);
   }
 
   /** Records that handling an update starts (a replayed one counts another attempt). */
-  record(updateId: number, body: string): void {
+  async record(updateId: number, body: string): Promise<void> {
     if (!this.db.open) return;
-    this.db
-      .prepare(
-        `INSERT INTO pending_updates (update_id, body, attempts, received_at) VALUES (?, ?, 1, ?)
-         ON CONFLICT (update_id) DO UPDATE SET attempts = attempts + 1`,
-      )
-      .run(updateId, body, this.now());
+    await this.db.run(
+      `INSERT INTO pending_updates (update_id, body, attempts, received_at) VALUES (?, ?, 1, ?)
+       ON CONFLICT (update_id) DO UPDATE SET attempts = pending_updates.attempts + 1`,
+      [updateId, body, this.now()],
+    );
   }
 
   /** The update has been handled (answered, or failed in a way a retry would not fix). */
-  done(updateId: number): void {
+  async done(updateId: number): Promise<void> {
     // Shutdown may close the database under a handler that is being abandoned: its row stays.
     if (!this.db.open) return;
-    this.db.prepare('DELETE FROM pending_updates WHERE update_id = ?').run(updateId);
+    await this.db.run('DELETE FROM pending_updates WHERE update_id = ?', [updateId]);
   }
 
   /**
@@ -60,22 +59,17 @@ export class UpdateJournal {
    * or older than `maxAgeMs` are dropped (and counted), so a poisonous update cannot
    * crash every start.
    */
-  takePending(options: { maxAttempts: number; maxAgeMs: number }): { pending: PendingUpdate[]; dropped: number } {
-    return this.db.transaction(() => {
-      const dropped = this.db
-        .prepare('DELETE FROM pending_updates WHERE attempts >= ? OR received_at < ?')
-        .run(options.maxAttempts, this.now() - options.maxAgeMs).changes;
-      const rows = this.db.prepare('SELECT update_id, body, attempts, received_at FROM pending_updates ORDER BY update_id').all() as Array<{
-        update_id: number;
-        body: string;
-        attempts: number;
-        received_at: number;
-      }>;
+  takePending(options: { maxAttempts: number; maxAgeMs: number }): Promise<{ pending: PendingUpdate[]; dropped: number }> {
+    return this.db.transaction(async (tx) => {
+      const dropped = await tx.run('DELETE FROM pending_updates WHERE attempts >= ? OR received_at < ?', [options.maxAttempts, this.now() - options.maxAgeMs]);
+      const rows = await tx.all<{ update_id: number; body: string; attempts: number; received_at: number }>(
+        'SELECT update_id, body, attempts, received_at FROM pending_updates ORDER BY update_id',
+      );
       return { pending: rows.map((r) => ({ updateId: r.update_id, body: r.body, attempts: r.attempts, receivedAt: r.received_at })), dropped };
-    })();
+    });
   }
 
-  count(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM pending_updates').get() as { n: number }).n;
+  async count(): Promise<number> {
+    return (await this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM pending_updates'))!.n;
   }
 }

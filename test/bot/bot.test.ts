@@ -47,12 +47,12 @@ beforeAll(async () => {
 afterAll(() => fixture.cleanup());
 beforeEach(async () => {
   dbDir = await mkdtemp(path.join(os.tmpdir(), 'plan-qa-bot-db-'));
-  db = openDatabase(databaseFile(dbDir));
+  db = await openDatabase(databaseFile(dbDir));
   store = new BotStore(db);
   api = new RecordingApi();
 });
 afterEach(async () => {
-  db.close();
+  await db.close();
   await rm(dbDir, { recursive: true, force: true });
 });
 
@@ -85,7 +85,7 @@ describe('questions in a private chat', () => {
     const data = callbackDataOf(answer);
     expect(data).toEqual([expect.stringMatching(/^s:\d+:1$/), expect.stringMatching(/^m:\d+$/), expect.stringMatching(/^f:\d+:up$/), expect.stringMatching(/^f:\d+:down$/)]);
     const id = Number(data[0]!.split(':')[1]);
-    expect(store.answer(id)).toMatchObject({ chatId: ALICE.id, messageId: (answer!.result as { message_id: number }).message_id, found: true });
+    expect(await store.answer(id)).toMatchObject({ chatId: ALICE.id, messageId: (answer!.result as { message_id: number }).message_id, found: true });
   });
 
   it('shows the full excerpt for a source button, in an expandable blockquote under the answer', async () => {
@@ -106,8 +106,8 @@ describe('questions in a private chat', () => {
   it('keeps buttons working after a restart (their data is a database row)', async () => {
     await makeBot().handleUpdate(textUpdate(ALICE, Q));
     const answer = api.sent(ALICE.id)[0]!;
-    db.close();
-    db = openDatabase(databaseFile(dbDir));
+    await db.close();
+    db = await openDatabase(databaseFile(dbDir));
     store = new BotStore(db);
     api.clear();
     await makeBot().handleUpdate(pressUpdate(ALICE, answer, callbackDataOf(answer)[0]!));
@@ -130,7 +130,7 @@ describe('questions in a private chat', () => {
       const headers = [...text.matchAll(/\n\[(\d+)\] 《/g)].map((m) => m[1]!);
       expect(headers.length).toBeGreaterThan(0);
       const id = Number(callbackDataOf(message)[0]?.split(':')[1] ?? 0);
-      if (id) seen.push(...store.answer(id)!.sources.map((s) => s.chunkId));
+      if (id) seen.push(...(await store.answer(id))!.sources.map((s) => s.chunkId));
     }
     expect(new Set(seen).size).toBe(seen.length);
   });
@@ -145,7 +145,7 @@ describe('questions in a private chat', () => {
     expect(api.calls[0]).toMatchObject({ method: 'answerCallbackQuery', payload: { text: '谢谢！已记录 👍' } });
     const edit = api.ok('editMessageReplyMarkup')[0]!;
     expect(JSON.stringify(edit.payload.reply_markup)).toContain('👍 1');
-    expect(store.stats().feedback).toMatchObject({ up: 1, down: 0 });
+    expect((await store.stats()).feedback).toMatchObject({ up: 1, down: 0 });
   });
 
   it('uses the conversation for follow-ups, and /new forgets it', async () => {
@@ -155,7 +155,7 @@ describe('questions in a private chat', () => {
     expect(telegramText(api.sent(ALICE.id)[1])).toMatch(/森林覆盖率达到18%/);
     await bot.handleUpdate(textUpdate(ALICE, '/new'));
     expect(telegramText(api.sent(ALICE.id)[2])).toMatch(/新话题/);
-    expect(store.history(ALICE.id, { limit: 5, maxAgeMs: 3600_000 })).toEqual([]);
+    expect(await store.history(ALICE.id, { limit: 5, maxAgeMs: 3600_000 })).toEqual([]);
   });
 
   it('refuses an over-long question with a clear message', async () => {
@@ -191,11 +191,11 @@ describe('buttons are bound to their chat and rate limited', () => {
     expect(api.calls.map((c) => c.payload.text)).toEqual(alices.map(() => EXPIRED_BUTTON));
     expect(JSON.stringify(api.calls)).not.toContain('医院');
     const aliceAnswer = Number(alices[0]!.split(':')[1]);
-    expect(store.feedbackCounts(aliceAnswer)).toEqual({ up: 0, down: 0 });
-    expect(store.stats().morePages).toBe(0);
+    expect(await store.feedbackCounts(aliceAnswer)).toEqual({ up: 0, down: 0 });
+    expect((await store.stats()).morePages).toBe(0);
     // Alice's own buttons still work for her.
     await bot.handleUpdate(pressUpdate(ALICE, alicesMessage, alices.find((d) => d.endsWith(':up'))!));
-    expect(store.feedbackCounts(aliceAnswer)).toEqual({ up: 1, down: 0 });
+    expect(await store.feedbackCounts(aliceAnswer)).toEqual({ up: 1, down: 0 });
   });
 
   it('limits button presses per user: a flood gets toasts, not messages or rows', async () => {
@@ -207,7 +207,7 @@ describe('buttons are bound to their chat and rate limited', () => {
     for (let i = 0; i < 20; i++) await bot.handleUpdate(pressUpdate(ALICE, answer, more));
     // 2 questions a minute → 6 presses a minute answered; the other 14 only get a toast.
     expect(api.ok('sendMessage')).toHaveLength(6);
-    expect(store.stats().morePages).toBe(6);
+    expect((await store.stats()).morePages).toBe(6);
     const toasts = api.calls.filter((c) => c.method === 'answerCallbackQuery' && /^点得有点快了，请 \d+ 秒后再试。$/.test(String(c.payload.text)));
     expect(toasts).toHaveLength(14);
   });
@@ -458,7 +458,7 @@ describe('failures', () => {
     api.failNext('sendMessage', { error_code: 403, description: 'Forbidden: bot was blocked by the user' });
     await makeBot().handleUpdate(textUpdate(ALICE, Q));
     expect(api.calls.filter((c) => c.method === 'sendMessage')).toHaveLength(1);
-    expect(store.isBlocked(ALICE.id)).toBe(true);
+    expect(await store.isBlocked(ALICE.id)).toBe(true);
   });
 
   it('429: waits retry_after and delivers', async () => {

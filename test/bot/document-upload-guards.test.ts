@@ -43,11 +43,11 @@ function makeBot() {
 beforeAll(async () => {
   fixture = await buildTestIndex();
   dir = await mkdtemp(path.join(os.tmpdir(), 'plan-qa-guards-'));
-  db = openDatabase(databaseFile(dir));
+  db = await openDatabase(databaseFile(dir));
   library = new DocumentLibrary(path.join(dir, 'corpus'), dir, fixture.config.index.chunking);
 });
 afterAll(async () => {
-  db?.close();
+  await db?.close();
   await rm(dir, { recursive: true, force: true });
   await fixture?.cleanup();
 });

@@ -45,7 +45,7 @@ beforeAll(async () => {
   await cp(path.join(REPO, 'data/corpus'), corpus, { recursive: true });
   config = parseConfig({ STATE_DIR: path.join(dir, 'state'), CORPUS_DIR: corpus, LOG_LEVEL: 'silent' }, REPO);
   await buildIndex(config);
-  db = openDatabase(databaseFile(config.index.stateDir));
+  db = await openDatabase(databaseFile(config.index.stateDir));
   emulator = await BotApiEmulator.start();
   await startBot();
 });
@@ -53,7 +53,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await runtime?.stop();
   await emulator?.close();
-  db?.close();
+  await db?.close();
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -57,7 +57,7 @@ function testAnswerer(base: Answering): Answering {
 beforeAll(async () => {
   fixture = await buildTestIndex();
   dbDir = await mkdtemp(path.join(os.tmpdir(), 'plan-qa-e2e-'));
-  db = openDatabase(databaseFile(dbDir));
+  db = await openDatabase(databaseFile(dbDir));
   emulator = await BotApiEmulator.start();
   const answerer = testAnswerer(fixture.answerer);
   bot = createBot(emulator.token, {
@@ -72,7 +72,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await runtime?.stop();
   await emulator?.close();
-  db?.close();
+  await db?.close();
   await rm(dbDir, { recursive: true, force: true });
   await fixture?.cleanup();
 });
@@ -218,7 +218,7 @@ describe('long polling against the Bot API emulator', () => {
 describe('webhook mode', () => {
   it('refuses requests without the secret token and handles those with it', async () => {
     const hookEmulator = await BotApiEmulator.start();
-    const hookDb = openDatabase(':memory:');
+    const hookDb = await openDatabase(':memory:');
     const hookBot = createBot(hookEmulator.token, {
       telegram: telegramConfig({ apiRoot: hookEmulator.apiRoot }),
       log: silentLogger(),
@@ -245,18 +245,18 @@ describe('webhook mode', () => {
     } finally {
       await hook.stop();
       await hookEmulator.close();
-      hookDb.close();
+      await hookDb.close();
     }
   });
 
   it('an acknowledged update stays recorded until handled, and those left from the last run are handled first', async () => {
     const hookEmulator = await BotApiEmulator.start();
-    const hookDb = openDatabase(':memory:');
+    const hookDb = await openDatabase(':memory:');
     const journal = new UpdateJournal(hookDb);
     // An update the last run took but never finished.
     const left = hookEmulator.sendMessage(ALICE.id, ALICE, Q);
-    journal.accept(left.update_id, JSON.stringify(left));
-    journal.record(left.update_id, JSON.stringify(left));
+    await journal.accept(left.update_id, JSON.stringify(left));
+    await journal.record(left.update_id, JSON.stringify(left));
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const gated: Answering = { index: fixture.answerer.index, validate: (q) => fixture.answerer.validate(q), retrieve: (q, k) => fixture.answerer.retrieve(q, k), answer: async (q, h, c) => (q === Q ? fixture.answerer.answer(q, h, c) : gate.then(() => fixture.answerer.answer(q, h, c))) };
@@ -265,19 +265,19 @@ describe('webhook mode', () => {
     try {
       const [replayed] = await hookEmulator.waitForMessages(ALICE.id, 1);
       expect(replayed?.text).toMatch(/13%/);
-      await vi.waitFor(() => expect(journal.count()).toBe(0));
+      await vi.waitFor(async () => expect(await journal.count()).toBe(0));
       const update = hookEmulator.sendMessage(ALICE.id, ALICE, '津南区十四五期间要建设哪些医院？');
       const res = await fetch(`http://127.0.0.1:${hook.port}/tg/hook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': 'sekret_123' }, body: JSON.stringify(update) });
       expect(res.status).toBe(200);
       // Acknowledged, not yet answered: recorded (a crash now would replay it).
-      expect(journal.count()).toBe(1);
+      expect(await journal.count()).toBe(1);
       release();
       await hookEmulator.waitForMessages(ALICE.id, 2);
-      await vi.waitFor(() => expect(journal.count()).toBe(0));
+      await vi.waitFor(async () => expect(await journal.count()).toBe(0));
     } finally {
       await hook.stop();
       await hookEmulator.close();
-      hookDb.close();
+      await hookDb.close();
     }
   });
 });

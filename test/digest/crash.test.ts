@@ -24,8 +24,8 @@ beforeAll(async () => {
   fixture = await buildTestIndex();
 });
 afterAll(() => fixture.cleanup());
-afterEach(() => {
-  rig?.close();
+afterEach(async () => {
+  await rig?.close();
   rig = undefined;
 });
 
@@ -46,25 +46,25 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 describe('a crash between "chosen" and "sent"', () => {
   it('killed after the choice is recorded: the next process sends that digest, once', async () => {
     let chosen: number | undefined;
-    rig = digestRig({ index: () => fixture.index, afterChoose: (id) => ((chosen = id), forever()) });
+    rig = await digestRig({ index: () => fixture.index, afterChoose: (id) => ((chosen = id), forever()) });
     const sub = await subscribed(rig, 1001);
     rig.clock.set('2026-01-06T00:00:00Z');
     void rig.scheduler.tick(); // dies after the choice
     await until(() => chosen !== undefined);
-    expect(rig.store.delivery(chosen!)?.status).toBe('pending');
+    expect((await rig.store.delivery(chosen!))?.status).toBe('pending');
     expect(rig.digests()).toHaveLength(0);
 
-    const next = rig.restart({ afterChoose: () => {} });
+    const next = await rig.restart({ afterChoose: () => {} });
     expect(await next.scheduler.tick()).toMatchObject({ chosen: 0, sent: 1 });
     expect(rig.digests(1001)).toHaveLength(1);
     expect(rig.digests(1001)[0]!.deliveryId).toBe(chosen);
-    const ledger = next.store.deliveries(sub.id);
+    const ledger = await next.store.deliveries(sub.id);
     expect(ledger).toHaveLength(1);
     expect(ledger[0]).toMatchObject({ status: 'sent', localDate: '2026-01-06' });
     // The day is not chosen again, and the next day brings new passages.
     rig.clock.set('2026-01-07T00:00:00Z');
     await next.scheduler.tick();
-    const keys = next.store.deliveries(sub.id).flatMap((d) => d.content.items.map((i) => i.passageKey));
+    const keys = (await next.store.deliveries(sub.id)).flatMap((d) => d.content.items.map((i) => i.passageKey));
     expect(new Set(keys).size).toBe(6);
   });
 
@@ -77,17 +77,17 @@ describe('a crash between "chosen" and "sent"', () => {
         await forever(); // dies before "sent" is committed
       }
     };
-    rig = digestRig({ index: () => fixture.index, wrapSend });
+    rig = await digestRig({ index: () => fixture.index, wrapSend });
     const sub = await subscribed(rig, 1001);
     rig.clock.set('2026-01-06T00:00:00Z');
     void rig.scheduler.tick();
     await until(() => rig!.digests().length === 1);
-    expect(rig.store.deliveries(sub.id)[0]).toMatchObject({ status: 'sending', partsSent: 1 });
+    expect((await rig.store.deliveries(sub.id))[0]).toMatchObject({ status: 'sending', partsSent: 1 });
 
-    const next = rig.restart();
+    const next = await rig.restart();
     expect(await next.scheduler.tick()).toMatchObject({ sent: 1 });
     expect(rig.digests(1001)).toHaveLength(1);
-    expect(next.store.deliveries(sub.id)[0]).toMatchObject({ status: 'sent' });
+    expect((await next.store.deliveries(sub.id))[0]).toMatchObject({ status: 'sent' });
   });
 
   it('killed after Telegram accepted but before that was recorded: at most that one message again, identical', async () => {
@@ -97,24 +97,24 @@ describe('a crash between "chosen" and "sent"', () => {
       if (method === 'sendMessage' && ++sends === 1) return forever(); // Telegram has it; we never hear back
       return result;
     };
-    rig = digestRig({ index: () => fixture.index });
+    rig = await digestRig({ index: () => fixture.index });
     const bot = new Bot('424242:TEST', { botInfo: BOT_INFO });
     bot.api.config.use(rig.api.transformer);
     bot.api.config.use(dieAfterAccepted);
-    const first = rig.restart({ send: createDigestSender(bot.api) });
+    const first = await rig.restart({ send: createDigestSender(bot.api) });
     const sub = await subscribed(rig, 1001);
     rig.clock.set('2026-01-06T00:00:00Z');
     void first.scheduler.tick();
     await until(() => sends === 1);
-    expect(rig.store.deliveries(sub.id)[0]).toMatchObject({ status: 'sending', partsSent: 0 });
+    expect((await rig.store.deliveries(sub.id))[0]).toMatchObject({ status: 'sending', partsSent: 0 });
 
-    const next = rig.restart();
+    const next = await rig.restart();
     expect(await next.scheduler.tick()).toMatchObject({ sent: 1 });
     const [a, b, c] = rig.digests(1001);
     expect(b?.html).toBe(a?.html);
     expect(c).toBeUndefined();
-    expect(next.store.deliveries(sub.id)).toHaveLength(1);
-    expect(next.store.usedPassages(sub.id, 1).size).toBe(3);
+    expect(await next.store.deliveries(sub.id)).toHaveLength(1);
+    expect((await next.store.usedPassages(sub.id, 1)).size).toBe(3);
   });
 
   it('resumes a split digest from the first part Telegram did not accept', async () => {
@@ -123,24 +123,24 @@ describe('a crash between "chosen" and "sent"', () => {
       if (method === 'sendMessage' && ++sends === 2) return forever();
       return prev(method, payload, signal);
     };
-    rig = digestRig({ index: () => fixture.index, compose: { itemsPerDigest: 25, quoteChars: 400 } });
+    rig = await digestRig({ index: () => fixture.index, compose: { itemsPerDigest: 25, quoteChars: 400 } });
     const bot = new Bot('424242:TEST', { botInfo: BOT_INFO });
     bot.api.config.use(rig.api.transformer);
     bot.api.config.use(hangSecond);
     const dying = createDigestSender(bot.api);
-    const first = rig.restart({ send: dying });
+    const first = await rig.restart({ send: dying });
     const sub = await subscribed(rig, 1001, '京津冀协同');
     rig.clock.set('2026-01-06T00:00:00Z');
     void first.scheduler.tick();
     await until(() => sends === 2);
-    expect(rig.store.deliveries(sub.id)[0]).toMatchObject({ status: 'sending', partsSent: 1 });
+    expect((await rig.store.deliveries(sub.id))[0]).toMatchObject({ status: 'sending', partsSent: 1 });
 
-    const next = rig.restart();
+    const next = await rig.restart();
     await next.scheduler.tick();
     const texts = rig.api.ok('sendMessage').map((c) => String(c.payload.text));
     expect(texts.length).toBeGreaterThanOrEqual(2);
     expect(new Set(texts).size).toBe(texts.length); // no part twice
-    const d = next.store.deliveries(sub.id)[0]!;
+    const d = (await next.store.deliveries(sub.id))[0]!;
     expect(d).toMatchObject({ status: 'sent', partsSent: texts.length });
     expect(d.messageIds).toHaveLength(texts.length);
   });
@@ -149,7 +149,7 @@ describe('a crash between "chosen" and "sent"', () => {
 describe('kill -9 in the middle of a fan-out', () => {
   it('a second process completes the day: every chat gets its digest, at most the one in flight twice', async () => {
     const emulator = await BotApiEmulator.start();
-    rig = digestRig({ index: () => fixture.index, start: '2026-01-05T04:00:00Z' });
+    rig = await digestRig({ index: () => fixture.index, start: '2026-01-05T04:00:00Z' });
     const chats = Array.from({ length: 30 }, (_, i) => 5000 + i);
     for (const id of chats) {
       emulator.registerChat(id);
@@ -182,7 +182,7 @@ describe('kill -9 in the middle of a fan-out', () => {
       expect(counts.every((n) => n >= 1)).toBe(true); // nothing lost
       const extra = counts.reduce((a, n) => a + n - 1, 0);
       expect(extra).toBeLessThanOrEqual(1); // one digest in flight at the kill
-      const ledger = rig.store.deliveryCounts();
+      const ledger = await rig.store.deliveryCounts();
       expect(ledger).toEqual({ pending: 0, sending: 0, sent: chats.length, dropped: 0 });
       // A third run finds nothing to do.
       const third = await child().done;

@@ -19,11 +19,11 @@ let store: DigestStore;
 beforeAll(async () => {
   t = await buildTestIndex();
   server = await OpenAiTestServer.start();
-  db = openDatabase(':memory:');
+  db = await openDatabase(':memory:');
   store = new DigestStore(db);
 });
 afterAll(async () => {
-  db.close();
+  await db.close();
   await server.close();
   t.cleanup();
 });

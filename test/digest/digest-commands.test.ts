@@ -19,7 +19,7 @@ beforeAll(async () => {
   fixture = await buildTestIndex();
 });
 afterAll(() => fixture.cleanup());
-afterEach(() => rig?.close());
+afterEach(async () => rig?.close());
 
 /** getChatMember answers from `admins` (the recorder answers everything else). */
 const members: Transformer = async (prev, method, payload, signal) => {
@@ -32,8 +32,8 @@ const members: Transformer = async (prev, method, payload, signal) => {
   return { ok: true, result } as never;
 };
 
-function bot(max = 5) {
-  rig = digestRig({ index: () => fixture.answerer.index, config: { maxSubscriptionsPerChat: max } });
+async function bot(max = 5) {
+  rig = await digestRig({ index: () => fixture.answerer.index, config: { maxSubscriptionsPerChat: max } });
   admins = new Set();
   return createBot('424242:TEST', {
     telegram: telegramConfig(),
@@ -67,7 +67,7 @@ describe('reading /subscribe', () => {
 
 describe('digest commands', () => {
   it('subscribes with a time and a district, and shows it in /subscriptions', async () => {
-    const b = bot();
+    const b = await bot();
     await b.handleUpdate(textUpdate(ALICE, '/subscribe 生态环境 07:30 津南区'));
     expect(last(ALICE.id)).toMatch(/^✅ 已订阅 生态环境（津南区）\n每天 07:30（Asia\/Shanghai）推送，第一期：明天 07:30。\n相关段落 \d+ 段/);
     await b.handleUpdate(textUpdate(ALICE, '/subscriptions'));
@@ -76,7 +76,7 @@ describe('digest commands', () => {
   });
 
   it('explains malformed times, empty and too-long topics, duplicates and the cap', async () => {
-    const b = bot(2);
+    const b = await bot(2);
     await b.handleUpdate(textUpdate(ALICE, '/subscribe'));
     expect(last(ALICE.id)).toMatch(/^订阅每日摘要：\/subscribe 主题 \[HH:MM\] \[区名或文件\][\s\S]*文件里常见的主题：\S+、/);
     await b.handleUpdate(textUpdate(ALICE, '/subscribe 养老 25:00'));
@@ -91,25 +91,25 @@ describe('digest commands', () => {
     await b.handleUpdate(textUpdate(ALICE, '/subscribe 教育'));
     await b.handleUpdate(textUpdate(ALICE, '/subscribe 交通'));
     expect(last(ALICE.id)).toBe('这个聊天已有 2 个订阅，最多 2 个。请先用 /unsubscribe 退订一个。');
-    expect(rig.service.list(ALICE.id).map((s) => s.topic)).toEqual(['养老', '教育']);
+    expect((await rig.service.list(ALICE.id)).map((s) => s.topic)).toEqual(['养老', '教育']);
   });
 
   it('refuses a topic the corpus does not have, suggesting topics it does', async () => {
-    const b = bot();
+    const b = await bot();
     await b.handleUpdate(textUpdate(ALICE, '/subscribe 火星探测'));
     const text = last(ALICE.id);
     expect(text).toMatch(/^收录的文件里没有和“火星探测”相关的内容，无法订阅。\n这些主题有内容：/);
     const suggested = text.split('这些主题有内容：')[1]!.split('、');
     expect(suggested.length).toBeGreaterThanOrEqual(3);
     for (const topic of suggested) expect((await rig.builder.topics().pool(topic)).length).toBeGreaterThanOrEqual(3);
-    expect(rig.service.list(ALICE.id)).toEqual([]);
+    expect(await rig.service.list(ALICE.id)).toEqual([]);
     // Within a scope, the suggestions are that scope's.
     await b.handleUpdate(textUpdate(ALICE, '/subscribe 会展经济 武清区'));
     expect(last(ALICE.id)).toMatch(/没有和“会展经济”相关的内容/);
   });
 
   it('pauses, resumes, changes the time and unsubscribes with the buttons (editing the list in place)', async () => {
-    const b = bot();
+    const b = await bot();
     await b.handleUpdate(textUpdate(ALICE, '/subscribe 养老'));
     await b.handleUpdate(textUpdate(ALICE, '/subscriptions'));
     const list = lastCall(ALICE.id);
@@ -120,13 +120,13 @@ describe('digest commands', () => {
     const paused = rig.api.ok('editMessageText').at(-1)!;
     expect(callbackDataOf(paused)[0]).toMatch(/^ds:r:/);
     await b.handleUpdate(pressUpdate(ALICE, list, callbackDataOf(paused)[0]!));
-    expect(rig.service.list(ALICE.id)[0]?.status).toBe('active');
+    expect((await rig.service.list(ALICE.id))[0]?.status).toBe('active');
 
     await b.handleUpdate(pressUpdate(ALICE, list, time!));
     const picker = rig.api.ok('editMessageText').at(-1)!;
     expect(htmlToText(String(picker.payload.text))).toMatch(/^修改订阅 #\d+「养老」的推送时间（现在每天 08:00）/);
     await b.handleUpdate(pressUpdate(ALICE, list, callbackDataOf(picker).find((d) => d.endsWith(':0630'))!));
-    expect(rig.service.list(ALICE.id)[0]?.sendTime).toBe('06:30');
+    expect((await rig.service.list(ALICE.id))[0]?.sendTime).toBe('06:30');
     // Or a reply to the picker with any time.
     await b.handleUpdate(textUpdate(ALICE, '21:15', { replyTo: picker.result as never }));
     expect(last(ALICE.id)).toMatch(/^“养老”改为每天 21:15。下一期：今天 21:15。/);
@@ -135,12 +135,12 @@ describe('digest commands', () => {
     expect(rig.api.ok('sendChatAction')).toHaveLength(0); // never taken as a question
 
     await b.handleUpdate(pressUpdate(ALICE, list, unsubscribe!));
-    expect(rig.service.list(ALICE.id)).toEqual([]);
+    expect(await rig.service.list(ALICE.id)).toEqual([]);
     expect(htmlToText(String(rig.api.ok('editMessageText').at(-1)?.payload.text))).toMatch(/^这个聊天还没有订阅/);
   });
 
   it('/unsubscribe n, all, and the mistakes', async () => {
-    const b = bot();
+    const b = await bot();
     await b.handleUpdate(textUpdate(ALICE, '/subscribe 养老'));
     await b.handleUpdate(textUpdate(ALICE, '/subscribe 教育'));
     await b.handleUpdate(textUpdate(ALICE, '/unsubscribe'));
@@ -153,11 +153,11 @@ describe('digest commands', () => {
     expect(last(ALICE.id)).toBe('已退订“养老”。');
     await b.handleUpdate(textUpdate(ALICE, '/unsubscribe all'));
     expect(last(ALICE.id)).toBe('已退订全部 1 个订阅。');
-    expect(rig.service.list(ALICE.id)).toEqual([]);
+    expect(await rig.service.list(ALICE.id)).toEqual([]);
   });
 
   it('in a group only admins may subscribe, unsubscribe or use the buttons; anyone may list and preview', async () => {
-    const b = bot();
+    const b = await bot();
     await b.handleUpdate(textUpdate(BOB, '/subscribe 养老', { chat: GROUP }));
     expect(last(GROUP.id)).toBe('在群里只有群管理员可以订阅、退订或修改订阅。');
     admins.add(ALICE.id);
@@ -169,13 +169,13 @@ describe('digest commands', () => {
     const list = lastCall(GROUP.id);
     await b.handleUpdate(pressUpdate(BOB, list, callbackDataOf(list)[0]!));
     expect(rig.api.ok('answerCallbackQuery').at(-1)?.payload.text).toBe('在群里只有群管理员可以订阅、退订或修改订阅。');
-    expect(rig.service.list(GROUP.id)[0]?.status).toBe('active');
+    expect((await rig.service.list(GROUP.id))[0]?.status).toBe('active');
     await b.handleUpdate(textUpdate(BOB, '/digest 养老', { chat: GROUP }));
     expect(last(GROUP.id)).toMatch(/^📰 每日摘要：养老\n预览/);
   });
 
   it('/digest previews a digest with buttons that open each passage', async () => {
-    const b = bot();
+    const b = await bot();
     await b.handleUpdate(textUpdate(ALICE, '/digest 乡村振兴'));
     const preview = lastCall(ALICE.id);
     expect(last(ALICE.id)).toMatch(/^📰 每日摘要：乡村振兴\n预览 · \d+月\d+日 周.\n\n1\. .+ \[1\]\n/);

@@ -46,7 +46,7 @@ const clock = new FakeClock(Date.parse('2026-01-05T04:00:00Z')); // Monday 12:00
 beforeAll(async () => {
   fixture = await buildTestIndex();
   dir = mkdtempSync(path.join(os.tmpdir(), 'plan-qa-digest-e2e-'));
-  db = openDatabase(databaseFile(dir));
+  db = await openDatabase(databaseFile(dir));
   emulator = await BotApiEmulator.start({ globalRatePerSecond: 30, perChatPerMinute: 20 });
   store = new DigestStore(db, { now: clock.now });
   const builder = new DigestBuilder({ index: () => fixture.answerer.index, store });
@@ -67,7 +67,7 @@ afterAll(async () => {
   await scheduler?.stop();
   await runtime?.stop();
   await emulator?.close();
-  db?.close();
+  await db?.close();
   rmSync(dir, { recursive: true, force: true });
   await fixture?.cleanup();
 });
@@ -146,7 +146,7 @@ describe('daily digests end to end', () => {
     emulator.blockedChats.add(DAVE.id);
     const report = await at('2026-01-12T01:01:00Z');
     expect(report).toMatchObject({ stoppedChats: 1 });
-    expect(store.subscriptions(DAVE.id)[0]).toMatchObject({ status: 'stopped' });
+    expect((await store.subscriptions(DAVE.id))[0]).toMatchObject({ status: 'stopped' });
     expect(await at('2026-01-13T01:01:00Z')).toMatchObject({ stoppedChats: 0 });
     expect(emulator.calls('sendMessage').filter((c) => c.params.chat_id === DAVE.id && c.error?.error_code === 403)).toHaveLength(1);
   });
@@ -170,16 +170,16 @@ describe('daily digests end to end', () => {
       expect(digest?.text).toMatch(/^📰 每日摘要：主要指标/);
       expect(buttonsOf(digest)).toHaveLength(3);
     }
-    const [delivery] = store.deliveries(store.subscriptions(ERIN.id)[0]!.id);
+    const [delivery] = await store.deliveries((await store.subscriptions(ERIN.id))[0]!.id);
     expect(delivery).toMatchObject({ partsSent: 2 });
   });
 
   it('a delivery resumed after its chart was accepted does not send the chart again', async () => {
     const sent: string[] = [];
-    const sub = store.subscriptions(6005)[0]!;
-    const [row] = store.deliveries(sub.id);
+    const sub = (await store.subscriptions(6005))[0]!;
+    const [row] = await store.deliveries(sub.id);
     const send = createDigestSender(bot.api);
-    await send({ chatId: 6005, deliveryId: row!.id, content: row!.content, partsSent: 1 }, (part) => sent.push(`part ${part}`));
+    await send({ chatId: 6005, deliveryId: row!.id, content: row!.content, partsSent: 1 }, async (part) => void sent.push(`part ${part}`));
     expect(sent).toEqual(['part 1']);
     expect(emulator.calls('sendPhoto').filter((c) => c.params.chat_id === 6005)).toHaveLength(1);
   });

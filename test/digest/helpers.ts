@@ -51,8 +51,8 @@ export interface DigestRig {
   /** The digests Telegram accepted, in order (one entry per message). */
   digests(chatId?: number): Array<{ chatId: number; html: string; deliveryId: number }>;
   /** A second scheduler (and connection) on the same database file: "after a restart". */
-  restart(options?: { send?: DigestSend; afterChoose?: SchedulerDeps['afterChoose'] }): { db: Database; store: DigestStore; scheduler: DigestScheduler };
-  close(): void;
+  restart(options?: { send?: DigestSend; afterChoose?: SchedulerDeps['afterChoose']; instance?: string }): Promise<{ db: Database; store: DigestStore; scheduler: DigestScheduler }>;
+  close(): Promise<void>;
 }
 
 export interface RigOptions {
@@ -64,9 +64,13 @@ export interface RigOptions {
   /** Wraps the real sender (to inject crashes). */
   wrapSend?: (send: DigestSend) => DigestSend;
   afterChoose?: SchedulerDeps['afterChoose'];
+  /** Opens the database (each call a new connection to the same one); default: a SQLite file in `dir`. */
+  openDb?: () => Promise<Database>;
+  /** The first scheduler's claim name (several schedulers on one database). */
+  instance?: string;
 }
 
-export function digestRig(options: RigOptions): DigestRig {
+export async function digestRig(options: RigOptions): Promise<DigestRig> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'plan-qa-digest-'));
   const file = databaseFile(dir);
   const clock = new FakeClock(Date.parse(options.start ?? '2026-01-05T04:00:00Z'));
@@ -76,16 +80,27 @@ export function digestRig(options: RigOptions): DigestRig {
   const real = createDigestSender(bot.api);
   const send = options.wrapSend ? options.wrapSend(real) : real;
   const config = digestConfig(options.config);
-  const open = (db: Database, over: { send?: DigestSend; afterChoose?: SchedulerDeps['afterChoose'] } = {}) => {
+  const open = (db: Database, over: { send?: DigestSend; afterChoose?: SchedulerDeps['afterChoose']; instance?: string } = {}) => {
     const store = new DigestStore(db, { now: clock.now });
     const builder = new DigestBuilder({ index: options.index, store, options: options.compose });
     const service = new DigestService({ store, builder, config, now: clock.now });
     const afterChoose = over.afterChoose ?? options.afterChoose;
-    const scheduler = new DigestScheduler({ store, builder, send: over.send ?? send, clock, log: silentLogger(), options: options.scheduler, ...(afterChoose ? { afterChoose } : {}) });
+    const instance = over.instance ?? options.instance;
+    const scheduler = new DigestScheduler({
+      store,
+      builder,
+      send: over.send ?? send,
+      clock,
+      log: silentLogger(),
+      options: options.scheduler,
+      ...(afterChoose ? { afterChoose } : {}),
+      ...(instance ? { instance } : {}),
+    });
     return { store, builder, service, scheduler };
   };
-  const db = openDatabase(file);
-  const parts = open(db);
+  const openDb = options.openDb ?? (() => openDatabase(file));
+  const db = await openDb();
+  const parts = open(db, options.instance ? { instance: options.instance } : {});
   const extra: Database[] = [];
   return {
     dir,
@@ -104,14 +119,14 @@ export function digestRig(options: RigOptions): DigestRig {
           html: String(c.payload.text),
           deliveryId: Number(/"dg:d:(\d+):/.exec(JSON.stringify(c.payload.reply_markup ?? ''))?.[1] ?? NaN),
         })),
-    restart: (over) => {
-      const db2 = openDatabase(file);
+    restart: async (over) => {
+      const db2 = await openDb();
       extra.push(db2);
       const p = open(db2, over);
       return { db: db2, store: p.store, scheduler: p.scheduler };
     },
-    close: () => {
-      for (const d of [db, ...extra]) if (d.open) d.close();
+    close: async () => {
+      for (const d of [db, ...extra]) if (d.open) await d.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

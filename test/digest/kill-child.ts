@@ -16,7 +16,7 @@ import { testConfig } from '../helpers/test-index.ts';
 const env = process.env;
 const config = testConfig(env.STATE_DIR!);
 const index = await loadPlanIndex(config.index, config.llm);
-const db = openDatabase(env.DB_FILE!);
+const db = await openDatabase(env.DB_FILE!);
 const store = new DigestStore(db);
 const bot = new Bot(env.TOKEN!, { client: { apiRoot: env.API_ROOT! } });
 const send = createDigestSender(bot.api);
@@ -35,5 +35,5 @@ const scheduler = new DigestScheduler({
 });
 process.stdout.write('ready\n');
 const report = await scheduler.tick();
-db.close();
+await db.close();
 process.stdout.write(`done ${JSON.stringify(report)}\n`);

@@ -40,9 +40,9 @@ beforeAll(async () => {
   mkdirSync(corpus);
   writeManifest(false);
   await reindex();
-  rig = digestRig({ index: () => current });
+  rig = await digestRig({ index: () => current });
 });
-afterAll(() => rig?.close());
+afterAll(async () => rig?.close());
 
 describe('a new document', () => {
   it('leads the next digest, marked 新增文件, and older passages follow on later days', async () => {
@@ -50,14 +50,14 @@ describe('a new document', () => {
     if (!sub.ok) throw new Error(sub.reason);
     rig.clock.set('2026-01-06T00:00:00Z');
     await rig.scheduler.tick();
-    const before = rig.store.deliveries(sub.subscription.id)[0]!.content;
+    const before = (await rig.store.deliveries(sub.subscription.id))[0]!.content;
     expect(before.items.every((i) => i.file !== NEW_FILE && !i.isNew)).toBe(true);
 
     writeManifest(true);
     await reindex();
     rig.clock.set('2026-01-07T00:00:00Z');
     await rig.scheduler.tick();
-    const after = rig.store.deliveries(sub.subscription.id)[1]!.content;
+    const after = (await rig.store.deliveries(sub.subscription.id))[1]!.content;
     expect(after.items.map((i) => [i.file, i.isNew])).toEqual(after.items.map(() => [NEW_FILE, true]));
     expect(after.poolSize).toBeGreaterThan(before.poolSize);
     const html = rig.digests(7)[1]!.html;
@@ -66,7 +66,7 @@ describe('a new document', () => {
     // Its passages keep their place; nothing sent before comes again.
     rig.clock.set('2026-01-08T00:00:00Z');
     await rig.scheduler.tick();
-    const all = rig.store.deliveries(sub.subscription.id).flatMap((d) => d.content.items.map((i) => i.passageKey));
+    const all = (await rig.store.deliveries(sub.subscription.id)).flatMap((d) => d.content.items.map((i) => i.passageKey));
     expect(new Set(all).size).toBe(all.length);
   });
 });

@@ -17,13 +17,13 @@ beforeAll(async () => {
   fixture = await buildTestIndex();
 });
 afterAll(() => fixture.cleanup());
-afterEach(() => {
-  rig?.close();
+afterEach(async () => {
+  await rig?.close();
   rig = undefined;
 });
 
-function setup(options: Partial<RigOptions> = {}): DigestRig {
-  rig = digestRig({ index: () => fixture.index, ...options });
+async function setup(options: Partial<RigOptions> = {}): Promise<DigestRig> {
+  rig = await digestRig({ index: () => fixture.index, ...options });
   return rig;
 }
 
@@ -44,16 +44,16 @@ async function run(r: DigestRig, untilMs: number, stepMs = 15 * 60_000) {
 
 describe('daily digests', () => {
   it('sends one digest a day at the local time, a week long, never the same passage twice', async () => {
-    const r = setup(); // 2026-01-05 12:00 in Shanghai
+    const r = await setup(); // 2026-01-05 12:00 in Shanghai
     const s = await subscribe(r, 1001, '生态环境', '07:30');
     await run(r, 7 * DAY);
-    const days = passagesByDay(r.store.deliveries(s.id));
+    const days = passagesByDay(await r.store.deliveries(s.id));
     expect(days.map((d) => d.date)).toEqual(['2026-01-06', '2026-01-07', '2026-01-08', '2026-01-09', '2026-01-10', '2026-01-11', '2026-01-12']);
     const keys = days.flatMap((d) => d.keys);
     expect(keys).toHaveLength(21);
     expect(new Set(keys).size).toBe(21);
     expect(r.digests(1001)).toHaveLength(7);
-    for (const d of r.store.deliveries(s.id)) {
+    for (const d of await r.store.deliveries(s.id)) {
       const slot = latestSlotAtOrBefore(d.sentAt!, '07:30', 'Asia/Shanghai');
       expect(slot.date).toBe(d.localDate);
       expect(d.sentAt! - slot.at).toBeLessThan(15 * 60_000);
@@ -62,9 +62,9 @@ describe('daily digests', () => {
     const first = r.digests(1001)[0]!;
     expect(first.html).toMatch(/^<b>📰 每日摘要：生态环境<\/b>\n<i>1月6日 周二<\/i>/);
     expect(first.html).toMatch(/<b>1\.<\/b> .+ \[1\]\n<blockquote>.+<\/blockquote>\n<i>\[1\] 《.+》/);
-    expect(first.deliveryId).toBe(r.store.deliveries(s.id)[0]!.id);
+    expect(first.deliveryId).toBe((await r.store.deliveries(s.id))[0]!.id);
     // Every cited span is verbatim passage text.
-    for (const d of r.store.deliveries(s.id)) for (const item of d.content.items) {
+    for (const d of await r.store.deliveries(s.id)) for (const item of d.content.items) {
       const chunk = fixture.index.chunks.find((c) => c.id === item.chunkId)!;
       expect(passageKey(chunk)).toBe(item.passageKey);
       expect(chunk.text + chunk.quote).toContain(item.excerpt.slice(item.quote[0], item.quote[1]));
@@ -72,23 +72,23 @@ describe('daily digests', () => {
   });
 
   it('keeps day boundaries in the subscription time zone, daylight saving included', async () => {
-    const r = setup({ config: { timeZone: 'Europe/Berlin' }, start: '2026-03-26T12:00:00Z' });
+    const r = await setup({ config: { timeZone: 'Europe/Berlin' }, start: '2026-03-26T12:00:00Z' });
     const midnight = await subscribe(r, 1, '养老', '00:00');
     const late = await subscribe(r, 2, '养老', '23:59');
     const gap = await subscribe(r, 3, '养老', '02:30');
     await run(r, 5 * DAY, 10 * 60_000);
-    const dates = (id: number) => r.store.deliveries(id).map((d) => d.localDate);
-    expect(dates(midnight.id)).toEqual(['2026-03-27', '2026-03-28', '2026-03-29', '2026-03-30', '2026-03-31']);
-    expect(dates(late.id)).toEqual(['2026-03-26', '2026-03-27', '2026-03-28', '2026-03-29', '2026-03-30']);
-    expect(dates(gap.id)).toEqual(['2026-03-27', '2026-03-28', '2026-03-29', '2026-03-30', '2026-03-31']);
+    const dates = async (id: number) => (await r.store.deliveries(id)).map((d) => d.localDate);
+    expect(await dates(midnight.id)).toEqual(['2026-03-27', '2026-03-28', '2026-03-29', '2026-03-30', '2026-03-31']);
+    expect(await dates(late.id)).toEqual(['2026-03-26', '2026-03-27', '2026-03-28', '2026-03-29', '2026-03-30']);
+    expect(await dates(gap.id)).toEqual(['2026-03-27', '2026-03-28', '2026-03-29', '2026-03-30', '2026-03-31']);
     // 02:30 does not exist on 29 March in Berlin: sent at 03:30 CEST (01:30 UTC).
-    const sunday = r.store.deliveries(gap.id).find((d) => d.localDate === '2026-03-29')!;
+    const sunday = (await r.store.deliveries(gap.id)).find((d) => d.localDate === '2026-03-29')!;
     expect(sunday.sentAt! - Date.parse('2026-03-29T01:30:00Z')).toBeLessThan(10 * 60_000);
     expect(sunday.sentAt).toBeGreaterThanOrEqual(Date.parse('2026-03-29T01:30:00Z'));
   });
 
   it('after downtime sends one catch-up digest, not one per missed day', async () => {
-    const r = setup();
+    const r = await setup();
     const s = await subscribe(r, 1001, '养老', '08:00');
     r.clock.set('2026-01-06T00:00:00Z'); // 08:00 on the 6th
     await r.scheduler.tick();
@@ -101,7 +101,7 @@ describe('daily digests', () => {
     expect(await r.scheduler.tick()).toMatchObject({ chosen: 0, sent: 0 });
     r.clock.set('2026-01-12T00:00:30Z');
     await r.scheduler.tick();
-    const ledger = r.store.deliveries(s.id);
+    const ledger = await r.store.deliveries(s.id);
     expect(ledger.map((d) => [d.localDate, d.content.catchUp])).toEqual([
       ['2026-01-06', false],
       ['2026-01-09', false],
@@ -113,12 +113,14 @@ describe('daily digests', () => {
   });
 
   it('starts a new round when the topic is used up, and says so', async () => {
-    const pool = await digestRig({ index: () => fixture.index }).builder.topics().pool('养老');
+    const poolRig = await digestRig({ index: () => fixture.index });
+    const pool = await poolRig.builder.topics().pool('养老');
+    await poolRig.close();
     const per = Math.ceil(pool.length / 3);
-    const r = setup({ compose: { itemsPerDigest: per } });
+    const r = await setup({ compose: { itemsPerDigest: per } });
     const s = await subscribe(r, 1001, '养老', '08:00');
     await run(r, 4 * DAY, HOUR);
-    const ledger = r.store.deliveries(s.id);
+    const ledger = await r.store.deliveries(s.id);
     expect(ledger).toHaveLength(4);
     const [d1, d2, d3, d4] = ledger.map((d) => d.content);
     const firstRound = [d1!, d2!, d3!].flatMap((c) => c.items.map((i) => i.passageKey));
@@ -128,34 +130,34 @@ describe('daily digests', () => {
     expect(d4).toMatchObject({ round: 2, roundStarted: true });
     expect(d4!.items.map((i) => i.passageKey)).toEqual(d1!.items.map((i) => i.passageKey));
     expect(r.digests(1001)[3]!.html).toMatch(/第 2 轮/);
-    expect(r.store.subscription(s.id)?.round).toBe(2);
+    expect((await r.store.subscription(s.id))?.round).toBe(2);
   });
 
   it('stops a chat that blocked the bot (403) and keeps delivering to the others', async () => {
-    const r = setup({ scheduler: { concurrency: 1 } });
+    const r = await setup({ scheduler: { concurrency: 1 } });
     const blocked = await subscribe(r, 1001, '养老', '08:00');
     const blocked2 = await subscribe(r, 1001, '教育', '09:00');
     const other = await subscribe(r, 1002, '养老', '08:00');
     r.clock.set('2026-01-06T00:00:00Z');
     r.api.failNext('sendMessage', { error_code: 403, description: 'Forbidden: bot was blocked by the user' });
     expect(await r.scheduler.tick()).toMatchObject({ stoppedChats: 1, sent: 1 });
-    expect(r.store.subscription(blocked.id)).toMatchObject({ status: 'stopped' });
-    expect(r.store.subscription(blocked2.id)).toMatchObject({ status: 'stopped' });
-    expect(r.store.deliveries(blocked.id)[0]?.status).toBe('dropped');
-    expect(r.store.usedPassages(blocked.id, 1).size).toBe(0);
+    expect(await r.store.subscription(blocked.id)).toMatchObject({ status: 'stopped' });
+    expect(await r.store.subscription(blocked2.id)).toMatchObject({ status: 'stopped' });
+    expect((await r.store.deliveries(blocked.id))[0]?.status).toBe('dropped');
+    expect((await r.store.usedPassages(blocked.id, 1)).size).toBe(0);
     await run(r, 2 * DAY, HOUR);
     expect(r.digests(1001)).toHaveLength(0);
     expect(r.digests(1002)).toHaveLength(3);
-    expect(r.store.deliveries(other.id).every((d) => d.status === 'sent')).toBe(true);
+    expect((await r.store.deliveries(other.id)).every((d) => d.status === 'sent')).toBe(true);
   });
 
   it('waits out a 429 (retry_after) and then delivers once', async () => {
-    const r = setup();
+    const r = await setup();
     const s = await subscribe(r, 1001, '养老', '08:00');
     r.clock.set('2026-01-06T00:00:00Z');
     r.api.failNext('sendMessage', { error_code: 429, description: 'Too Many Requests: retry after 7', parameters: { retry_after: 7 } });
     expect(await r.scheduler.tick()).toMatchObject({ rateLimited: 1, sent: 1, retried: 0 });
-    const d = r.store.deliveries(s.id)[0]!;
+    const d = (await r.store.deliveries(s.id))[0]!;
     expect(d.sentAt! - d.chosenAt).toBeGreaterThanOrEqual(7000);
     expect(d.attempts).toBe(1); // the 429 is not counted
     expect(r.api.calls.filter((c) => c.method === 'sendMessage').map((c) => c.error?.error_code ?? 'ok')).toEqual([429, 'ok']);
@@ -163,7 +165,7 @@ describe('daily digests', () => {
   });
 
   it('retries other errors with back-off on later ticks; gives up after maxAttempts and releases the passages', async () => {
-    const r = setup({ scheduler: { maxAttempts: 3 } });
+    const r = await setup({ scheduler: { maxAttempts: 3 } });
     const s = await subscribe(r, 1001, '养老', '08:00');
     r.clock.set('2026-01-06T00:00:00Z');
     r.api.failNext('sendMessage', { error_code: 500, description: 'Internal Server Error' }, 2);
@@ -175,7 +177,7 @@ describe('daily digests', () => {
     r.clock.advance(120_000);
     expect(await r.scheduler.tick()).toMatchObject({ sent: 1 });
     expect(r.digests(1001)).toHaveLength(1);
-    expect(r.store.deliveries(s.id)[0]).toMatchObject({ status: 'sent', attempts: 3 });
+    expect((await r.store.deliveries(s.id))[0]).toMatchObject({ status: 'sent', attempts: 3 });
 
     // The next day fails for good: dropped, and its passages come the day after.
     r.clock.set('2026-01-07T00:00:00Z');
@@ -184,50 +186,50 @@ describe('daily digests', () => {
       await r.scheduler.tick();
       r.clock.advance(10 * 60_000);
     }
-    const day2 = r.store.deliveries(s.id)[1]!;
+    const day2 = (await r.store.deliveries(s.id))[1]!;
     expect(day2).toMatchObject({ status: 'dropped', localDate: '2026-01-07' });
     r.clock.set('2026-01-08T00:00:00Z');
     await r.scheduler.tick();
-    const day3 = r.store.deliveries(s.id)[2]!;
+    const day3 = (await r.store.deliveries(s.id))[2]!;
     expect(day3.content.items.map((i) => i.passageKey)).toEqual(day2.content.items.map((i) => i.passageKey));
     expect(r.digests(1001)).toHaveLength(2);
   });
 
   it('previews without counting, and a paused subscription gets nothing', async () => {
-    const r = setup();
+    const r = await setup();
     const s = await subscribe(r, 1001, '养老', '08:00');
     const preview = await r.service.preview(1001, '养老');
     expect(preview).toMatchObject({ ok: true, content: { preview: true, items: [{ n: 1 }, { n: 2 }, { n: 3 }] } });
-    r.service.pause(1001, s.id);
+    await r.service.pause(1001, s.id);
     await run(r, 2 * DAY, HOUR);
     expect(r.digests(1001)).toHaveLength(0);
-    r.service.resume(1001, s.id);
+    await r.service.resume(1001, s.id);
     await run(r, DAY, HOUR);
-    const ledger = r.store.deliveries(s.id);
+    const ledger = await r.store.deliveries(s.id);
     expect(ledger).toHaveLength(1);
     // The preview did not use up the first passages.
     if (preview.ok) expect(ledger[0]!.content.items.map((i) => i.passageKey)).toEqual(preview.content.items.map((i) => i.passageKey));
   });
 
   it('changing the time on a day already served waits for the next day', async () => {
-    const r = setup();
+    const r = await setup();
     const s = await subscribe(r, 1001, '养老', '08:00');
     r.clock.set('2026-01-06T00:00:00Z');
     await r.scheduler.tick();
     r.clock.set('2026-01-06T04:00:00Z'); // 12:00
-    const moved = r.service.setTime(1001, s.id, '20:00')!;
+    const moved = (await r.service.setTime(1001, s.id, '20:00'))!;
     expect(new Date(moved.nextRunAt!).toISOString()).toBe('2026-01-07T12:00:00.000Z');
     await run(r, 2 * DAY, HOUR);
-    expect(r.store.deliveries(s.id).map((d) => d.localDate)).toEqual(['2026-01-06', '2026-01-07']);
-    expect(new Date(r.store.deliveries(s.id)[1]!.sentAt!).toISOString()).toBe('2026-01-07T12:00:00.000Z');
+    expect((await r.store.deliveries(s.id)).map((d) => d.localDate)).toEqual(['2026-01-06', '2026-01-07']);
+    expect(new Date((await r.store.deliveries(s.id))[1]!.sentAt!).toISOString()).toBe('2026-01-07T12:00:00.000Z');
   });
 
   it('moves subscriptions to a new DIGEST_TZ, keeping their local time', async () => {
-    const r = setup();
+    const r = await setup();
     const s = await subscribe(r, 1001, '养老', '08:00');
     const berlin = new DigestService({ store: r.store, builder: r.builder, config: digestConfig({ timeZone: 'Europe/Berlin' }), now: r.clock.now });
-    expect(berlin.adoptTimeZone()).toBe(1);
-    expect(r.store.subscription(s.id)).toMatchObject({ timeZone: 'Europe/Berlin', sendTime: '08:00', nextRunAt: Date.parse('2026-01-05T07:00:00Z') }); // 05:00 in Berlin now
-    expect(berlin.adoptTimeZone()).toBe(0);
+    expect(await berlin.adoptTimeZone()).toBe(1);
+    expect(await r.store.subscription(s.id)).toMatchObject({ timeZone: 'Europe/Berlin', sendTime: '08:00', nextRunAt: Date.parse('2026-01-05T07:00:00Z') }); // 05:00 in Berlin now
+    expect(await berlin.adoptTimeZone()).toBe(0);
   });
 });

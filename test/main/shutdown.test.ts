@@ -35,12 +35,12 @@ function app(emulator: BotApiEmulator) {
   });
 }
 
-function pendingUpdates(): number {
-  const db = openDatabase(databaseFile(stateDir));
+async function pendingUpdates(): Promise<number> {
+  const db = await openDatabase(databaseFile(stateDir));
   try {
-    return new UpdateJournal(db).count();
+    return await new UpdateJournal(db).count();
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
@@ -77,7 +77,7 @@ describe('stopping with a group backlog', () => {
     }
     // Nothing dropped: every question was answered or is recorded. After SIGTERM exactly
     // once; a kill -9 may catch an answer sent but not yet marked done (at least once).
-    const pending = pendingUpdates();
+    const pending = await pendingUpdates();
     if (signal === 'SIGTERM') expect(answered + pending).toBe(QUESTIONS);
     else expect(answered + pending).toBeGreaterThanOrEqual(QUESTIONS);
 
@@ -96,6 +96,6 @@ describe('stopping with a group backlog', () => {
       await second.close();
     }
     expect(asked.filter((id) => !answeredIds.has(id))).toEqual([]);
-    expect(pendingUpdates()).toBe(0);
+    expect(await pendingUpdates()).toBe(0);
   }, 120_000);
 });

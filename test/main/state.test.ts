@@ -33,11 +33,24 @@ async function refused(env: Record<string, string>, line: string | RegExp, asUnp
   expect(err).not.toMatch(/^\s+at /m);
 }
 
+describe('npm start with DATABASE_URL', () => {
+  it('an unreachable PostgreSQL server: one line naming the database, never its password', async () => {
+    await refused(
+      { STATE_DIR: stateDir(), DATABASE_URL: 'postgres://bot:hunter2-secret@127.0.0.1:1/plans' },
+      /^store: PostgreSQL postgres:\/\/bot@127\.0\.0\.1:1\/plans failed \(ECONNREFUSED: [^)]*\); check DATABASE_URL \(host and port\) and that the server is running$/,
+    );
+  }, 30_000);
+
+  it('a DATABASE_URL that is not a PostgreSQL URL: one config line, the value not echoed', async () => {
+    await refused({ STATE_DIR: stateDir(), DATABASE_URL: 'mysql://bot:hunter2-secret@db/plans' }, /^config: DATABASE_URL must be a PostgreSQL URL postgres:\/\/user:password@host:port\/database \(value hidden\)$/);
+  }, 30_000);
+});
+
 describe('npm start on bad state', () => {
   it('a read-only database file is refused at start', async () => {
     const dir = stateDir();
     const file = databaseFile(dir);
-    openDatabase(file).close();
+    await (await openDatabase(file)).close();
     chmodSync(file, 0o444);
     // Telegram mode: nothing is contacted before the database is checked.
     await refused(

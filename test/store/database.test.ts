@@ -21,19 +21,18 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A real database with enough rows to span many pages, closed cleanly (WAL checkpointed). */
-function populated(): void {
-  const db = openDatabase(file);
+async function populated(): Promise<void> {
+  const db = await openDatabase(file);
   const store = new BotStore(db);
   for (let i = 0; i < 400; i++) {
-    store.saveAnswer({ kind: 'answer', chatId: i, question: `问题${i}`, standalone: `问题${i}`, answerText: '回答'.repeat(100), found: true, mode: 'extractive', sources: [], shown: [] });
+    await store.saveAnswer({ kind: 'answer', chatId: i, question: `问题${i}`, standalone: `问题${i}`, answerText: '回答'.repeat(100), found: true, mode: 'extractive', sources: [], shown: [] });
   }
-  db.pragma('wal_checkpoint(TRUNCATE)');
-  db.close();
+  await db.close(); // the last connection closing checkpoints the WAL into the file
 }
 
-function refusal(): StateError {
+async function refusal(): Promise<StateError> {
   try {
-    openDatabase(file).close();
+    await (await openDatabase(file)).close();
   } catch (err) {
     expect(err).toBeInstanceOf(StateError);
     const message = (err as Error).message;
@@ -45,60 +44,60 @@ function refusal(): StateError {
 }
 
 describe('openDatabase refuses damaged state with one clear line', () => {
-  it('a half-truncated file', () => {
-    populated();
+  it('a half-truncated file', async () => {
+    await populated();
     truncateSync(file, Math.floor(statSync(file).size / 2));
-    expect(refusal().message).toMatch(/move it away to start with an empty database .* or restore it from a backup$/);
+    expect((await refusal()).message).toMatch(/move it away to start with an empty database .* or restore it from a backup$/);
   });
 
-  it('a garbage header', () => {
-    populated();
+  it('a garbage header', async () => {
+    await populated();
     const fd = openSync(file, 'r+');
     writeSync(fd, randomBytes(100), 0, 100, 0);
     closeSync(fd);
-    expect(refusal().message).toMatch(/cannot be read as a SQLite database \(SQLITE_NOTADB/);
+    expect((await refusal()).message).toMatch(/cannot be read as a SQLite database \(SQLITE_NOTADB/);
   });
 
-  it('a garbage page in the middle', () => {
-    populated();
+  it('a garbage page in the middle', async () => {
+    await populated();
     const fd = openSync(file, 'r+');
     writeSync(fd, randomBytes(4096), 0, 4096, 4096 * 20);
     closeSync(fd);
-    expect(refusal().message).toMatch(/is damaged|cannot be read/);
+    expect((await refusal()).message).toMatch(/is damaged|cannot be read/);
   });
 
-  it('a text file in its place', () => {
+  it('a text file in its place', async () => {
     writeFileSync(file, 'these are my notes, not a database\n'.repeat(50));
-    refusal();
+    await refusal();
     expect(readFileSync(file, 'utf8')).toMatch(/^these are my notes/);
   });
 
-  it('a folder in its place', () => {
+  it('a folder in its place', async () => {
     mkdirSync(file);
-    expect(refusal().message).toBe(
+    expect((await refusal()).message).toBe(
       `store: ${file} is a folder, not a SQLite database; move it away to start with an empty database (the chats' history, feedback and subscriptions in it are lost), or restore it from a backup`,
     );
   });
 
-  it('a table missing (found at start, not by every question failing)', () => {
-    populated();
-    const db = openDatabase(file);
-    db.exec('DROP TABLE feedback');
-    db.close();
-    expect(refusal().message).toMatch(/has lost tables its migrations created \(feedback\)/);
+  it('a table missing (found at start, not by every question failing)', async () => {
+    await populated();
+    const db = await openDatabase(file);
+    await db.exec('DROP TABLE feedback');
+    await db.close();
+    expect((await refusal()).message).toMatch(/has lost tables its migrations created \(feedback\)/);
   });
 
-  it('a zero-length file is used as a new database, with a warning', () => {
+  it('a zero-length file is used as a new database, with a warning', async () => {
     writeFileSync(file, '');
     const warnings: string[] = [];
-    const db = openDatabase(file, { warn: (m) => warnings.push(m) });
-    db.close();
+    const db = await openDatabase(file, { warn: (m) => warnings.push(m) });
+    await db.close();
     expect(warnings).toEqual([`store: ${file} was empty (0 bytes); starting a new database in it. If it held data, restore it from a backup.`]);
   });
 
-  it('STATE_DIR being a file', () => {
+  it('STATE_DIR being a file', async () => {
     const stateFile = path.join(dir, 'state');
     writeFileSync(stateFile, 'x');
-    expect(() => openDatabase(databaseFile(stateFile))).toThrow(`store: ${stateFile} is not a folder; move that file away, or point STATE_DIR elsewhere`);
+    await expect(openDatabase(databaseFile(stateFile))).rejects.toThrow(`store: ${stateFile} is not a folder; move that file away, or point STATE_DIR elsewhere`);
   });
 });

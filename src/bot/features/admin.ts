@@ -18,7 +18,7 @@ export function adminFeature(services: BotServices): Composer<BotContext> {
   let reindexing = false;
 
   guard.command('stats', async (ctx) => {
-    const s = services.store.stats();
+    const s = await services.store.stats();
     const m = services.metrics;
     const answer = summarize(m.answerMs);
     const overhead = summarize(m.overheadMs);

@@ -21,7 +21,7 @@ export const MORE_PAGE_SIZE = 3;
  * The answer a button names, only when it was given in the chat the button was pressed
  * in: the data is the client's to forge, and ids are sequential.
  */
-function ownAnswer(ctx: BotContext, services: BotServices, answerId: number): AnswerRecord | undefined {
+async function ownAnswer(ctx: BotContext, services: BotServices, answerId: number): Promise<AnswerRecord | undefined> {
   return ctx.chat ? services.store.answerInChat(answerId, ctx.chat.id) : undefined;
 }
 
@@ -30,7 +30,7 @@ export function answerButtonsFeature(services: BotServices): Composer<BotContext
 
   composer.callbackQuery(/^s:/, async (ctx) => {
     const action = decodeAction(ctx.callbackQuery.data);
-    const record = action?.kind === 'source' ? ownAnswer(ctx, services, action.answerId) : undefined;
+    const record = action?.kind === 'source' ? await ownAnswer(ctx, services, action.answerId) : undefined;
     const source = action?.kind === 'source' ? record?.sources.find((s) => s.n === action.n) : undefined;
     if (!source) return ctx.answerCallbackQuery({ text: EXPIRED_BUTTON });
     await ctx.answerCallbackQuery();
@@ -40,7 +40,7 @@ export function answerButtonsFeature(services: BotServices): Composer<BotContext
 
   composer.callbackQuery(/^m:/, async (ctx) => {
     const action = decodeAction(ctx.callbackQuery.data);
-    const record = action?.kind === 'more' ? ownAnswer(ctx, services, action.answerId) : undefined;
+    const record = action?.kind === 'more' ? await ownAnswer(ctx, services, action.answerId) : undefined;
     if (!record || !ctx.chat) return ctx.answerCallbackQuery({ text: EXPIRED_BUTTON });
     await ctx.answerCallbackQuery();
     const t0 = performance.now();
@@ -52,7 +52,7 @@ export function answerButtonsFeature(services: BotServices): Composer<BotContext
     let n = Math.max(0, ...record.sources.map((s) => s.n));
     const sources: SourceExcerpt[] = fresh.map((p) => excerptOf(p, ++n));
     const more = retrieval.passages.length >= k && fresh.length === MORE_PAGE_SIZE;
-    const id = services.store.saveAnswer({
+    const id = await services.store.saveAnswer({
       kind: 'more',
       chatId: ctx.chat.id,
       ...(ctx.from ? { userId: ctx.from.id } : {}),
@@ -68,14 +68,14 @@ export function answerButtonsFeature(services: BotServices): Composer<BotContext
     const replyTo = ctx.callbackQuery.message?.message_id;
     const sent = await sendHtml(ctx, moreResultsHtml(record.standalone, sources), { ...(more ? { keyboard: moreKeyboard(id) } : {}), ...(replyTo ? { replyTo } : {}) });
     const last = sent.at(-1);
-    if (last) services.store.setMessageId(id, last.message_id);
+    if (last) await services.store.setMessageId(id, last.message_id);
   });
 
   composer.callbackQuery(/^f:/, async (ctx) => {
     const action = decodeAction(ctx.callbackQuery.data);
-    const record = action?.kind === 'feedback' ? ownAnswer(ctx, services, action.answerId) : undefined;
+    const record = action?.kind === 'feedback' ? await ownAnswer(ctx, services, action.answerId) : undefined;
     if (action?.kind !== 'feedback' || !record) return ctx.answerCallbackQuery({ text: EXPIRED_BUTTON });
-    const result = services.store.setFeedback(record.id, ctx.from.id, action.value);
+    const result = await services.store.setFeedback(record.id, ctx.from.id, action.value);
     ctx.log.info({ answer: record.id, vote: result.vote }, 'feedback');
     await ctx.answerCallbackQuery({ text: result.vote === 1 ? '谢谢！已记录 👍' : result.vote === -1 ? '谢谢反馈！已记录 👎，我们会改进。' : '已撤回反馈。' });
     const markup = ctx.callbackQuery.message?.reply_markup;

@@ -15,7 +15,7 @@ export function comparisonChartFeature(services: BotServices): Composer<BotConte
   const composer = new Composer<BotContext>();
   composer.callbackQuery(/^cc:/, async (ctx) => {
     const action = decodeAction(ctx.callbackQuery.data);
-    const record = action?.kind === 'comparison-chart' ? services.store.answer(action.answerId) : undefined;
+    const record = action?.kind === 'comparison-chart' ? await services.store.answer(action.answerId) : undefined;
     const found = record && ctx.chat && record.chatId === ctx.chat.id ? answerComparison(record.answerText, record.sources, services.answerer().index) : undefined;
     if (!found) return ctx.answerCallbackQuery({ text: EXPIRED_BUTTON });
     await ctx.answerCallbackQuery();

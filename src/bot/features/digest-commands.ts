@@ -31,15 +31,15 @@ export interface DigestCommands {
     | { ok: false; reason: 'duplicate'; existing: Subscription }
     | { ok: false; reason: 'limit'; count: number; max: number }
   >;
-  list(chatId: number): Subscription[];
-  get(chatId: number, id: number): Subscription | undefined;
-  pause(chatId: number, id: number): Subscription | undefined;
-  resume(chatId: number, id: number): Subscription | undefined;
-  setTime(chatId: number, id: number, time: string): Subscription | undefined;
-  unsubscribe(chatId: number, id: number): boolean;
-  unsubscribeAll(chatId: number): number;
+  list(chatId: number): Promise<Subscription[]>;
+  get(chatId: number, id: number): Promise<Subscription | undefined>;
+  pause(chatId: number, id: number): Promise<Subscription | undefined>;
+  resume(chatId: number, id: number): Promise<Subscription | undefined>;
+  setTime(chatId: number, id: number, time: string): Promise<Subscription | undefined>;
+  unsubscribe(chatId: number, id: number): Promise<boolean>;
+  unsubscribeAll(chatId: number): Promise<number>;
   preview(chatId: number, topic: string, scope?: DigestScope): Promise<{ ok: true; id: number; content: DigestContent } | TopicProblem>;
-  item(chatId: number, ref: { kind: 'delivery' | 'preview'; id: number; n: number }): DigestItem | undefined;
+  item(chatId: number, ref: { kind: 'delivery' | 'preview'; id: number; n: number }): Promise<DigestItem | undefined>;
 }
 
 type TopicProblem =
@@ -215,23 +215,23 @@ export function digestCommandsFeature(services: BotServices, digest: DigestComma
   });
 
   composer.command('subscriptions', async (ctx) => {
-    const subs = digest.list(ctx.chat.id);
+    const subs = await digest.list(ctx.chat.id);
     await sendHtml(ctx, listHtml(subs, max, timeZone, services.now()), subs.length > 0 ? { keyboard: listKeyboard(subs) } : {});
   });
 
   composer.command('unsubscribe', async (ctx) => {
     const arg = ctx.match.trim().toLowerCase();
-    const subs = digest.list(ctx.chat.id);
+    const subs = await digest.list(ctx.chat.id);
     if (!arg) return void (await sendHtml(ctx, `用法：/unsubscribe 编号 或 /unsubscribe all\n\n${listHtml(subs, max, timeZone, services.now())}`));
     if (!(await mayManage(ctx))) return void (await sendHtml(ctx, ADMINS_ONLY));
     if (arg === 'all' || arg === '全部') {
-      const n = digest.unsubscribeAll(ctx.chat.id);
+      const n = await digest.unsubscribeAll(ctx.chat.id);
       return void (await sendHtml(ctx, n > 0 ? `已退订全部 ${n} 个订阅。` : '这个聊天没有订阅。'));
     }
     const n = /^\d{1,3}$/.test(arg) ? Number(arg) : NaN;
     const sub = subs[n - 1];
     if (!sub) return void (await sendHtml(ctx, subs.length === 0 ? '这个聊天没有订阅。' : `没有第 ${escapeHtml(arg)} 个订阅：请写 1–${subs.length} 之间的编号，或 all。`));
-    digest.unsubscribe(ctx.chat.id, sub.id);
+    await digest.unsubscribe(ctx.chat.id, sub.id);
     await sendHtml(ctx, `已退订“${escapeHtml(sub.topic)}”${sub.scope ? `（${escapeHtml(sub.scope.label)}）` : ''}。`);
   });
 
@@ -259,7 +259,7 @@ export function digestCommandsFeature(services: BotServices, digest: DigestComma
   // 原文n under a digest or preview: the whole passage.
   composer.callbackQuery(/^dg:/, async (ctx) => {
     const ref = decodeItemButton(ctx.callbackQuery.data);
-    const item = ref && ctx.chat ? digest.item(ctx.chat.id, ref) : undefined;
+    const item = ref && ctx.chat ? await digest.item(ctx.chat.id, ref) : undefined;
     if (!item) return ctx.answerCallbackQuery({ text: EXPIRED_BUTTON });
     await ctx.answerCallbackQuery();
     const replyTo = ctx.callbackQuery.message?.message_id;
@@ -273,7 +273,7 @@ export function digestCommandsFeature(services: BotServices, digest: DigestComma
     if (!m || !ctx.chat || messageId === undefined) return ctx.answerCallbackQuery({ text: EXPIRED_BUTTON });
     const chatId = ctx.chat.id;
     const showList = async () => {
-      const subs = digest.list(chatId);
+      const subs = await digest.list(chatId);
       await editHtml(ctx, messageId, listHtml(subs, max, timeZone, services.now()), listKeyboard(subs));
     };
     if (m[1]) {
@@ -283,7 +283,7 @@ export function digestCommandsFeature(services: BotServices, digest: DigestComma
     if (!(await mayManage(ctx))) return ctx.answerCallbackQuery({ text: ADMINS_ONLY });
     const action = m[2] ?? m[4]!;
     const id = Number(m[3] ?? m[5]);
-    const sub = digest.get(chatId, id);
+    const sub = await digest.get(chatId, id);
     if (!sub) {
       await ctx.answerCallbackQuery({ text: '这个订阅已经不存在了。' });
       return showList();
@@ -294,12 +294,12 @@ export function digestCommandsFeature(services: BotServices, digest: DigestComma
       return editHtml(ctx, messageId, html, keyboard);
     }
     let toast: string;
-    if (action === 'p') toast = digest.pause(chatId, id) ? `已暂停“${sub.topic}”` : EXPIRED_BUTTON;
-    else if (action === 'r') toast = digest.resume(chatId, id) ? `已恢复“${sub.topic}”` : EXPIRED_BUTTON;
-    else if (action === 'u') toast = digest.unsubscribe(chatId, id) ? `已退订“${sub.topic}”` : EXPIRED_BUTTON;
+    if (action === 'p') toast = (await digest.pause(chatId, id)) ? `已暂停“${sub.topic}”` : EXPIRED_BUTTON;
+    else if (action === 'r') toast = (await digest.resume(chatId, id)) ? `已恢复“${sub.topic}”` : EXPIRED_BUTTON;
+    else if (action === 'u') toast = (await digest.unsubscribe(chatId, id)) ? `已退订“${sub.topic}”` : EXPIRED_BUTTON;
     else {
       const time = `${m[6]!.slice(0, 2)}:${m[6]!.slice(2)}`;
-      toast = digest.setTime(chatId, id, time) ? `“${sub.topic}”改为每天 ${time}` : EXPIRED_BUTTON;
+      toast = (await digest.setTime(chatId, id, time)) ? `“${sub.topic}”改为每天 ${time}` : EXPIRED_BUTTON;
     }
     ctx.log.info({ chat: chatId, subscription: id, action }, 'subscription changed');
     await ctx.answerCallbackQuery({ text: toast });
@@ -312,10 +312,10 @@ export function digestCommandsFeature(services: BotServices, digest: DigestComma
     .filter((ctx) => ctx.msg.reply_to_message?.from?.id === ctx.me.id && /^修改订阅 #\d+「/.test(ctx.msg.reply_to_message.text ?? ''))
     .use(async (ctx) => {
       const id = Number(/^修改订阅 #(\d+)/.exec(ctx.msg.reply_to_message!.text!)![1]);
-      const sub = digest.get(ctx.chat.id, id);
+      const sub = await digest.get(ctx.chat.id, id);
       if (!sub) return void (await sendHtml(ctx, '这个订阅已经不存在了。'));
       if (!(await mayManage(ctx))) return void (await sendHtml(ctx, ADMINS_ONLY));
-      const updated = digest.setTime(ctx.chat.id, id, ctx.msg.text.trim().normalize('NFKC'));
+      const updated = await digest.setTime(ctx.chat.id, id, ctx.msg.text.trim().normalize('NFKC'));
       if (!updated) return void (await sendHtml(ctx, problemHtml({ ok: false, reason: 'bad-time' }, '', 'subscribe'), { replyTo: ctx.msg.message_id }));
       await sendHtml(ctx, `“${escapeHtml(updated.topic)}”改为每天 ${updated.sendTime}。${updated.nextRunAt !== undefined ? `下一期：${whenLabel(updated.nextRunAt, updated.timeZone, services.now())}。` : ''}`);
     });

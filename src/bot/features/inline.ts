@@ -62,7 +62,7 @@ export function inlineFeature(services: BotServices): Composer<BotContext> {
         input_message_content: content(sourceHtml(excerpt)),
       });
     });
-    services.store.saveAnswer({
+    await services.store.saveAnswer({
       kind: 'inline',
       userId: ctx.from.id,
       question: query,

@@ -15,7 +15,7 @@ export function membershipFeature(services: BotServices): Composer<BotContext> {
       await ctx.api.sendMessage(ctx.chat.id, `大家好！我回答天津市区级规划的问题，并标出原文出处。\n在群里 ${at} 加问题、回复我的消息，或用 /ask 问题 来提问。`, { parse_mode: 'HTML' });
     } else if (!inside(after.status)) {
       ctx.log.info({ chat: ctx.chat.id, status: after.status }, 'bot removed or blocked');
-      services.store.markBlocked(ctx.chat.id);
+      await services.store.markBlocked(ctx.chat.id);
     }
   });
   return composer;

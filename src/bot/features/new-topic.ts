@@ -6,7 +6,7 @@ import { sendHtml } from '../send.ts';
 export function newTopicFeature(services: BotServices): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   composer.command('new', async (ctx) => {
-    services.store.clearHistory(ctx.chat.id);
+    await services.store.clearHistory(ctx.chat.id);
     await sendHtml(ctx, '好的，开始新话题：之前的对话不再影响回答。');
   });
   return composer;

@@ -3,9 +3,9 @@ import type { BotContext, BotServices } from '../context.ts';
 
 /** Remembers every chat the bot hears from (and that it is reachable again). */
 export function chatTracker(services: BotServices) {
-  return (ctx: BotContext, next: NextFunction): Promise<void> => {
+  return async (ctx: BotContext, next: NextFunction): Promise<void> => {
     const chat = ctx.chat;
-    if (chat) services.store.touchChat({ id: chat.id, type: chat.type, ...('title' in chat && chat.title ? { title: chat.title } : {}) });
-    return next();
+    if (chat) await services.store.touchChat({ id: chat.id, type: chat.type, ...('title' in chat && chat.title ? { title: chat.title } : {}) });
+    await next();
   };
 }
