@@ -73,7 +73,12 @@ export interface PgvectorOptions {
    * 0.49 at 40, 0.72 at 64 and 0.82 at 100, for under a millisecond more.
    */
   efSearch?: number;
-  /** A scope allowing at most this many chunks is searched exactly. */
+  /**
+   * A scope allowing at most this many chunks is searched exactly. On 20,000 vectors of
+   * 1,024 dims (local PostgreSQL 15, pgvector 0.8.6) exact beat the HNSW iterative scan at
+   * every scope of up to 2,000 chunks: 2.9 vs 96 ms for 400, 12 vs 53 ms for 1,000, 21 vs
+   * 26 ms for 2,000 (p50, 30 neighbours, on a busy machine).
+   */
   exactScopeLimit?: number;
   /** Upper bound on each statement of a build (creating the HNSW index is the long one). */
   buildTimeoutMs?: number;
