@@ -153,7 +153,7 @@ async function main(): Promise<void> {
       reindexing = build;
       try {
         const r = await build;
-        answerer = makeAnswerer(await loadPlanIndex(config.index, config.llm, vectorDb));
+        answerer = makeAnswerer(await loadPlanIndex(config.index, config.llm, vectorDb ? { postgres: vectorDb } : {}));
         return r;
       } finally {
         reindexing = undefined;

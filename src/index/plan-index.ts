@@ -97,7 +97,7 @@ export function checkEmbedderMatches(manifest: IndexManifest, index: IndexConfig
  * Loads the current build; throws IndexMissingError / IndexCorruptError / IndexMismatchError with a clear message.
  * `postgres`: the process's database handle, for vectors kept in PostgreSQL (else one is opened from config).
  */
-export async function loadPlanIndex(index: IndexConfig, llm: LlmConfig, postgres?: Postgres): Promise<PlanIndex> {
+export async function loadPlanIndex(index: IndexConfig, llm: LlmConfig, options: { postgres?: Postgres } = {}): Promise<PlanIndex> {
   const dir = await currentBuildDir(index.stateDir);
   const manifest = await readManifest(dir);
   checkEmbedderMatches(manifest, index);
@@ -113,6 +113,6 @@ export async function loadPlanIndex(index: IndexConfig, llm: LlmConfig, postgres
     throw new IndexCorruptError(`index: ${lexicalFile} is missing or unreadable; run \`npm run ingest -- --rebuild\``, { cause: err });
   });
   const lexical = LexicalIndex.load(lexicalJson, chunks.length);
-  const vector = await openVectors(dir, manifest, index, postgres);
+  const vector = await openVectors(dir, manifest, index, options.postgres);
   return new PlanIndex(manifest, chunks, embedder, vector, lexical);
 }

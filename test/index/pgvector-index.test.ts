@@ -227,7 +227,7 @@ describe('VECTOR_BACKEND=pgvector on the shipped corpus', () => {
     // The index loaded before the build still answers from its own table.
     const q = await pg.embedder.embedQuery('津南区小站稻振兴怎么做');
     expect(await pg.vector.search(q, 5)).toHaveLength(5);
-    const reloaded = await loadPlanIndex(config.index, config.llm, db);
+    const reloaded = await loadPlanIndex(config.index, config.llm, { postgres: db });
     try {
       expect((await reloaded.vector.search(q, 5)).map((h) => h.label)).toEqual((await pg.vector.search(q, 5)).map((h) => h.label));
     } finally {
