@@ -298,6 +298,23 @@ export class PgvectorIndex implements VectorSearch {
     return this.query(q, n, { bits: sql.bitmap!, exact: true });
   }
 
+  /**
+   * The stored vectors of these labels, in order: what an incremental build reuses instead
+   * of embedding again when the previous build's vectors are here.
+   */
+  async vectorsOf(labels: readonly number[]): Promise<Float32Array[]> {
+    const { rows } = await run(this.db, `vector-index: reading vectors from ${this.table}`, () =>
+      this.db.query<{ ordinal: number; embedding: string }>(`SELECT ordinal, embedding::vector::text AS embedding FROM ${this.table} WHERE ordinal = ANY($1::integer[])`, [labels]),
+    );
+    const byLabel = new Map(rows.map((r) => [r.ordinal, r.embedding]));
+    return labels.map((label) => {
+      const text = byLabel.get(label);
+      if (text === undefined) throw new IndexCorruptError(`vector-index: no vector ${label} in table ${this.table}; ${REBUILD}`);
+      // pgvector prints a vector as a JSON array of numbers.
+      return Float32Array.from(JSON.parse(text) as number[]);
+    });
+  }
+
   async close(): Promise<void> {
     if (this.ownsDb) await this.db.close();
   }

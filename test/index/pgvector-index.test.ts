@@ -115,6 +115,12 @@ describe('PgvectorIndex', () => {
     expect(await index.search(queries[0]!, 10, scopeOf(N, () => false))).toEqual([]);
   });
 
+  it('gives back the stored vectors exactly (for an incremental build to reuse)', async () => {
+    const back = await index.vectorsOf([42, 7, 799]);
+    expect(back).toEqual([vectors[42], vectors[7], vectors[799]]);
+    await expect(index.vectorsOf([800])).rejects.toThrow(IndexCorruptError);
+  });
+
   it('keeps vectors of more than 2,000 dimensions as halfvec (the HNSW limit for vector)', async () => {
     const wide = randomVectors(20, 2048, 3);
     const halfvec = await PgvectorIndex.open(db, await PgvectorIndex.write(db, wide, 2048, 'unit-wide'), 2048, 20);
