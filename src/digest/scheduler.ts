@@ -29,7 +29,7 @@ import { latestSlotAtOrBefore, localDateOf, nextFreeSlot } from './schedule.ts';
  *   with exponential back-off on later ticks, and after `maxAttempts` the digest is
  *   dropped (logged as an error) and its passages released for a later digest.
  *
- * Several instances on one PostgreSQL database (or several schedulers on one file) share
+ * Several instances on one PostgreSQL database (each with its own `instance` name) share
  * the work without doubling it: each due subscription's slot is claimed by one scheduler
  * (its next_run_at moved from the value read to a lease time, compare-and-set) before it
  * composes, and each ledger row by one (claimDelivery: owner and lease, conditional

@@ -59,7 +59,8 @@ export async function startCluster(): Promise<Cluster> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'plan-qa-pg-'));
   const data = path.join(dir, 'data');
   if (owner) chownSync(dir, owner.uid, owner.gid);
-  const exec = (cmd: string, args: string[]) => (owner ? run('runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args]) : run(path.join(bin, cmd), args));
+  const command = (cmd: string, args: string[]): [string, string[]] => (owner ? ['runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args]] : [path.join(bin, cmd), args]);
+  const exec = (cmd: string, args: string[]) => run(...command(cmd, args));
   const port = await freePort();
   try {
     await exec('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
@@ -70,9 +71,21 @@ export async function startCluster(): Promise<Cluster> {
     const e = err as { stderr?: string; message: string };
     throw new Error(`could not start a PostgreSQL cluster with ${bin}: ${(e.stderr || e.message).trim().split('\n').at(-1)}`);
   }
+  // Should vitest exit without its teardown (an error, process.exit), the server still stops.
+  let stopped = false;
+  const stopNow = () => {
+    if (stopped) return;
+    stopped = true;
+    spawnSync(...command('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']), { stdio: 'ignore' });
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', stopNow);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      process.removeListener('exit', stopNow);
       await exec('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => {});
       rmSync(dir, { recursive: true, force: true });
     },
