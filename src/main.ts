@@ -115,7 +115,7 @@ async function main(): Promise<void> {
   // A fleet loads the generation its ingest job published; a lone process builds its own index.
   const shared = config.index.sharedDir;
   const published = shared ? await currentGeneration(shared) : undefined;
-  const loadGeneration = (dir: string) => loadPlanIndexFrom(dir, config.index, config.llm, vectorDb);
+  const loadGeneration = (dir: string) => loadPlanIndexFrom(dir, config.index, config.llm, vectorDb ? { postgres: vectorDb } : {});
   let answerer = makeAnswerer(published ? await loadGeneration(published.dir) : await ensureIndex(config, log, progressPrinter(consoleMode, log), vectorDb));
   if (published) log.info({ generation: published.name }, 'index generation loaded');
   // Each answer takes the answerer once, so it is computed from one generation; a switch affects the next.
@@ -177,7 +177,7 @@ async function main(): Promise<void> {
           // Published for the whole fleet; this instance switches now, the others within a second.
           await publishGeneration(r.dir, shared);
           await generations.check();
-        } else answerer = makeAnswerer(await loadPlanIndex(config.index, config.llm, vectorDb));
+        } else answerer = makeAnswerer(await loadPlanIndex(config.index, config.llm, vectorDb ? { postgres: vectorDb } : {}));
         return r;
       } finally {
         reindexing = undefined;

@@ -42,16 +42,16 @@ export async function ensureIndex(
       const built = manifestVectorBackend(await readManifest(await currentBuildDir(config.index.stateDir)));
       if (built !== config.index.vectors.backend) await build(false, `vectors move from ${built} to ${config.index.vectors.backend}`);
     }
-    return await loadPlanIndex(config.index, config.llm, postgres);
+    return await loadPlanIndex(config.index, config.llm, postgres ? { postgres } : {});
   } catch (err) {
     if (err instanceof IndexMissingError) {
       await build(true, 'no index yet');
-      return loadPlanIndex(config.index, config.llm, postgres);
+      return loadPlanIndex(config.index, config.llm, postgres ? { postgres } : {});
     }
     if (err instanceof IndexCorruptError) {
       log.warn({ err: err.message }, 'index unreadable');
       await build(true, 'index unreadable');
-      return loadPlanIndex(config.index, config.llm, postgres);
+      return loadPlanIndex(config.index, config.llm, postgres ? { postgres } : {});
     }
     throw err;
   }

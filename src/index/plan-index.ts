@@ -99,12 +99,12 @@ export function checkEmbedderMatches(manifest: IndexManifest, index: IndexConfig
  * Loads the current build; throws IndexMissingError / IndexCorruptError / IndexMismatchError with a clear message.
  * `postgres`: the process's database handle, for vectors kept in PostgreSQL (else one is opened from config).
  */
-export async function loadPlanIndex(index: IndexConfig, llm: LlmConfig, postgres?: Postgres): Promise<PlanIndex> {
-  return loadPlanIndexFrom(await currentBuildDir(index.stateDir), index, llm, postgres);
+export async function loadPlanIndex(index: IndexConfig, llm: LlmConfig, options: { postgres?: Postgres } = {}): Promise<PlanIndex> {
+  return loadPlanIndexFrom(await currentBuildDir(index.stateDir), index, llm, options);
 }
 
 /** Loads the build in `dir` (a published generation, see index-generations.ts), checksums verified first. */
-export async function loadPlanIndexFrom(dir: string, index: IndexConfig, llm: LlmConfig, postgres?: Postgres): Promise<PlanIndex> {
+export async function loadPlanIndexFrom(dir: string, index: IndexConfig, llm: LlmConfig, options: { postgres?: Postgres } = {}): Promise<PlanIndex> {
   const manifest = await readManifest(dir);
   checkEmbedderMatches(manifest, index);
   await verifyBuildFiles(dir, manifest);
@@ -119,6 +119,6 @@ export async function loadPlanIndexFrom(dir: string, index: IndexConfig, llm: Ll
     throw new IndexCorruptError(`index: ${lexicalFile} is missing or unreadable; run \`npm run ingest -- --rebuild\``, { cause: err });
   });
   const lexical = LexicalIndex.load(lexicalJson, chunks.length);
-  const vector = await openVectors(dir, manifest, index, postgres);
+  const vector = await openVectors(dir, manifest, index, options.postgres);
   return new PlanIndex(manifest, chunks, embedder, vector, lexical);
 }

@@ -115,6 +115,20 @@ describe('PgvectorIndex', () => {
     expect(await index.search(queries[0]!, 10, scopeOf(N, () => false))).toEqual([]);
   });
 
+  it('gives back the stored vectors exactly (for an incremental build to reuse)', async () => {
+    const back = await index.vectorsOf([42, 7, 799]);
+    expect(back).toEqual([vectors[42], vectors[7], vectors[799]]);
+    await expect(index.vectorsOf([800])).rejects.toThrow(IndexCorruptError);
+  });
+
+  it('keeps vectors of more than 2,000 dimensions as halfvec (the HNSW limit for vector)', async () => {
+    const wide = randomVectors(20, 2048, 3);
+    const halfvec = await PgvectorIndex.open(db, await PgvectorIndex.write(db, wide, 2048, 'unit-wide'), 2048, 20);
+    const hits = await halfvec.search(wide[7]!, 3);
+    expect(hits[0]!.label).toBe(7);
+    expect(hits[0]!.score).toBeCloseTo(1, 2);
+  });
+
   it('refuses a query of other dimensions, and a table that is not there or disagrees', async () => {
     await expect(index.search(new Float32Array(16), 5)).rejects.toThrow(IndexMismatchError);
     await expect(PgvectorIndex.open(db, 'plan_vectors_gone', dims, N)).rejects.toThrow(IndexCorruptError);
@@ -219,7 +233,7 @@ describe('VECTOR_BACKEND=pgvector on the shipped corpus', () => {
     // The index loaded before the build still answers from its own table.
     const q = await pg.embedder.embedQuery('津南区小站稻振兴怎么做');
     expect(await pg.vector.search(q, 5)).toHaveLength(5);
-    const reloaded = await loadPlanIndex(config.index, config.llm, db);
+    const reloaded = await loadPlanIndex(config.index, config.llm, { postgres: db });
     try {
       expect((await reloaded.vector.search(q, 5)).map((h) => h.label)).toEqual((await pg.vector.search(q, 5)).map((h) => h.label));
     } finally {
@@ -228,7 +242,10 @@ describe('VECTOR_BACKEND=pgvector on the shipped corpus', () => {
     await db.query('SELECT 1'); // a shared handle is not closed by the index
   });
 
-  it('asks for DATABASE_URL when the index is in PostgreSQL but config says hnswlib', async () => {
+  it('asks for DATABASE_URL when the index is in PostgreSQL but config says hnswlib, and moves the vectors back at the next start', async () => {
     await expect(loadPlanIndex(testConfig(stateDir).index, testConfig(stateDir).llm)).rejects.toThrow(/VECTOR_BACKEND is hnswlib; set VECTOR_BACKEND=pgvector and DATABASE_URL/);
+    const back = await ensureIndex(testConfig(stateDir), silentLogger());
+    expect(back.vector.backend).toBe('hnswlib');
+    expect((await readManifest(await currentBuildDir(stateDir))).files.hnsw).toBe('hnsw.bin');
   });
 });
