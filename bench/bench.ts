@@ -112,7 +112,7 @@ await runCli('bench', async (ctx) => {
     }
 
     if (sections.has('scale')) {
-      const sentences = index.chunks.flatMap((c) => splitSentences(c.text).map((u) => u.text)).filter((s) => s.length >= 8);
+      const sentences = [...index.chunks].flatMap((c) => splitSentences(c.text).map((u) => u.text)).filter((s) => s.length >= 8);
       say(`scale: ${scaleN} synthetic chunks…`);
       result.scale = await benchScale(sentences, QUESTIONS, scaleN, say);
       result.peakRssMbWithScale = Math.round(process.resourceUsage().maxRSS / 1024);

@@ -45,7 +45,7 @@ export class CorpusLexicon {
   private readonly containsCache = new Map<string, boolean>();
 
   constructor(
-    private readonly sources: readonly LexiconSource[],
+    private readonly sources: Iterable<LexiconSource>,
     options: Partial<LexiconOptions> = {},
   ) {
     this.options = { ...DEFAULTS, ...options };
