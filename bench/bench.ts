@@ -40,6 +40,7 @@ await runCli('bench', async (ctx) => {
     options: {
       scale: { type: 'string', default: '100000' },
       million: { type: 'boolean', default: false },
+      'ef-construction': { type: 'string', default: '100' },
       sections: { type: 'string', default: SECTIONS.join(',') },
       'skip-scale': { type: 'boolean', default: false },
     },
@@ -114,7 +115,7 @@ await runCli('bench', async (ctx) => {
     if (sections.has('scale')) {
       const sentences = [...index.chunks].flatMap((c) => splitSentences(c.text).map((u) => u.text)).filter((s) => s.length >= 8);
       say(`scale: ${scaleN} synthetic chunks…`);
-      result.scale = await benchScale(sentences, QUESTIONS, scaleN, say);
+      result.scale = await benchScale(sentences, scaleN, say, { resultDir: path.join(ctx.config.index.stateDir, 'bench'), efConstruction: Number(values['ef-construction']) });
       result.peakRssMbWithScale = Math.round(process.resourceUsage().maxRSS / 1024);
     }
   } finally {
