@@ -36,6 +36,8 @@ export interface ScaleResult {
     /** Writing and checksumming the files after the last chunk (includes the HNSW thread finishing). */
     finishMs: number;
     peakRssMb: number;
+    /** CPU seconds the build used (both threads): on a shared machine, the rate one idle core pair would see is about chunks / (cpuSeconds / 2). */
+    cpuSeconds: number;
   };
   /** Bytes per index file. */
   files?: Record<string, number>;
@@ -102,6 +104,7 @@ export async function benchScale(
     log(`scale: embedder fitted in ${Math.round(fitMs)} ms; building ${n} chunks…`);
 
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const writer = await BuildWriter.open(temp.path, { dimensions: embedder.info.dimensions, capacity: n, vector: { efConstruction } });
     let generateMs = 0;
     let embedMs = 0;
@@ -142,6 +145,7 @@ export async function benchScale(
     log('scale: writing the index files…');
     await writer.finish({ builtAt: new Date().toISOString(), embedder: embedder.info, chunking: { chunkSize: 300, chunkOverlap: 0 }, documents: DOCUMENTS }, embedder.toJSON());
     const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     const { timings } = writer;
     result.build = {
@@ -155,10 +159,11 @@ export async function benchScale(
       vectorWaitMs: Math.round(timings.vectorMs),
       finishMs: Math.round(timings.finishMs),
       peakRssMb: mb(peakRss),
+      cpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,
     };
     result.files = Object.fromEntries(readdirSync(writer.dir).map((f) => [f, statSync(path.join(writer.dir, f)).size]));
     save();
-    log(`scale: built ${n} chunks in ${Math.round(ms / 1000)} s (${result.build.ratePerSecond} chunks/s), build rss peak ${result.build.peakRssMb} MB`);
+    log(`scale: built ${n} chunks in ${Math.round(ms / 1000)} s (${result.build.ratePerSecond} chunks/s, ${result.build.cpuSeconds} CPU s), build rss peak ${result.build.peakRssMb} MB`);
 
     log('scale: opening and searching the index in a fresh process…');
     result.serve = await serveInChild(temp.path, log);
