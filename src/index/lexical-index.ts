@@ -104,6 +104,31 @@ export class LexicalIndexBuilder {
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * Postings one search reads at most. A large index of passages that share their words
+ * (a million chunks of plans all speaking of 建设, 发展) would otherwise read tens of
+ * millions per question; the commonest terms, which weigh least, are left out first, the
+ * rarest always kept. Far above what a corpus of a few thousand passages ever reads, so
+ * its rankings are unchanged.
+ */
+const POSTINGS_BUDGET = 400_000;
+
+function withinBudget(ids: number[], dfs: Uint32Array, budget: number): number[] {
+  let total = 0;
+  for (const id of ids) total += dfs[id]!;
+  if (total <= budget) return ids;
+  const byRarity = [...ids].sort((a, b) => dfs[a]! - dfs[b]!);
+  const kept = new Set<number>();
+  let read = 0;
+  for (const id of byRarity) {
+    if (kept.size > 0 && read + dfs[id]! > budget) break;
+    kept.add(id);
+    read += dfs[id]!;
+  }
+  // In query order, as before: the order scores are summed in stays the same.
+  return ids.filter((id) => kept.has(id));
+}
+
 /** Writes a non-negative integer as 7-bit groups, low first, high bit set on all but the last. */
 function writeGap(buf: Uint8Array, at: number, gap: number): number {
   while (gap >= 0x80) {
@@ -126,6 +151,8 @@ export class LexicalIndex {
   private readonly norms: Float32Array;
   private readonly scores: Float32Array;
   private readonly touched: Uint32Array;
+  /** Postings one search reads at most (see POSTINGS_BUDGET). */
+  postingsBudget = POSTINGS_BUDGET;
 
   /** @internal Built by LexicalIndexBuilder or read by LexicalIndex.load. */
   constructor(
@@ -229,7 +256,7 @@ export class LexicalIndex {
     const n = this.size;
     // A term in most documents ranks nothing but costs the most: drop it when others remain.
     const selective = ids.filter((id) => this.dfs[id]! <= n / 2);
-    const used = selective.length > 0 ? selective : ids;
+    const used = withinBudget(selective.length > 0 ? selective : ids, this.dfs, this.postingsBudget);
     const { scores, touched, postings, norms } = this;
     let touchedCount = 0;
     for (const id of used) {

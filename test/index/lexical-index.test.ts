@@ -56,4 +56,12 @@ describe('LexicalIndex', () => {
     expect(big.search('湿地公园', 5).map((h) => h.label)).toEqual([0, 200, 29_999]);
     expect(big.documentFrequency('湿地')).toBe(3);
   });
+
+  it('bounds the postings one search reads, leaving out the commonest terms first', () => {
+    const docs = Array.from({ length: 30 }, (_, i) => (i < 12 ? `发展${i}` : i === 20 || i === 25 ? '湿地' : `道路${i}`));
+    const small = LexicalIndex.build(docs);
+    expect(small.search('发展湿地', 5).some((h) => h.label < 12)).toBe(true);
+    small.postingsBudget = 10;
+    expect(small.search('发展湿地', 5).map((h) => h.label).sort()).toEqual([20, 25]);
+  });
 });
