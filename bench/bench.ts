@@ -18,12 +18,13 @@ import { percentiles } from './bench-stats.ts';
 import { runCli } from '../src/cli/cli-runtime.ts';
 
 /**
- * `npm run bench [-- --scale N | --million] [--sections core,chart,llm,bot,digest,scale]`:
+ * `npm run bench [-- --scale N | --million] [--ef-construction N] [--sections core,chart,llm,bot,digest,scale]`:
  * core: ingest time, warm search and ask latency in process, cold start of `ask`, peak
  * memory; chart: a chart drawn from scratch (SVG, PNG) p50/p95, PNG size, memory, event
  * loop held while charts render; llm: answer-pipeline overhead without the model's time; bot: 1,000 questions
  * from 100 chats through the Bot API emulator; digest: one day's fan-out to 10,000
- * subscriptions; scale: index build and hybrid search on synthetic chunks.
+ * subscriptions; scale: index build and hybrid search on synthetic chunks (bench-scale.ts; the
+ * HNSW build's efConstruction, default 100).
  * Prints the results and writes JSON to <STATE_DIR>/bench/.
  *
  * Benchmarks live here, outside src/: the product never imports them, and they may use
