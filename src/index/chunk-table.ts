@@ -239,7 +239,11 @@ export class ChunkTable implements Iterable<IndexedChunk> {
       if (textStarts[count] !== size) throw new Error(`texts file has ${size} bytes, the table expects ${textStarts[count]}`);
       if (size <= (options.textsInMemoryMax ?? TEXTS_IN_MEMORY_MAX)) {
         const all = Buffer.alloc(size);
-        for (let got = 0; got < size; ) got += readSync(fd, all, got, size - got, got);
+        for (let got = 0; got < size; ) {
+          const r = readSync(fd, all, got, size - got, got);
+          if (r === 0) throw new Error(`texts file ends at ${got}, expected ${size} bytes`);
+          got += r;
+        }
         closeSync(fd);
         texts = { read: (from, to) => all.toString('utf8', from, to) };
       } else {
