@@ -187,8 +187,9 @@ export class LexicalIndex {
       const meta = metaSchema.parse(file.meta);
       const termStarts = file.section('termStarts', Uint32Array, meta.terms + 1);
       const termBytes = file.section('termText', Uint8Array);
-      const decoder = new TextDecoder('utf-8', { fatal: true });
-      const terms = Array.from({ length: meta.terms }, (_, i) => decoder.decode(termBytes.subarray(termStarts[i], termStarts[i + 1])));
+      const text = Buffer.from(termBytes.buffer, termBytes.byteOffset, termBytes.byteLength);
+      if (termStarts[meta.terms] !== text.length) throw new Error('term text does not match its offsets');
+      const terms = Array.from({ length: meta.terms }, (_, i) => text.toString('utf8', termStarts[i], termStarts[i + 1]));
       const starts = file.section('starts', Float64Array, meta.terms + 1);
       const postings = file.section('postings', Uint8Array);
       if (starts[meta.terms] !== postings.length) throw new Error('postings do not match their offsets');
