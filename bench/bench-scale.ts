@@ -1,26 +1,48 @@
-import { INDEX_FORMAT_VERSION, type IndexManifest, type StoredChunk } from '../src/index/index-store.ts';
-import { LexicalIndex } from '../src/index/lexical-index.ts';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { BuildWriter } from '../src/index/build-writer.ts';
+import type { IndexManifest, StoredChunk } from '../src/index/index-store.ts';
 import { LocalEmbedder } from '../src/index/local-embedder.ts';
-import { contextText, PlanIndex } from '../src/index/plan-index.ts';
-import { HnswVectorIndex } from '../src/index/vector-index.ts';
-import { HnswVectorSearch } from '../src/index/hnsw-vector-search.ts';
-import { HybridRetriever } from '../src/retrieve/hybrid-retriever.ts';
-import { percentiles, type Percentiles } from './bench-stats.ts';
+import { contextText } from '../src/index/plan-index.ts';
+import { benchTempDir } from './bench-temp.ts';
+import type { ScaleServeResult } from './bench-scale-serve.ts';
 
 /**
  * Scale run: an index of N synthetic chunks made by recombining the corpus' sentences
- * across invented districts, built and searched in process with the real components.
+ * across invented districts, built with the product's own build writer (chunks streamed:
+ * generated, embedded and added a batch at a time, so memory during the build is that of
+ * the index, not of every chunk's intermediates), written to a temporary folder, then
+ * opened and searched in a fresh process (bench-scale-serve.ts) so resident memory is
+ * that of serving the index, not what the build left behind. Each phase's figures are
+ * written to `<resultDir>/scale-….json` as soon as it ends: a later failure loses nothing.
  */
 
 export interface ScaleResult {
   chunks: number;
   dimensions: number;
-  embedMs: number;
-  vectorBuildMs: number;
-  lexicalBuildMs: number;
-  buildRatePerSecond: number;
-  searchMs: Percentiles;
-  rssMb: number;
+  efConstruction: number;
+  /** Time per phase of the build; HNSW insertion runs in a worker thread beside the rest. */
+  build?: {
+    ms: number;
+    ratePerSecond: number;
+    fitMs: number;
+    generateMs: number;
+    embedMs: number;
+    chunkTableMs: number;
+    lexicalMs: number;
+    /** Main thread waiting for the HNSW thread (its insertion time not hidden behind the rest). */
+    vectorWaitMs: number;
+    /** Writing and checksumming the files after the last chunk (includes the HNSW thread finishing). */
+    finishMs: number;
+    peakRssMb: number;
+    /** CPU seconds the build used (both threads): on a shared machine, the rate one idle core pair would see is about chunks / (cpuSeconds / 2). */
+    cpuSeconds: number;
+  };
+  /** Bytes per index file. */
+  files?: Record<string, number>;
+  serve?: ScaleServeResult;
+  error?: string;
 }
 
 function rng(seed: number) {
@@ -28,15 +50,16 @@ function rng(seed: number) {
   return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
 }
 
-export async function benchScale(sentences: readonly string[], questions: readonly string[], n: number, log: (msg: string) => void): Promise<ScaleResult> {
+// The real districts (so the questions' district filters apply) and invented ones.
+const DISTRICTS = ['武清区', '河北区', '津南区', ...Array.from({ length: 7 }, (_, i) => `合成${i + 1}区`)];
+const DOCUMENTS: IndexManifest['documents'] = Array.from({ length: 50 }, (_, i) => ({
+  file: `synthetic-${i}.txt`, title: `${DISTRICTS[i % DISTRICTS.length]}规划${i}`, district: DISTRICTS[i % DISTRICTS.length]!,
+  year: 2021, years: [2016, 2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024, 2025], kind: '五年规划', checksum: '0'.repeat(64), chunkCount: 0,
+}));
+
+/** The synthetic chunks, in order, always the same for the same sentences. */
+function* syntheticChunks(sentences: readonly string[], n: number): Generator<{ chunk: StoredChunk; context: string }> {
   const rand = rng(42);
-  // The real districts (so the questions' district filters apply) and invented ones.
-  const districts = ['武清区', '河北区', '津南区', ...Array.from({ length: 7 }, (_, i) => `合成${i + 1}区`)];
-  const documents: IndexManifest['documents'] = Array.from({ length: 50 }, (_, i) => ({
-    file: `synthetic-${i}.txt`, title: `${districts[i % districts.length]}规划${i}`, district: districts[i % districts.length]!,
-    year: 2021, years: [2016, 2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024, 2025], kind: '五年规划', checksum: '0'.repeat(64), chunkCount: 0,
-  }));
-  const chunks: StoredChunk[] = [];
   for (let i = 0; i < n; i++) {
     const parts: string[] = [];
     for (let len = 0; len < 250; ) {
@@ -45,49 +68,138 @@ export async function benchScale(sentences: readonly string[], questions: readon
       len += s.length;
     }
     const text = parts.join('');
-    const doc = documents[i % documents.length]!;
-    chunks.push({ id: `${doc.file}#${i}`, file: doc.file, section: [`第${(i % 10) + 1}章`], start: i * 300, end: i * 300 + text.length, text, quote: text, kind: 'text' });
+    const doc = DOCUMENTS[i % DOCUMENTS.length]!;
+    const start = i * 300;
+    const chunk: StoredChunk = { id: `${doc.file}#${start}-${start + text.length}`, file: doc.file, section: [`第${(i % 10) + 1}章`], start, end: start + text.length, text, quote: text, kind: 'text' };
+    yield { chunk, context: contextText(chunk, doc) };
   }
-  const texts = chunks.map((c) => contextText(c, documents[Number(c.file.match(/\d+/)![0])]!));
-  log(`scale: ${n} synthetic chunks generated`);
+}
 
-  let t = performance.now();
-  const embedder = LocalEmbedder.fit(texts.slice(0, Math.min(texts.length, 20_000)));
-  const vectors = await embedder.embedDocuments(texts);
-  const embedMs = performance.now() - t;
-  log(`scale: embedded in ${Math.round(embedMs)} ms`);
-  t = performance.now();
-  const vector = HnswVectorIndex.build(vectors, embedder.info.dimensions, { efConstruction: 100 });
-  const vectorBuildMs = performance.now() - t;
-  log(`scale: hnsw built in ${Math.round(vectorBuildMs)} ms`);
-  vectors.length = 0;
-  t = performance.now();
-  const lexical = LexicalIndex.build(texts);
-  const lexicalBuildMs = performance.now() - t;
-  log(`scale: lexical index built in ${Math.round(lexicalBuildMs)} ms`);
+const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
 
-  const manifest: IndexManifest = {
-    formatVersion: INDEX_FORMAT_VERSION, builtAt: new Date().toISOString(), embedder: embedder.info,
-    chunking: { chunkSize: 300, chunkOverlap: 0 }, documents, chunkCount: n,
-    files: { chunks: '', vectors: '', hnsw: '', lexical: '' },
+export async function benchScale(
+  sentences: readonly string[],
+  n: number,
+  log: (msg: string) => void,
+  options: { resultDir?: string; efConstruction?: number } = {},
+): Promise<ScaleResult> {
+  const efConstruction = options.efConstruction ?? 100;
+  const result: ScaleResult = { chunks: n, dimensions: 0, efConstruction };
+  const resultFile = options.resultDir ? path.join(options.resultDir, `scale-${n}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`) : undefined;
+  const save = () => {
+    if (!resultFile) return;
+    mkdirSync(path.dirname(resultFile), { recursive: true });
+    writeFileSync(resultFile, JSON.stringify(result, null, 2));
   };
-  const retriever = new HybridRetriever(new PlanIndex(manifest, chunks, embedder, new HnswVectorSearch(vector), lexical));
-  const times: number[] = [];
-  for (let round = 0; round < 5; round++) {
-    for (const q of questions) {
-      const s = performance.now();
-      await retriever.retrieve(q, 5);
-      if (round > 0) times.push(performance.now() - s); // round 0 warms caches
+  const temp = benchTempDir('plan-qa-scale-');
+  try {
+    let t = performance.now();
+    // The local embedder's document frequencies, fitted on the first 20,000 chunks.
+    const fitTexts: string[] = [];
+    for (const { context } of syntheticChunks(sentences, Math.min(n, 20_000))) fitTexts.push(context);
+    const embedder = LocalEmbedder.fit(fitTexts);
+    fitTexts.length = 0;
+    const fitMs = performance.now() - t;
+    result.dimensions = embedder.info.dimensions;
+    log(`scale: embedder fitted in ${Math.round(fitMs)} ms; building ${n} chunks…`);
+
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const writer = await BuildWriter.open(temp.path, { dimensions: embedder.info.dimensions, capacity: n, vector: { efConstruction } });
+    let generateMs = 0;
+    let embedMs = 0;
+    let peakRss = 0;
+    let lastReport = performance.now();
+    const batch: Array<{ chunk: StoredChunk; context: string }> = [];
+    const flush = async () => {
+      let s = performance.now();
+      const vectors = await embedder.embedDocuments(batch.map((b) => b.context));
+      embedMs += performance.now() - s;
+      for (const [i, { chunk, context }] of batch.entries()) await writer.add(chunk, context, vectors[i]!);
+      batch.length = 0;
+      s = performance.now();
+      if (s - lastReport > 10_000 || writer.count === n) {
+        lastReport = s;
+        const rss = process.memoryUsage().rss;
+        peakRss = Math.max(peakRss, rss);
+        const elapsed = (s - t0) / 1000;
+        log(`scale: built ${writer.count}/${n} (${Math.round((100 * writer.count) / n)}%), ${Math.round(writer.count / elapsed)} chunks/s, rss ${mb(rss)} MB`);
+      }
+    };
+    try {
+      let s = performance.now();
+      for (const item of syntheticChunks(sentences, n)) {
+        batch.push(item);
+        if (batch.length === 256) {
+          generateMs += performance.now() - s;
+          await flush();
+          s = performance.now();
+        }
+      }
+      generateMs += performance.now() - s;
+      if (batch.length > 0) await flush();
+    } catch (err) {
+      await writer.abort();
+      throw err;
     }
+    log('scale: writing the index files…');
+    await writer.finish({ builtAt: new Date().toISOString(), embedder: embedder.info, chunking: { chunkSize: 300, chunkOverlap: 0 }, documents: DOCUMENTS }, embedder.toJSON());
+    const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const { timings } = writer;
+    result.build = {
+      ms: Math.round(ms),
+      ratePerSecond: Math.round(n / (ms / 1000)),
+      fitMs: Math.round(fitMs),
+      generateMs: Math.round(generateMs),
+      embedMs: Math.round(embedMs),
+      chunkTableMs: Math.round(timings.chunkTableMs),
+      lexicalMs: Math.round(timings.lexicalMs),
+      vectorWaitMs: Math.round(timings.vectorMs),
+      finishMs: Math.round(timings.finishMs),
+      peakRssMb: mb(peakRss),
+      cpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,
+    };
+    result.files = Object.fromEntries(readdirSync(writer.dir).map((f) => [f, statSync(path.join(writer.dir, f)).size]));
+    save();
+    log(`scale: built ${n} chunks in ${Math.round(ms / 1000)} s (${result.build.ratePerSecond} chunks/s, ${result.build.cpuSeconds} CPU s), build rss peak ${result.build.peakRssMb} MB`);
+
+    log('scale: opening and searching the index in a fresh process…');
+    result.serve = await serveInChild(temp.path, log);
+    save();
+    log(
+      `scale: load ${result.serve.loadMs} ms, resident ${result.serve.residentPerChunkBytes} bytes/chunk (${result.serve.residentAboveEmptyMb} MB above the empty process), ` +
+        `hybrid search p50 ${result.serve.searchMs.p50} ms p95 ${result.serve.searchMs.p95} ms`,
+    );
+  } catch (err) {
+    result.error = (err as Error).message.split('\n')[0];
+    save();
+    log(`scale: failed: ${result.error}`);
+  } finally {
+    temp.remove();
   }
-  return {
-    chunks: n,
-    dimensions: embedder.info.dimensions,
-    embedMs: Math.round(embedMs),
-    vectorBuildMs: Math.round(vectorBuildMs),
-    lexicalBuildMs: Math.round(lexicalBuildMs),
-    buildRatePerSecond: Math.round(n / ((embedMs + vectorBuildMs + lexicalBuildMs) / 1000)),
-    searchMs: percentiles(times),
-    rssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
-  };
+  return result;
+}
+
+/** Runs bench-scale-serve in a new Node process (the same loader as this one: tsx or compiled). */
+function serveInChild(stateDir: string, log: (msg: string) => void): Promise<ScaleServeResult> {
+  const script = new URL(`./bench-scale-serve${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, '--expose-gc', script.pathname, stateDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      for (const line of d.toString().split('\n')) if (line.trim()) log(line);
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`bench: the serving process exited with code ${code}`));
+      try {
+        resolve(JSON.parse(out) as ScaleServeResult);
+      } catch (err) {
+        reject(new Error(`bench: the serving process printed no result (${(err as Error).message})`));
+      }
+    });
+  });
 }

@@ -5,7 +5,7 @@ import { InputError } from '../src/errors.ts';
 import { ensureIndex } from '../src/index/ensure-index.ts';
 import { l2Normalize } from '../src/index/embedder.ts';
 import { HnswVectorSearch } from '../src/index/hnsw-vector-search.ts';
-import { currentBuildDir, readVectors } from '../src/index/index-store.ts';
+
 import { PgvectorIndex } from '../src/index/pgvector-index.ts';
 import type { PlanIndex } from '../src/index/plan-index.ts';
 import { HnswVectorIndex } from '../src/index/vector-index.ts';
@@ -205,7 +205,7 @@ export async function benchVector(config: Config, index: PlanIndex, questions: r
     const pgvectorBuildMs = Math.round(performance.now() - t);
     table = pg.manifest.vectorStore?.backend === 'pgvector' ? pg.manifest.vectorStore.table : undefined;
     log(`vector: ${pg.chunks.length} vectors written to PostgreSQL with their HNSW index in ${pgvectorBuildMs} ms`);
-    const vectors = await readVectors(path.join(await currentBuildDir(state.path), 'vectors.f32'), index.vector.dimensions, index.chunks.length);
+    const vectors = await index.vector.vectorsOf(Array.from({ length: index.chunks.length }, (_, i) => i));
     // A district question's scope: that district's chunks (as the retriever's scope flags).
     const districts = [...new Set(index.documents.map((d) => d.district))];
     const scopes = new Map(

@@ -22,13 +22,14 @@ import { percentiles } from './bench-stats.ts';
 import { runCli } from '../src/cli/cli-runtime.ts';
 
 /**
- * `npm run bench [-- --scale N | --million] [--sections core,start,chart,llm,bot,digest,fleet,scale,vector]`:
+ * `npm run bench [-- --scale N | --million] [--ef-construction N] [--sections core,start,chart,llm,bot,digest,fleet,scale,vector]`:
  * core: ingest time, warm search and ask latency in process, peak memory; start: a cold
  * `ask` process and the console's first answer, on the compiled entry points; chart: a chart drawn from scratch (SVG, PNG) p50/p95, PNG size, memory, event
  * loop held while charts render; llm: answer-pipeline overhead without the model's time; bot: 1,000 questions
  * from 100 chats through the Bot API emulator; digest: one day's fan-out to 10,000
  * subscriptions; fleet: 1-3 instances on PostgreSQL behind a load balancer; scale: index
- * build and hybrid search on synthetic chunks; vector: the
+ * build and hybrid search on synthetic chunks (bench-scale.ts; the HNSW build's
+ * efConstruction, default 100); vector: the
  * same chunks searched by hnswlib and by pgvector (bench-vector.ts).
  * Prints a table of the results and writes them as JSON to <STATE_DIR>/bench/ after every
  * section, so a section that fails (its error is recorded) or an interrupted run keeps
@@ -45,6 +46,7 @@ await runCli('bench', async (ctx) => {
     options: {
       scale: { type: 'string', default: '100000' },
       million: { type: 'boolean', default: false },
+      'ef-construction': { type: 'string', default: '100' },
       sections: { type: 'string', default: SECTIONS.join(',') },
       'skip-scale': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -139,9 +141,9 @@ await runCli('bench', async (ctx) => {
       });
     if (sections.has('scale'))
       await section('scale', async () => {
-        const sentences = index.chunks.flatMap((c) => splitSentences(c.text).map((u) => u.text)).filter((s) => s.length >= 8);
+        const sentences = [...index.chunks].flatMap((c) => splitSentences(c.text).map((u) => u.text)).filter((s) => s.length >= 8);
         say(`scale: ${scaleN} synthetic chunks…`);
-        const scale = await benchScale(sentences, QUESTIONS, scaleN, say);
+        const scale = await benchScale(sentences, scaleN, say, { resultDir: path.join(ctx.config.index.stateDir, 'bench'), efConstruction: Number(values['ef-construction']) });
         result.peakRssMbWithScale = Math.round(process.resourceUsage().maxRSS / 1024);
         return scale;
       });

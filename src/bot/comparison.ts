@@ -15,7 +15,7 @@ export function citedPassages(sources: readonly SourceExcerpt[], index: PlanInde
   const cited: CitedPassage[] = [];
   for (const s of sources) {
     if (!s.quote) return undefined;
-    const chunk = index.chunks.find((c) => c.id === s.chunkId);
+    const chunk = index.chunks.byId(s.chunkId);
     if (!chunk) return undefined;
     cited.push({
       n: s.n,

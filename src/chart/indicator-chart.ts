@@ -24,7 +24,7 @@ export interface IndicatorTable {
 /** The indicator tables of a district's documents, in document order. */
 export function indicatorTables(index: PlanIndex, district: string | null): IndicatorTable[] {
   const tables = new Map<string, IndicatorTable>();
-  for (const c of index.chunks) {
+  for (const c of index.chunks.indicatorRows()) {
     if (!c.indicator || (district !== null && c.doc.district !== district)) continue;
     const key = `${c.file}\u0000${c.indicator.table}`;
     let t = tables.get(key);

@@ -36,7 +36,7 @@ await runCli('targets', async (ctx) => {
     ctx.out(file);
     return;
   }
-  const rows = index.chunks.filter((c) => c.indicator && (!district || c.doc.district === district));
+  const rows = index.chunks.indicatorRows().filter((c) => !district || c.doc.district === district);
   if (values.json) {
     ctx.out(JSON.stringify(rows.map((c) => ({ ...c.indicator!, title: c.doc.title })), null, 2));
     return;

@@ -149,8 +149,8 @@ export class TopicCatalog {
     const seen = new Set<string>();
     const add = (w: string) => headingUses.set(w, (headingUses.get(w) ?? 0) + 1);
     const usable = (w: string) => /^[\u3400-\u9fff]{2,6}$/.test(w) && !GENERIC.has(w) && !EDGE.test(w);
-    for (const chunk of this.index.chunks) {
-      for (const heading of chunk.section) {
+    for (const section of this.index.chunks.sections) {
+      for (const heading of section) {
         if (seen.has(heading)) continue;
         seen.add(heading);
         for (const part of heading.replace(HEADING_NUMBER, '').split(/[，,、；;：:“”"‘’（）()\s·—]+/)) {
@@ -164,8 +164,9 @@ export class TopicCatalog {
       }
     }
     const shortDistricts = this.districts.flatMap(districtForms);
-    const headings = this.index.chunks.map((c) => foldForMatch(c.section.at(-1) ?? ''));
-    const texts = this.index.chunks.map((c) => foldForMatch(c.text));
+    const all = [...this.index.chunks];
+    const headings = all.map((c) => foldForMatch(c.section.at(-1) ?? ''));
+    const texts = all.map((c) => foldForMatch(c.text));
     const scored: Array<{ topic: string; score: number; chunks: Set<number> }> = [];
     // The most used candidates only: each costs a pass over the corpus.
     const byUse = [...headingUses].filter(([topic]) => !shortDistricts.some((d) => topic.includes(d))).sort((a, b) => b[1] - a[1]).slice(0, 400);
@@ -177,7 +178,7 @@ export class TopicCatalog {
         const inHeading = h.includes(topic);
         if (inHeading || texts[i]!.includes(topic)) {
           chunks.add(i);
-          files.add(this.index.chunks[i]!.file);
+          files.add(all[i]!.file);
         }
         if (inHeading) underHeading++;
       });

@@ -6,21 +6,13 @@ import { extractedDir } from '../ingest/extracted-store.ts';
 import { ingestDocument, type IngestedDocument } from '../ingest/chunk.ts';
 import { quotableSpans } from '../ingest/normalize.ts';
 import { describeEmbedder, type Embedder } from './embedder.ts';
-import {
-  currentBuildDir,
-  readJsonFile,
-  readManifest,
-  readVectors,
-  storedChunkSchema,
-  writeBuild,
-  type IndexManifest,
-  type StoredChunk,
-} from './index-store.ts';
-import { LexicalIndex } from './lexical-index.ts';
+import { BuildWriter } from './build-writer.ts';
+import { currentBuildDir, readJsonFile, readManifest, verifyBuildFiles, type IndexManifest, type StoredChunk } from './index-store.ts';
 import { LocalEmbedder } from './local-embedder.ts';
 import { OpenAiEmbedder } from './openai-embedder.ts';
-import { checkEmbedderMatches, configuredEmbedder, contextText } from './plan-index.ts';
-import { writeVectors } from './vector-store.ts';
+import { checkEmbedderMatches, configuredEmbedder, contextText, readChunkTable } from './plan-index.ts';
+import { openVectors, openVectorSink } from './vector-store.ts';
+import type { VectorSearch } from './vector-search.ts';
 import type { Postgres } from '../postgres-client.ts';
 
 /**
@@ -50,24 +42,29 @@ export interface BuildResult {
 
 interface PreviousBuild {
   manifest: IndexManifest;
-  chunksByFile: Map<string, Array<{ chunk: StoredChunk; vector: Float32Array }>>;
+  /** Per file: its chunks' ids, in order, and their labels in `vectors`. */
+  chunksByFile: Map<string, Array<{ id: string; label: number }>>;
+  /** Wherever the previous build keeps them (its HNSW file or its pgvector table); closed after the build. */
+  vectors: VectorSearch;
   embedderState?: unknown;
 }
 
-async function readPreviousBuild(stateDir: string): Promise<PreviousBuild | undefined> {
+async function readPreviousBuild(index: IndexConfig, postgres: Postgres | undefined): Promise<PreviousBuild | undefined> {
   try {
-    const dir = await currentBuildDir(stateDir);
+    const dir = await currentBuildDir(index.stateDir);
     const manifest = await readManifest(dir);
-    const chunks = await readJsonFile(path.join(dir, manifest.files.chunks), z.array(storedChunkSchema), 'chunk table');
-    const vectors = await readVectors(path.join(dir, manifest.files.vectors), manifest.embedder.dimensions, chunks.length);
+    // hnswlib trusts its file: a damaged one is never opened.
+    await verifyBuildFiles(dir, manifest);
+    const table = await readChunkTable(dir, manifest);
+    const vectors = await openVectors(dir, manifest, index, postgres);
     const embedderState = manifest.files.embedder ? await readJsonFile(path.join(dir, manifest.files.embedder), z.unknown(), 'embedder state') : undefined;
-    const chunksByFile = new Map<string, Array<{ chunk: StoredChunk; vector: Float32Array }>>();
-    chunks.forEach((chunk, i) => {
+    const chunksByFile = new Map<string, Array<{ id: string; label: number }>>();
+    for (const chunk of table) {
       const list = chunksByFile.get(chunk.file) ?? [];
-      list.push({ chunk, vector: vectors[i]! });
+      list.push({ id: chunk.id, label: chunk.ordinal });
       chunksByFile.set(chunk.file, list);
-    });
-    return { manifest, chunksByFile, embedderState };
+    }
+    return { manifest, chunksByFile, vectors, embedderState };
   } catch {
     // Missing or damaged: build from scratch.
     return undefined;
@@ -103,7 +100,7 @@ export async function buildIndex(
   progress({ phase: 'load', documents: sources.length });
   for (const s of skipped) progress({ phase: 'skip', ...s });
 
-  const previous = options.rebuild ? undefined : await readPreviousBuild(index.stateDir);
+  const previous = options.rebuild ? undefined : await readPreviousBuild(index, options.postgres);
   // Another embedder means re-embedding every chunk, which may cost money with a remote
   // one: never done silently, only when --rebuild is asked for (IndexMismatchError says so).
   if (previous) checkEmbedderMatches(previous.manifest, index);
@@ -123,67 +120,64 @@ export async function buildIndex(
 
   const sameChunking =
     previous?.manifest.chunking.chunkSize === index.chunking.chunkSize && previous?.manifest.chunking.chunkOverlap === index.chunking.chunkOverlap;
-  const chunks: StoredChunk[] = [];
-  const vectors: Array<Float32Array | undefined> = [];
-  const toEmbed: number[] = [];
-  let reused = 0;
-  docs.forEach((doc, i) => {
+  const dims = embedder.info.dimensions;
+  const total = chunkLists.reduce((n, list) => n + list.length, 0);
+  const sink = await openVectorSink(index, dims, total, options.postgres ? { postgres: options.postgres } : {});
+  const writer = await BuildWriter.open(index.stateDir, { dimensions: dims, capacity: total, sink });
+  // Per document: the label of each chunk's vector in the previous build, when it can be kept.
+  const kept = docs.map((doc, i) => {
+    const list = chunkLists[i]!;
     const prevDoc = previous?.manifest.documents.find((d) => d.file === doc.meta.file);
     const prevChunks = previous?.chunksByFile.get(doc.meta.file);
-    const canReuse = sameChunking && prevDoc?.checksum === doc.checksum && prevDoc.district === doc.meta.district && prevChunks?.length === chunkLists[i]!.length;
-    for (const [j, chunk] of chunkLists[i]!.entries()) {
-      const prev = canReuse ? prevChunks![j] : undefined;
-      chunks.push(chunk);
-      if (prev && prev.chunk.id === chunk.id) {
-        vectors.push(prev.vector);
-        reused++;
-      } else {
-        vectors.push(undefined);
-        toEmbed.push(chunks.length - 1);
-      }
-    }
-    progress({ phase: 'document', file: doc.meta.file, chunks: chunkLists[i]!.length, reused: canReuse, done: i + 1, total: docs.length });
+    const canReuse = sameChunking && prevDoc?.checksum === doc.checksum && prevDoc.district === doc.meta.district && prevChunks?.length === list.length;
+    return list.map((c, j) => (canReuse && prevChunks![j]!.id === c.id ? prevChunks![j]!.label : undefined));
   });
-
-  const metaByFile = new Map(docs.map((d) => [d.meta.file, d.meta]));
-  const BATCH = 256;
-  for (let i = 0; i < toEmbed.length; i += BATCH) {
-    const batch = toEmbed.slice(i, i + BATCH);
-    const embedded = await embedder.embedDocuments(batch.map((k) => contextText(chunks[k]!, metaByFile.get(chunks[k]!.file)!)));
-    batch.forEach((k, j) => (vectors[k] = embedded[j]));
-    progress({ phase: 'embed', done: Math.min(i + BATCH, toEmbed.length), total: toEmbed.length });
+  const toEmbed = kept.reduce((n, labels) => n + labels.filter((l) => l === undefined).length, 0);
+  let embedded = 0;
+  try {
+    const BATCH = 256;
+    for (const [i, doc] of docs.entries()) {
+      const list = chunkLists[i]!;
+      for (let from = 0; from < list.length; from += BATCH) {
+        const batch = list.slice(from, from + BATCH);
+        const contexts = batch.map((c) => contextText(c, doc.meta));
+        const prev = kept[i]!.slice(from, from + BATCH);
+        const fresh = await embedder.embedDocuments(contexts.filter((_, j) => prev[j] === undefined));
+        const keptLabels = prev.filter((l): l is number => l !== undefined);
+        const reusedVectors = keptLabels.length > 0 ? await previous!.vectors.vectorsOf(keptLabels) : [];
+        let next = 0;
+        let nextKept = 0;
+        for (const [j, chunk] of batch.entries()) {
+          const vector = prev[j] !== undefined ? reusedVectors[nextKept++]! : fresh[next++]!;
+          await writer.add(chunk, contexts[j]!, vector);
+        }
+        embedded += fresh.length;
+        if (fresh.length > 0) progress({ phase: 'embed', done: embedded, total: toEmbed });
+      }
+      progress({ phase: 'document', file: doc.meta.file, chunks: list.length, reused: list.length > 0 && kept[i]!.every((l) => l !== undefined), done: i + 1, total: docs.length });
+    }
+    progress({ phase: 'write', chunks: total });
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  } finally {
+    await previous?.vectors.close();
   }
-
-  const dims = embedder.info.dimensions;
-  const allVectors = vectors as Float32Array[];
-  const lexical = LexicalIndex.build(chunks.map((c) => contextText(c, metaByFile.get(c.file)!)));
-  progress({ phase: 'write', chunks: chunks.length });
-  const searchable = await writeVectors(index, allVectors, dims, options.postgres);
-  const dir = await writeBuild(index.stateDir, {
-    manifest: {
+  const dir = await writer.finish(
+    {
       builtAt: new Date().toISOString(),
       embedder: embedder.info,
       chunking: index.chunking,
       documents: docs.map((d, i) => ({ ...d.meta, checksum: d.checksum, chunkCount: chunkLists[i]!.length })),
-      chunkCount: chunks.length,
-      vectorStore: searchable.vectorStore,
     },
-    chunks,
-    vectors: allVectors,
-    ...(searchable.writeHnsw ? { writeHnsw: searchable.writeHnsw } : {}),
-    lexicalJson: lexical.toJSON(),
-    ...(embedder instanceof LocalEmbedder ? { embedderState: embedder.toJSON() } : {}),
-  }).catch(async (err: unknown) => {
-    await searchable.settle(false);
-    throw err;
-  });
-  await searchable.settle(true);
+    embedder instanceof LocalEmbedder ? embedder.toJSON() : undefined,
+  );
   return {
     dir,
     documents: docs.length,
-    chunks: chunks.length,
-    embedded: toEmbed.length,
-    reused,
+    chunks: total,
+    embedded,
+    reused: total - embedded,
     embedder: describeEmbedder(embedder.info),
     ms: Math.round(performance.now() - t0),
     skipped,

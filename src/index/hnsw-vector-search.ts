@@ -31,5 +31,9 @@ export class HnswVectorSearch implements VectorSearch {
     return this.index.search(query, k, (label) => flags[label] === 1);
   }
 
+  async vectorsOf(labels: readonly number[]): Promise<Float32Array[]> {
+    return labels.map((label) => this.index.vectorOf(label));
+  }
+
   async close(): Promise<void> {}
 }

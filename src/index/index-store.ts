@@ -12,7 +12,8 @@ import { PGVECTOR_TABLE } from './pgvector-index.ts';
  * parsed with zod; a format version guards against reading another layout.
  */
 
-export const INDEX_FORMAT_VERSION = 1;
+/** 2: the chunk table as columns and a texts file, BM25 postings compressed in a binary file, no separate vectors file. */
+export const INDEX_FORMAT_VERSION = 2;
 
 const indicatorSchema = z.object({
   file: z.string(),
@@ -64,8 +65,15 @@ const manifestSchema = z.object({
   documents: z.array(documentMetaSchema.extend({ checksum: z.string(), chunkCount: z.number().int().nonnegative() })),
   chunkCount: z.number().int().nonnegative(),
   /** `hnsw` is absent when the vectors are searched in PostgreSQL (vectorStore.backend pgvector). */
-  files: z.object({ chunks: z.string(), vectors: z.string(), hnsw: z.string().optional(), lexical: z.string(), embedder: z.string().optional() }),
-  /** Which backend searches the vectors; absent in builds written before there was a choice (hnswlib). */
+  files: z.object({
+    chunks: z.string(),
+    chunkColumns: z.string(),
+    texts: z.string(),
+    hnsw: z.string().optional(),
+    lexical: z.string(),
+    embedder: z.string().optional(),
+  }),
+  /** Which backend searches the vectors; absent: hnswlib. */
   vectorStore: z
     .discriminatedUnion('backend', [
       z.object({ backend: z.literal('hnswlib') }),
@@ -83,15 +91,7 @@ const manifestSchema = z.object({
 export type IndexManifest = z.infer<typeof manifestSchema>;
 export type IndexedDocumentMeta = IndexManifest['documents'][number];
 
-export interface BuildFiles {
-  manifest: Omit<IndexManifest, 'files' | 'formatVersion'>;
-  chunks: StoredChunk[];
-  vectors: Float32Array[];
-  /** Writes hnsw.bin; absent when the vectors are searched elsewhere (manifest.vectorStore says where). */
-  writeHnsw?: (file: string) => Promise<void>;
-  lexicalJson: string;
-  embedderState?: unknown;
-}
+export type BuildFileNames = IndexManifest['files'];
 
 export function indexRoot(stateDir: string): string {
   return path.join(stateDir, 'index');
@@ -146,37 +146,31 @@ async function ensureIndexRoot(root: string): Promise<void> {
   }
 }
 
-/** Writes a complete build, switches CURRENT to it, then removes older builds. */
-export async function writeBuild(stateDir: string, build: BuildFiles): Promise<string> {
+/**
+ * A new build folder to write a build's files into. It stays incomplete (and unused) until
+ * commitBuild writes its manifest; a build that fails leaves it to be removed by the next.
+ */
+export async function createBuildDir(stateDir: string): Promise<string> {
   const root = indexRoot(stateDir);
   await ensureIndexRoot(root);
-  const name = `build-${Date.now()}-${process.pid}`;
-  const dir = path.join(root, name);
+  const dir = path.join(root, `build-${Date.now()}-${process.pid}`);
   await fs.mkdir(dir);
-  const files = {
-    chunks: 'chunks.json',
-    vectors: 'vectors.f32',
-    ...(build.writeHnsw ? { hnsw: 'hnsw.bin' } : {}),
-    lexical: 'lexical.json',
-    ...(build.embedderState ? { embedder: 'embedder.json' } : {}),
-  };
-  await fs.writeFile(path.join(dir, files.chunks), JSON.stringify(build.chunks));
-  const flat = new Float32Array(build.vectors.length * build.manifest.embedder.dimensions);
-  build.vectors.forEach((v, i) => flat.set(v, i * build.manifest.embedder.dimensions));
-  await fs.writeFile(path.join(dir, files.vectors), Buffer.from(flat.buffer, flat.byteOffset, flat.byteLength));
-  if (build.writeHnsw) await build.writeHnsw(path.join(dir, 'hnsw.bin'));
-  await fs.writeFile(path.join(dir, files.lexical), build.lexicalJson);
-  if (build.embedderState) await fs.writeFile(path.join(dir, 'embedder.json'), JSON.stringify(build.embedderState));
+  return dir;
+}
+
+/** Checksums a build's files, writes its manifest, switches CURRENT to it, then removes older builds. */
+export async function commitBuild(stateDir: string, dir: string, build: Omit<IndexManifest, 'formatVersion' | 'checksums'>): Promise<void> {
+  const root = indexRoot(stateDir);
   const checksums: Record<string, string> = {};
-  for (const file of Object.values(files)) checksums[file] = await fileChecksum(path.join(dir, file));
-  const manifest: IndexManifest = { formatVersion: INDEX_FORMAT_VERSION, ...build.manifest, files, checksums };
+  for (const file of Object.values(build.files)) checksums[file] = await fileChecksum(path.join(dir, file));
+  const manifest: IndexManifest = { formatVersion: INDEX_FORMAT_VERSION, ...build, checksums };
   // The manifest is written last inside the build: a build folder without one is incomplete.
   await fs.writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  const name = path.basename(dir);
   await writeAtomic(path.join(root, 'CURRENT'), name);
   for (const entry of await fs.readdir(root)) {
     if (entry.startsWith('build-') && entry !== name) await fs.rm(path.join(root, entry), { recursive: true, force: true });
   }
-  return dir;
 }
 
 /** The folder of the current build, or IndexMissingError when none was ever completed. */
@@ -221,11 +215,9 @@ export async function readJsonFile<T>(file: string, schema: z.ZodType<T>, what: 
   }
 }
 
-export async function readVectors(file: string, dims: number, count: number): Promise<Float32Array[]> {
-  const buf = await fs.readFile(file).catch((err: unknown) => {
-    throw new IndexCorruptError(`index: vectors missing (${file}); run \`npm run ingest -- --rebuild\``, { cause: err });
+/** A build file's bytes, or IndexCorruptError naming it. */
+export async function readBuildFile(file: string, what: string): Promise<Buffer> {
+  return fs.readFile(file).catch((err: unknown) => {
+    throw new IndexCorruptError(`index: ${what} (${file}) is missing or unreadable; ${REBUILD}`, { cause: err });
   });
-  if (buf.byteLength !== dims * count * 4) throw new IndexCorruptError(`index: vectors file has ${buf.byteLength} bytes, expected ${dims * count * 4}; run \`npm run ingest -- --rebuild\``);
-  const flat = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-  return Array.from({ length: count }, (_, i) => flat.subarray(i * dims, (i + 1) * dims));
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IndexCorruptError } from '../errors.ts';
+import { SectionFile, writeSectionFile } from './binary-file.ts';
 import { searchTokens } from './tokenize.ts';
 
 /**
@@ -15,39 +16,152 @@ export interface LexicalHit {
   score: number;
 }
 
-
 const K1 = 1.2;
 const B = 0.75;
-const FORMAT = 2;
+const MAGIC = 'PQLEXIDX';
+const FORMAT = 3;
+/** Term frequencies are stored in one byte; a term 255 times in one passage ranks no higher. */
+const MAX_TF = 255;
 
-const serializedSchema = z.object({
-  format: z.literal(FORMAT),
-  terms: z.array(z.string()),
-  /** Per term: start offset into docs/tfs (length terms + 1). */
-  offsets: z.string(),
-  docs: z.string(),
-  tfs: z.string(),
-  lengths: z.string(),
-});
+const metaSchema = z.object({ format: z.literal(FORMAT), documents: z.number().int().nonnegative(), terms: z.number().int().nonnegative() });
 
-const b64 = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
-function fromB64<T>(s: string, make: (buf: ArrayBuffer) => T): T {
-  const buf = Buffer.from(s, 'base64');
-  return make(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+/**
+ * Builds the index one passage at a time, passages numbered in the order added. Each term's
+ * postings grow in a byte buffer of their own, already compressed (see LexicalIndex), so
+ * memory during a build is about that of the finished index.
+ */
+export class LexicalIndexBuilder {
+  private readonly termIds = new Map<string, number>();
+  private readonly postings: Uint8Array[] = [];
+  private readonly used: number[] = [];
+  private readonly lastDoc: number[] = [];
+  private readonly dfs: number[] = [];
+  private lengths = new Uint16Array(1024);
+  private count = 0;
+
+  add(text: string): void {
+    const doc = this.count++;
+    if (doc === this.lengths.length) {
+      const grown = new Uint16Array(this.lengths.length * 2);
+      grown.set(this.lengths);
+      this.lengths = grown;
+    }
+    const tokens = searchTokens(text);
+    this.lengths[doc] = Math.min(tokens.length, 65_535);
+    const counts = new Map<number, number>();
+    for (const t of tokens) {
+      let id = this.termIds.get(t);
+      if (id === undefined) {
+        id = this.postings.length;
+        this.termIds.set(t, id);
+        this.postings.push(new Uint8Array(8));
+        this.used.push(0);
+        this.lastDoc.push(0);
+        this.dfs.push(0);
+      }
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    for (const [id, tf] of counts) this.append(id, doc, tf);
+  }
+
+  private append(id: number, doc: number, tf: number): void {
+    let buf = this.postings[id]!;
+    let at = this.used[id]!;
+    // At most 5 bytes of gap and 1 of tf.
+    if (at + 6 > buf.length) {
+      const grown = new Uint8Array(buf.length * 2);
+      grown.set(buf.subarray(0, at));
+      this.postings[id] = buf = grown;
+    }
+    at = writeGap(buf, at, doc - this.lastDoc[id]!);
+    buf[at++] = Math.min(tf, MAX_TF);
+    this.used[id] = at;
+    this.lastDoc[id] = doc;
+    this.dfs[id]!++;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  finish(): LexicalIndex {
+    const terms = [...this.termIds.keys()];
+    const starts = new Float64Array(terms.length + 1);
+    let total = 0;
+    terms.forEach((_, id) => {
+      starts[id] = total;
+      total += this.used[id]!;
+    });
+    starts[terms.length] = total;
+    const postings = new Uint8Array(total);
+    terms.forEach((_, id) => {
+      postings.set(this.postings[id]!.subarray(0, this.used[id]!), starts[id]!);
+      this.postings[id] = EMPTY; // let the parts go as the whole fills
+    });
+    return new LexicalIndex(terms, Uint32Array.from(this.dfs), starts, postings, this.lengths.slice(0, this.count));
+  }
 }
 
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Postings one search reads at most. A large index of passages that share their words
+ * (a million chunks of plans all speaking of 建设, 发展) would otherwise read tens of
+ * millions per question; the commonest terms, which weigh least, are left out first, the
+ * rarest always kept. Far above what a corpus of a few thousand passages ever reads, so
+ * its rankings are unchanged.
+ */
+const POSTINGS_BUDGET = 400_000;
+
+function withinBudget(ids: number[], dfs: Uint32Array, budget: number): number[] {
+  let total = 0;
+  for (const id of ids) total += dfs[id]!;
+  if (total <= budget) return ids;
+  const byRarity = [...ids].sort((a, b) => dfs[a]! - dfs[b]!);
+  const kept = new Set<number>();
+  let read = 0;
+  for (const id of byRarity) {
+    if (kept.size > 0 && read + dfs[id]! > budget) break;
+    kept.add(id);
+    read += dfs[id]!;
+  }
+  // In query order, as before: the order scores are summed in stays the same.
+  return ids.filter((id) => kept.has(id));
+}
+
+/** Writes a non-negative integer as 7-bit groups, low first, high bit set on all but the last. */
+function writeGap(buf: Uint8Array, at: number, gap: number): number {
+  while (gap >= 0x80) {
+    buf[at++] = (gap & 0x7f) | 0x80;
+    gap = Math.floor(gap / 0x80);
+  }
+  buf[at++] = gap;
+  return at;
+}
+
+/**
+ * Postings are compressed: per term, for each passage holding it, the gap from the
+ * previous passage's number (7 bits a byte) then the term's count in one byte — about
+ * 2.5 bytes a posting where plain 32-bit numbers took 6. Passage numbers rise within a
+ * term, so a search reads each list once, front to back.
+ */
 export class LexicalIndex {
   private readonly termIds: Map<string, number>;
   /** Per document: BM25's length normalisation, k1·(1 − b + b·len/avgLen). */
   private readonly norms: Float32Array;
   private readonly scores: Float32Array;
   private readonly touched: Uint32Array;
+  /** Postings one search reads at most (see POSTINGS_BUDGET). */
+  postingsBudget = POSTINGS_BUDGET;
 
-  private constructor(
-    private readonly terms: string[],
-    private readonly offsets: Uint32Array,
-    private readonly docs: Uint32Array,
-    private readonly tfs: Uint16Array,
+  /** @internal Built by LexicalIndexBuilder or read by LexicalIndex.load. */
+  constructor(
+    private readonly terms: readonly string[],
+    /** Per term: passages holding it. */
+    private readonly dfs: Uint32Array,
+    /** Per term: byte offset of its postings (length terms + 1). */
+    private readonly starts: Float64Array,
+    private readonly postings: Uint8Array,
     private readonly lengths: Uint16Array,
   ) {
     this.termIds = new Map(terms.map((t, i) => [t, i]));
@@ -59,56 +173,27 @@ export class LexicalIndex {
     this.touched = new Uint32Array(lengths.length);
   }
 
-  static build(texts: readonly string[]): LexicalIndex {
-    const termIds = new Map<string, number>();
-    const postings: number[][] = []; // per term: docId, tf, docId, tf …
-    const lengths = new Uint16Array(texts.length);
-    texts.forEach((text, doc) => {
-      const counts = new Map<number, number>();
-      const tokens = searchTokens(text);
-      lengths[doc] = Math.min(tokens.length, 65_535);
-      for (const t of tokens) {
-        let id = termIds.get(t);
-        if (id === undefined) {
-          id = postings.length;
-          termIds.set(t, id);
-          postings.push([]);
-        }
-        counts.set(id, (counts.get(id) ?? 0) + 1);
-      }
-      for (const [id, tf] of counts) postings[id]!.push(doc, Math.min(tf, 65_535));
-    });
-    const offsets = new Uint32Array(postings.length + 1);
-    let n = 0;
-    postings.forEach((p, i) => {
-      offsets[i] = n;
-      n += p.length / 2;
-    });
-    offsets[postings.length] = n;
-    const docs = new Uint32Array(n);
-    const tfs = new Uint16Array(n);
-    postings.forEach((p, i) => {
-      let at = offsets[i]!;
-      for (let j = 0; j < p.length; j += 2, at++) {
-        docs[at] = p[j]!;
-        tfs[at] = p[j + 1]!;
-      }
-    });
-    return new LexicalIndex([...termIds.keys()], offsets, docs, tfs, lengths);
+  static build(texts: Iterable<string>): LexicalIndex {
+    const builder = new LexicalIndexBuilder();
+    for (const t of texts) builder.add(t);
+    return builder.finish();
   }
 
-  static load(json: string, expectedCount: number): LexicalIndex {
+  /** Reads what `write` wrote; IndexCorruptError when the bytes are not a whole index of `expectedCount` passages. */
+  static load(data: Uint8Array, expectedCount: number): LexicalIndex {
     let index: LexicalIndex;
     try {
-      const s = serializedSchema.parse(JSON.parse(json));
-      index = new LexicalIndex(
-        s.terms,
-        fromB64(s.offsets, (b) => new Uint32Array(b)),
-        fromB64(s.docs, (b) => new Uint32Array(b)),
-        fromB64(s.tfs, (b) => new Uint16Array(b)),
-        fromB64(s.lengths, (b) => new Uint16Array(b)),
-      );
-      if (index.offsets.length !== s.terms.length + 1 || index.docs.length !== index.tfs.length) throw new Error('inconsistent arrays');
+      const file = SectionFile.parse(data, MAGIC);
+      const meta = metaSchema.parse(file.meta);
+      const termStarts = file.section('termStarts', Uint32Array, meta.terms + 1);
+      const termBytes = file.section('termText', Uint8Array);
+      const text = Buffer.from(termBytes.buffer, termBytes.byteOffset, termBytes.byteLength);
+      if (termStarts[meta.terms] !== text.length) throw new Error('term text does not match its offsets');
+      const terms = Array.from({ length: meta.terms }, (_, i) => text.toString('utf8', termStarts[i], termStarts[i + 1]));
+      const starts = file.section('starts', Float64Array, meta.terms + 1);
+      const postings = file.section('postings', Uint8Array);
+      if (starts[meta.terms] !== postings.length) throw new Error('postings do not match their offsets');
+      index = new LexicalIndex(terms, file.section('dfs', Uint32Array, meta.terms), starts, postings, file.section('lengths', Uint16Array, meta.documents));
     } catch (err) {
       throw new IndexCorruptError(`lexical-index: cannot parse: ${(err as Error).message.split('\n')[0]}`, { cause: err });
     }
@@ -116,8 +201,24 @@ export class LexicalIndex {
     return index;
   }
 
-  toJSON(): string {
-    return JSON.stringify({ format: FORMAT, terms: this.terms, offsets: b64(this.offsets), docs: b64(this.docs), tfs: b64(this.tfs), lengths: b64(this.lengths) });
+  /** Writes the index to `file` (a format of its own, versioned; see binary-file.ts). */
+  write(file: string): void {
+    const encoded = this.terms.map((t) => Buffer.from(t, 'utf8'));
+    const termStarts = new Uint32Array(encoded.length + 1);
+    encoded.forEach((b, i) => (termStarts[i + 1] = termStarts[i]! + b.length));
+    writeSectionFile(file, MAGIC, { format: FORMAT, documents: this.size, terms: this.terms.length }, [
+      { name: 'termStarts', data: termStarts },
+      { name: 'termText', data: Buffer.concat(encoded) },
+      { name: 'dfs', data: this.dfs },
+      { name: 'starts', data: this.starts },
+      { name: 'postings', data: this.postings },
+      { name: 'lengths', data: this.lengths },
+    ]);
+  }
+
+  /** Bytes the index holds in memory (its typed arrays; the term table not counted). */
+  get byteSize(): number {
+    return this.postings.byteLength + this.starts.byteLength + this.dfs.byteLength + this.lengths.byteLength + this.norms.byteLength + this.scores.byteLength + this.touched.byteLength;
   }
 
   get size(): number {
@@ -131,7 +232,7 @@ export class LexicalIndex {
   documentFrequency(word: string): number {
     const df = (t: string) => {
       const id = this.termIds.get(t);
-      return id === undefined ? 0 : this.offsets[id + 1]! - this.offsets[id]!;
+      return id === undefined ? 0 : this.dfs[id]!;
     };
     const folded = word.normalize('NFKC').toLowerCase();
     if (this.termIds.has(folded)) return df(folded);
@@ -155,20 +256,25 @@ export class LexicalIndex {
     if (ids.length === 0 || k <= 0) return [];
     const n = this.size;
     // A term in most documents ranks nothing but costs the most: drop it when others remain.
-    const df = (id: number) => this.offsets[id + 1]! - this.offsets[id]!;
-    const selective = ids.filter((id) => df(id) <= n / 2);
-    const used = selective.length > 0 ? selective : ids;
-    const { scores, touched, docs, tfs, norms } = this;
+    const selective = ids.filter((id) => this.dfs[id]! <= n / 2);
+    const used = withinBudget(selective.length > 0 ? selective : ids, this.dfs, this.postingsBudget);
+    const { scores, touched, postings, norms } = this;
     let touchedCount = 0;
     for (const id of used) {
-      const from = this.offsets[id]!;
-      const to = this.offsets[id + 1]!;
-      const idf = Math.log(1 + (n - (to - from) + 0.5) / (to - from + 0.5));
+      const df = this.dfs[id]!;
+      const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
       const w = idf * (K1 + 1);
-      for (let i = from; i < to; i++) {
-        const doc = docs[i]!;
+      let doc = 0;
+      for (let at = this.starts[id]!, end = this.starts[id + 1]!; at < end; ) {
+        let b = postings[at++]!;
+        let gap = b & 0x7f;
+        for (let shift = 0x80; b & 0x80; shift *= 0x80) {
+          b = postings[at++]!;
+          gap += (b & 0x7f) * shift;
+        }
+        doc += gap;
+        const tf = postings[at++]!;
         if (allowed && allowed[doc] !== 1) continue;
-        const tf = tfs[i]!;
         if (scores[doc] === 0) touched[touchedCount++] = doc;
         scores[doc]! += (w * tf) / (tf + norms[doc]!);
       }

@@ -4,28 +4,15 @@ import type { IndexConfig } from '../config.ts';
 import { IndexCorruptError, IndexMismatchError } from '../errors.ts';
 import type { LlmConfig } from '../config.ts';
 import { describeEmbedder, type Embedder, type EmbedderInfo } from './embedder.ts';
-import {
-  currentBuildDir,
-  readJsonFile,
-  readManifest,
-  storedChunkSchema,
-  verifyBuildFiles,
-  type IndexManifest,
-  type IndexedDocumentMeta,
-  type StoredChunk,
-} from './index-store.ts';
+import { ChunkTable } from './chunk-table.ts';
+import { currentBuildDir, readBuildFile, readJsonFile, readManifest, verifyBuildFiles, type IndexManifest, type IndexedDocumentMeta, type StoredChunk } from './index-store.ts';
 import { LexicalIndex } from './lexical-index.ts';
 import { LOCAL_EMBEDDER_ID, LocalEmbedder } from './local-embedder.ts';
 import { openVectors } from './vector-store.ts';
 import type { VectorSearch } from './vector-search.ts';
 import type { Postgres } from '../postgres-client.ts';
-import { promises as fs } from 'node:fs';
 
-/** A chunk as retrieval sees it: its stored record, its ordinal (the vector label) and its document. */
-export interface IndexedChunk extends StoredChunk {
-  ordinal: number;
-  doc: IndexedDocumentMeta;
-}
+export type { IndexedChunk } from './chunk-table.ts';
 
 /** Text that embeddings and BM25 see: district and section path give a passage its context. Never quoted. */
 export function contextText(chunk: Pick<StoredChunk, 'section' | 'text'>, doc: { district: string }): string {
@@ -35,22 +22,16 @@ export function contextText(chunk: Pick<StoredChunk, 'section' | 'text'>, doc: {
 /** The loaded, searchable index. */
 export class PlanIndex {
   readonly documents: IndexedDocumentMeta[];
-  readonly chunks: IndexedChunk[];
 
   constructor(
     readonly manifest: IndexManifest,
-    chunks: StoredChunk[],
+    /** The chunks, by ordinal (`chunks.at(label)`); iterate it for all of them. */
+    readonly chunks: ChunkTable,
     readonly embedder: Embedder,
     readonly vector: VectorSearch,
     readonly lexical: LexicalIndex,
   ) {
     this.documents = manifest.documents;
-    const byFile = new Map(manifest.documents.map((d) => [d.file, d]));
-    this.chunks = chunks.map((c, ordinal) => {
-      const doc = byFile.get(c.file);
-      if (!doc) throw new IndexMismatchError(`index: chunk ${c.id} names unknown document ${c.file}`);
-      return { ...c, ordinal, doc };
-    });
   }
 
   document(file: string): IndexedDocumentMeta | undefined {
@@ -95,30 +76,43 @@ export function checkEmbedderMatches(manifest: IndexManifest, index: IndexConfig
   }
 }
 
-/**
- * Loads the current build; throws IndexMissingError / IndexCorruptError / IndexMismatchError with a clear message.
- * `postgres`: the process's database handle, for vectors kept in PostgreSQL (else one is opened from config).
- */
-export async function loadPlanIndex(index: IndexConfig, llm: LlmConfig, options: { postgres?: Postgres } = {}): Promise<PlanIndex> {
+/** The chunk table of a build (its files' checksums already verified). */
+export async function readChunkTable(dir: string, manifest: IndexManifest, options: { textsInMemoryMax?: number } = {}): Promise<ChunkTable> {
+  const paths = { meta: path.join(dir, manifest.files.chunks), columns: path.join(dir, manifest.files.chunkColumns), texts: path.join(dir, manifest.files.texts) };
+  const [meta, columns] = await Promise.all([readBuildFile(paths.meta, 'chunk table'), readBuildFile(paths.columns, 'chunk columns')]);
+  let table: ChunkTable;
+  try {
+    table = ChunkTable.open(paths, { meta: meta.toString('utf8'), columns }, manifest.documents, options);
+  } catch (err) {
+    throw new IndexCorruptError(`index: the chunk table in ${dir} is unreadable (${(err as Error).message.split('\n')[0]}); run \`npm run ingest -- --rebuild\``, { cause: err });
+  }
+  if (table.length !== manifest.chunkCount)
+    throw new IndexCorruptError(`index: manifest in ${dir} lists ${manifest.chunkCount} chunks, its chunk table has ${table.length}; run \`npm run ingest -- --rebuild\``);
+  return table;
+}
+
+export interface LoadIndexOptions {
+  /** The process's database handle, for vectors kept in PostgreSQL (else one is opened from config). */
+  postgres?: Postgres;
+  /** Chunk texts up to this many bytes are held in memory; beyond, they are read from the texts file when shown. */
+  textsInMemoryMax?: number;
+}
+
+/** Loads the current build; throws IndexMissingError / IndexCorruptError / IndexMismatchError with a clear message. */
+export async function loadPlanIndex(index: IndexConfig, llm: LlmConfig, options: LoadIndexOptions = {}): Promise<PlanIndex> {
   return loadPlanIndexFrom(await currentBuildDir(index.stateDir), index, llm, options);
 }
 
 /** Loads the build in `dir` (a published generation, see index-generations.ts), checksums verified first. */
-export async function loadPlanIndexFrom(dir: string, index: IndexConfig, llm: LlmConfig, options: { postgres?: Postgres } = {}): Promise<PlanIndex> {
+export async function loadPlanIndexFrom(dir: string, index: IndexConfig, llm: LlmConfig, options: LoadIndexOptions = {}): Promise<PlanIndex> {
   const manifest = await readManifest(dir);
   checkEmbedderMatches(manifest, index);
   await verifyBuildFiles(dir, manifest);
-  const chunks = await readJsonFile(path.join(dir, manifest.files.chunks), z.array(storedChunkSchema), 'chunk table');
-  if (chunks.length !== manifest.chunkCount)
-    throw new IndexCorruptError(`index: manifest in ${dir} lists ${manifest.chunkCount} chunks, its chunk table has ${chunks.length}; run \`npm run ingest -- --rebuild\``);
+  const chunks = await readChunkTable(dir, manifest, options);
   const embedderState = manifest.files.embedder ? await readJsonFile(path.join(dir, manifest.files.embedder), z.unknown(), 'embedder state') : undefined;
   const embedder = await configuredEmbedder(index, llm, embedderState);
   if (!embedder) throw new IndexMismatchError('index: the local embedder state is missing; re-ingest with `npm run ingest -- --rebuild`');
-  const lexicalFile = path.join(dir, manifest.files.lexical);
-  const lexicalJson = await fs.readFile(lexicalFile, 'utf8').catch((err: unknown) => {
-    throw new IndexCorruptError(`index: ${lexicalFile} is missing or unreadable; run \`npm run ingest -- --rebuild\``, { cause: err });
-  });
-  const lexical = LexicalIndex.load(lexicalJson, chunks.length);
+  const lexical = LexicalIndex.load(await readBuildFile(path.join(dir, manifest.files.lexical), 'lexical index'), chunks.length);
   const vector = await openVectors(dir, manifest, index, options.postgres);
   return new PlanIndex(manifest, chunks, embedder, vector, lexical);
 }

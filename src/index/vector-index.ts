@@ -1,6 +1,6 @@
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import hnswlib from 'hnswlib-node';
-import { IndexCorruptError, IndexMismatchError } from '../errors.ts';
+import { IndexCorruptError, IndexMismatchError, StateError } from '../errors.ts';
 import type { VectorHit } from './vector-search.ts';
 
 /**
@@ -49,15 +49,34 @@ export class HnswVectorIndex {
   ) {}
 
   static build(vectors: readonly Float32Array[], dimensions: number, options: VectorIndexOptions = {}): HnswVectorIndex {
+    const index = HnswVectorIndex.create(dimensions, vectors.length, options);
+    vectors.forEach((v, label) => index.add(v, label));
+    return index;
+  }
+
+  /** An empty index to `add` to; it grows past `capacity` when needed. */
+  static create(dimensions: number, capacity: number, options: VectorIndexOptions = {}): HnswVectorIndex {
     const o = { ...DEFAULTS, ...options };
     const index = new hnswlib.HierarchicalNSW('ip', dimensions);
-    index.initIndex({ maxElements: Math.max(1, vectors.length), m: o.m, efConstruction: o.efConstruction, randomSeed: 100 });
-    vectors.forEach((v, label) => {
-      if (v.length !== dimensions) throw new IndexMismatchError(`vector-index: expected ${dimensions} dims, got ${v.length} for item ${label}`);
-      index.addPoint(Array.from(v), label);
-    });
+    index.initIndex({ maxElements: Math.max(1, capacity), m: o.m, efConstruction: o.efConstruction, randomSeed: 100 });
     index.setEf(o.efSearch);
     return new HnswVectorIndex(index, dimensions, o.efSearch);
+  }
+
+  add(vector: Float32Array, label: number): void {
+    if (vector.length !== this.dimensions) throw new IndexMismatchError(`vector-index: expected ${this.dimensions} dims, got ${vector.length} for item ${label}`);
+    const capacity = this.index.getMaxElements();
+    if (this.index.getCurrentCount() >= capacity) this.index.resizeIndex(capacity * 2);
+    this.index.addPoint(Array.from(vector), label);
+  }
+
+  /** The stored vector of `label` (an unchanged chunk keeps it across builds). */
+  vectorOf(label: number): Float32Array {
+    try {
+      return Float32Array.from(this.index.getPoint(label));
+    } catch (err) {
+      throw new IndexCorruptError(`vector-index: no vector for item ${label}: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   static async load(file: string, dimensions: number, expectedCount: number, options: VectorIndexOptions = {}): Promise<HnswVectorIndex> {
@@ -89,6 +108,9 @@ export class HnswVectorIndex {
 
   async save(file: string): Promise<void> {
     await this.index.writeIndex(file);
+    // hnswlib reports no failure to open its file (a missing folder, a full disk): check it is there.
+    const written = await stat(file).catch(() => undefined);
+    if (!written || written.size === 0) throw new StateError(`vector-index: cannot write ${file}`);
   }
 
   search(query: Float32Array, k: number, filter?: (label: number) => boolean): VectorHit[] {

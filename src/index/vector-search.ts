@@ -30,6 +30,8 @@ export interface VectorSearch {
   readonly size: number;
   /** Up to k nearest allowed chunks, nearest first; fewer only when the scope allows fewer. */
   search(query: Float32Array, k: number, scope?: VectorScope): Promise<VectorHit[]>;
+  /** The stored vectors of these labels, in order (an incremental build keeps unchanged chunks' vectors). */
+  vectorsOf(labels: readonly number[]): Promise<Float32Array[]>;
   /** Releases what the index holds open (a database pool it opened itself). */
   close(): Promise<void>;
 }

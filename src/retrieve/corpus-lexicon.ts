@@ -39,13 +39,14 @@ function isAbbreviationOf(short: string, long: string): boolean {
 export class CorpusLexicon {
   private readonly options: LexiconOptions;
   private folded?: string;
-  private sequence?: string[];
+  /** The corpus as word numbers into `vocabulary`: a few bytes a word instead of a string each. */
+  private sequence?: { ids: Int32Array; vocabulary: string[] };
   private readonly expansions = new Map<string, { term: string; n: number; initials: boolean; words: number } | undefined>();
-  private byFirstChar?: Map<string, number[]>;
+  private byFirstChar?: Map<string, Int32Array>;
   private readonly containsCache = new Map<string, boolean>();
 
   constructor(
-    private readonly sources: readonly LexiconSource[],
+    private readonly sources: Iterable<LexiconSource>,
     options: Partial<LexiconOptions> = {},
   ) {
     this.options = { ...DEFAULTS, ...options };
@@ -68,10 +69,31 @@ export class CorpusLexicon {
   }
 
   /** The corpus as one sequence of jieba words (built on first use; about 0.3 s per million characters). */
-  private words(): string[] {
-    this.sequence ??= this.text()
-      .split('\n')
-      .flatMap((line) => [...words(line), '\n']);
+  private words(): { ids: Int32Array; vocabulary: string[] } {
+    if (!this.sequence) {
+      const numbers = new Map<string, number>();
+      const vocabulary: string[] = [];
+      let ids = new Int32Array(1 << 16);
+      let n = 0;
+      const push = (w: string) => {
+        let id = numbers.get(w);
+        if (id === undefined) {
+          id = vocabulary.push(w) - 1;
+          numbers.set(w, id);
+        }
+        if (n === ids.length) {
+          const grown = new Int32Array(ids.length * 2);
+          grown.set(ids);
+          ids = grown;
+        }
+        ids[n++] = id;
+      };
+      for (const line of this.text().split('\n')) {
+        for (const w of words(line)) push(w);
+        push('\n');
+      }
+      this.sequence = { ids: ids.slice(0, n), vocabulary };
+    }
     return this.sequence;
   }
 
@@ -145,20 +167,20 @@ export class CorpusLexicon {
 
   private bestExpansion(a: string): { term: string; n: number; initials: boolean; words: number } | undefined {
     if (this.expansions.has(a)) return this.expansions.get(a);
-    const seq = this.words();
+    const { ids: seq, vocabulary } = this.words();
     const counts = new Map<string, { n: number; initials: boolean; words: number }>();
     const last = a[a.length - 1]!;
     for (const i of this.startsWith(a[0]!)) {
       let span = '';
       for (let j = i; j < Math.min(seq.length, i + this.options.maxExpansionWords); j++) {
-        const w = seq[j]!;
+        const w = vocabulary[seq[j]!]!;
         if (!CJK_WORD.test(w)) break;
         span += w;
         if (span.length > Math.min(this.options.maxExpansionChars, 3 * a.length)) break;
         if (!w.includes(last) || !isAbbreviationOf(a, span)) continue;
         // Each abbreviated character starting a word of the term (高新|技术|企业 → 高企) is the usual way to shorten.
         const starts = new Set<string>();
-        for (let k = i; k <= j; k++) starts.add(seq[k]![0]!);
+        for (let k = i; k <= j; k++) starts.add(vocabulary[seq[k]!]![0]!);
         const entry = counts.get(span) ?? { n: 0, initials: [...a].every((c) => starts.has(c)), words: j - i + 1 };
         entry.n++;
         counts.set(span, entry);
@@ -182,16 +204,28 @@ export class CorpusLexicon {
   }
 
   /** Positions in the word sequence of the words that start with `ch`. */
-  private startsWith(ch: string): readonly number[] {
+  private startsWith(ch: string): ArrayLike<number> & Iterable<number> {
     if (!this.byFirstChar) {
-      const index = new Map<string, number[]>();
-      this.words().forEach((w, i) => {
-        const list = index.get(w[0]!);
-        if (list) list.push(i);
-        else index.set(w[0]!, [i]);
+      // Two passes over the word numbers: count per first character, then fill typed arrays.
+      const { ids, vocabulary } = this.words();
+      const counts = new Map<string, number>();
+      for (const id of ids) counts.set(vocabulary[id]![0]!, (counts.get(vocabulary[id]![0]!) ?? 0) + 1);
+      const index = new Map<string, Int32Array>();
+      const filled = new Map<string, number>();
+      for (const [first, count] of counts) {
+        index.set(first, new Int32Array(count));
+        filled.set(first, 0);
+      }
+      ids.forEach((id, i) => {
+        const first = vocabulary[id]![0]!;
+        const at = filled.get(first)!;
+        index.get(first)![at] = i;
+        filled.set(first, at + 1);
       });
       this.byFirstChar = index;
     }
-    return this.byFirstChar.get(ch) ?? [];
+    return this.byFirstChar.get(ch) ?? EMPTY_POSITIONS;
   }
 }
+
+const EMPTY_POSITIONS = new Int32Array(0);

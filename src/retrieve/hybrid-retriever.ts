@@ -65,7 +65,7 @@ function sectionYears(section: readonly string[]): number[] {
 export class HybridRetriever {
   private readonly options: RetrieverOptions;
   readonly weights: TermWeights;
-  /** Per chunk ordinal: the years its section headings name. */
+  /** Per section path (ChunkTable.sectionId): the years its headings name. */
   private readonly sectionYears: number[][];
   private readonly scopeCache = new Map<string, VectorScope>();
 
@@ -75,7 +75,7 @@ export class HybridRetriever {
   ) {
     this.options = { ...DEFAULTS, ...options };
     this.weights = new TermWeights(index);
-    this.sectionYears = index.chunks.map((c) => sectionYears(c.section));
+    this.sectionYears = index.chunks.sections.map(sectionYears);
   }
 
   get planIndex(): PlanIndex {
@@ -137,7 +137,7 @@ export class HybridRetriever {
 
     const fused = new Map<number, Passage>();
     const add = (label: number, rank: number, weight: number, which: 'lexicalRank' | 'vectorRank') => {
-      const chunk = this.index.chunks[label]!;
+      const chunk = this.index.chunks.at(label);
       const p = fused.get(label) ?? { chunk, score: 0 };
       p.score += weight / (this.options.rrfK + rank + 1);
       p[which] = rank + 1;
@@ -167,14 +167,16 @@ export class HybridRetriever {
     let scope = this.scopeCache.get(key);
     if (!scope) {
       const allowedDocs = new Set(documents.map((d) => d.file));
-      const flags = new Uint8Array(this.index.chunks.length);
+      const { chunks } = this.index;
+      const flags = new Uint8Array(chunks.length);
       let allowed = 0;
-      this.index.chunks.forEach((c, i) => {
-        const named = this.sectionYears[i]!;
-        const ok = allowedDocs.has(c.file) && (years.length === 0 || named.length === 0 || named.some((y) => years.includes(y)));
+      // Read from the chunk table's columns: no chunk is built for this pass over all of them.
+      for (let i = 0; i < chunks.length; i++) {
+        const named = this.sectionYears[chunks.sectionId(i)]!;
+        const ok = allowedDocs.has(chunks.fileOf(i)) && (years.length === 0 || named.length === 0 || named.some((y) => years.includes(y)));
         flags[i] = ok ? 1 : 0;
         if (ok) allowed++;
-      });
+      }
       scope = { flags, share: allowed / Math.max(1, flags.length) };
       if (this.scopeCache.size >= 64) this.scopeCache.delete(this.scopeCache.keys().next().value!);
       this.scopeCache.set(key, scope);

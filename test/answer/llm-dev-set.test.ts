@@ -57,7 +57,7 @@ function verbatim(c: Pick<Citation, 'file' | 'quote' | 'start' | 'end'>): boolea
   const inSource = raw.get(c.file)?.includes(squash(c.quote)) ?? false;
   const atOffsets = normalized.get(c.file)?.slice(c.start, c.end) === c.quote;
   // A rebuilt table row is quoted as its original cells (separated by spaces), with the row's offsets.
-  const tableRow = t.index.chunks.some((k) => k.kind === 'table-row' && k.file === c.file && k.start === c.start && k.end === c.end && k.quote === c.quote);
+  const tableRow = [...t.index.chunks].some((k) => k.kind === 'table-row' && k.file === c.file && k.start === c.start && k.end === c.end && k.quote === c.quote);
   return inSource && (atOffsets || tableRow);
 }
 

@@ -92,7 +92,7 @@ describe('adding a document from the chat', () => {
     const doc = current().index.documents.find((d) => d.district === '顺义区')!;
     expect(doc.format).toBe('pdf');
     const stored = (await readExtractedText(extractedDir(config.index.stateDir), doc.checksum))!.replace(/\s/g, '');
-    const cited = current().index.chunks.filter((c) => c.file === doc.file && c.indicator?.name === '森林覆盖率');
+    const cited = [...current().index.chunks].filter((c) => c.file === doc.file && c.indicator?.name === '森林覆盖率');
     expect(cited).toHaveLength(1);
     expect(stored).toContain(cited[0]!.quote.replace(/\s/g, ''));
 
@@ -135,7 +135,7 @@ describe('adding a document from the chat', () => {
     await waitForText(ADMIN.id, /已收录《2024年宁河区政府工作报告》/, 60_000);
     const manifest = JSON.parse(await readFile(path.join(config.index.corpusDir, 'manifest.json'), 'utf8')) as { documents: Array<{ file: string; title?: string }> };
     expect(manifest.documents.find((d) => d.file === 'ninghe.docx')?.title).toBe('2024年宁河区政府工作报告');
-    const projects = current().index.chunks.filter((c) => c.file === 'ninghe.docx' && c.kind === 'table-row' && !c.indicator);
+    const projects = [...current().index.chunks].filter((c) => c.file === 'ninghe.docx' && c.kind === 'table-row' && !c.indicator);
     expect(projects).toHaveLength(3);
   });
 

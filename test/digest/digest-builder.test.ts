@@ -32,7 +32,7 @@ const sub = (topic: string, id = 1): Subscription => ({ id, chatId: 1, topic, se
 const day = { localDate: '2026-01-06', catchUp: false, now: Date.parse('2026-01-06T00:00:00Z') };
 
 function chunkOf(chunkId: string) {
-  return t.index.chunks.find((c) => c.id === chunkId)!;
+  return [...t.index.chunks].find((c) => c.id === chunkId)!;
 }
 
 describe('topics', () => {
@@ -85,7 +85,7 @@ describe('items', () => {
       kind: 'dynamic',
       handler: (req: ChatRequest) => {
         const prompt = req.messages.at(-1)!.content;
-        const chunk = t.index.chunks.find((c) => c.kind === 'text' && prompt.includes(c.text.slice(0, 40)))!;
+        const chunk = [...t.index.chunks].find((c) => c.kind === 'text' && prompt.includes(c.text.slice(0, 40)))!;
         const quote = fabricate ? '全面建成火星基地和月球养老院。' : splitSentences(chunk.text).at(-1)!.text;
         return { kind: 'json', content: JSON.stringify({ answer: `这段提出了具体举措。[1]`, citations: [{ n: 1, quote }], found: true }) };
       },

@@ -65,7 +65,7 @@ describe('daily digests', () => {
     expect(first.deliveryId).toBe((await r.store.deliveries(s.id))[0]!.id);
     // Every cited span is verbatim passage text.
     for (const d of await r.store.deliveries(s.id)) for (const item of d.content.items) {
-      const chunk = fixture.index.chunks.find((c) => c.id === item.chunkId)!;
+      const chunk = [...fixture.index.chunks].find((c) => c.id === item.chunkId)!;
       expect(passageKey(chunk)).toBe(item.passageKey);
       expect(chunk.text + chunk.quote).toContain(item.excerpt.slice(item.quote[0], item.quote[1]));
     }

@@ -29,7 +29,7 @@ describe('buildIndex', () => {
     expect(first.embedded).toBe(first.chunks);
     const dir = await currentBuildDir(state);
     const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
-    expect(manifest.formatVersion).toBe(1);
+    expect(manifest.formatVersion).toBe(2);
     expect(manifest.embedder).toMatchObject({ id: 'local-tfidf', dimensions: 1024 });
     expect(manifest.chunking).toEqual({ chunkSize: 300, chunkOverlap: 40 });
     expect(manifest.documents.map((d: { checksum: string }) => d.checksum.length)).toEqual([64, 64, 64, 64, 64]);
@@ -53,7 +53,7 @@ describe('buildIndex', () => {
     expect(r.embedded).toBeGreaterThan(0);
     expect(r.embedded).toBeLessThan(5);
     const index = await loadPlanIndex(config().index, config().llm);
-    expect(index.chunks.some((c) => c.file === 'test-2024.md' && c.text.includes('智慧停车场'))).toBe(true);
+    expect([...index.chunks].some((c) => c.file === 'test-2024.md' && c.text.includes('智慧停车场'))).toBe(true);
     expect(await staleFiles(config())).toEqual([]);
   });
 
@@ -157,8 +157,23 @@ describe('damaged index files: found before loading, repaired from the corpus', 
     }, /hnsw\.bin is damaged/);
   });
 
-  it('a deleted lexical.json', async () => {
-    await refusedThenRepaired((dir) => rmSync(path.join(dir, 'lexical.json')), /lexical\.json is missing/);
+  it('a deleted lexical.bin', async () => {
+    await refusedThenRepaired((dir) => rmSync(path.join(dir, 'lexical.bin')), /lexical\.bin is missing/);
+  });
+
+  it('one changed byte in the chunk texts', async () => {
+    await refusedThenRepaired((dir) => {
+      const fd = openSync(path.join(dir, 'texts.bin'), 'r+');
+      writeSync(fd, Buffer.from([0x41]), 0, 1, 100);
+      closeSync(fd);
+    }, /texts\.bin is damaged/);
+  });
+
+  it('a build of the previous format (separate vectors, JSON chunk table) is refused with one line (ensureIndex rebuilds it, as any other version)', async () => {
+    await refusedThenRepaired((dir) => {
+      const file = path.join(dir, 'manifest.json');
+      writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), formatVersion: 1 }));
+    }, /format version 1 in .*, this program reads 2; run `npm run ingest -- --rebuild`/);
   });
 
   it('a manifest whose chunk count disagrees with the chunk table', async () => {

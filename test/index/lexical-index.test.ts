@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { IndexCorruptError } from '../../src/errors.ts';
 import { LexicalIndex } from '../../src/index/lexical-index.ts';
@@ -29,10 +32,36 @@ describe('LexicalIndex', () => {
     expect(index.search('示范', 3, Uint8Array.from([1, 1, 0])).every((h) => h.label !== 2)).toBe(true);
   });
 
-  it('round-trips through JSON and refuses a damaged or mismatched file', () => {
-    const json = index.toJSON();
-    expect(LexicalIndex.load(json, 3).search('夜市', 1)[0]!.label).toBe(2);
-    expect(() => LexicalIndex.load('{oops', 3)).toThrow(IndexCorruptError);
-    expect(() => LexicalIndex.load(json, 4)).toThrow(/expected 4 documents, found 3/);
+  it('round-trips through its file and refuses a damaged or mismatched one', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lexical-'));
+    try {
+      const file = path.join(dir, 'lexical.bin');
+      index.write(file);
+      const bytes = readFileSync(file);
+      const loaded = LexicalIndex.load(bytes, 3);
+      for (const q of ['夜市', '诚信建设有哪些做法', '覆盖率', '示范']) expect(loaded.search(q, 3)).toEqual(index.search(q, 3));
+      expect(loaded.documentFrequency('示范')).toBe(index.documentFrequency('示范'));
+      expect(() => LexicalIndex.load(Buffer.from('{oops'), 3)).toThrow(IndexCorruptError);
+      expect(() => LexicalIndex.load(bytes.subarray(0, bytes.length - 9), 3)).toThrow(IndexCorruptError);
+      expect(() => LexicalIndex.load(bytes, 4)).toThrow(/expected 4 documents, found 3/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the scores of postings whose passage numbers need several bytes', () => {
+    // Gaps past 127 and 16,383 take two and three bytes.
+    const many = Array.from({ length: 30_000 }, (_, i) => (i === 0 || i === 200 || i === 29_999 ? '湿地公园保护修复' : `道路${i}`));
+    const big = LexicalIndex.build(many);
+    expect(big.search('湿地公园', 5).map((h) => h.label)).toEqual([0, 200, 29_999]);
+    expect(big.documentFrequency('湿地')).toBe(3);
+  });
+
+  it('bounds the postings one search reads, leaving out the commonest terms first', () => {
+    const docs = Array.from({ length: 30 }, (_, i) => (i < 12 ? `发展${i}` : i === 20 || i === 25 ? '湿地' : `道路${i}`));
+    const small = LexicalIndex.build(docs);
+    expect(small.search('发展湿地', 5).some((h) => h.label < 12)).toBe(true);
+    small.postingsBudget = 10;
+    expect(small.search('发展湿地', 5).map((h) => h.label).sort()).toEqual([20, 25]);
   });
 });

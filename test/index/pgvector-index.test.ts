@@ -5,7 +5,7 @@ import { IndexCorruptError, IndexMismatchError, StateError } from '../../src/err
 import { buildIndex } from '../../src/index/build-index.ts';
 import { l2Normalize } from '../../src/index/embedder.ts';
 import { ensureIndex } from '../../src/index/ensure-index.ts';
-import { currentBuildDir, readManifest, readVectors } from '../../src/index/index-store.ts';
+import { currentBuildDir, readManifest } from '../../src/index/index-store.ts';
 import { PgvectorIndex } from '../../src/index/pgvector-index.ts';
 import { loadPlanIndex, type PlanIndex } from '../../src/index/plan-index.ts';
 import type { VectorScope, VectorSearch } from '../../src/index/vector-search.ts';
@@ -198,11 +198,12 @@ describe('VECTOR_BACKEND=pgvector on the shipped corpus', () => {
   });
 
   it('recalls the exact cosine neighbours of real questions as well as hnswlib, unscoped and per district', async () => {
-    const dir = await currentBuildDir(stateDir);
-    const vectors = await readVectors(path.join(dir, 'vectors.f32'), pg.vector.dimensions, pg.chunks.length);
+    const vectors = await hnsw.vector.vectorsOf(Array.from({ length: hnsw.chunks.length }, (_, i) => i));
+    // The table holds exactly the vectors hnswlib holds.
+    expect(await pg.vector.vectorsOf([0, 7, hnsw.chunks.length - 1])).toEqual([vectors[0], vectors[7], vectors.at(-1)]);
     const questions = ['武清区2025年森林覆盖率目标是多少？', '津南区小站稻振兴怎么做', '河北区养老服务有什么规划', '十三五期间津南区新增就业多少', '营商环境有哪些举措'];
     const queries = await Promise.all(questions.map((q) => pg.embedder.embedQuery(q)));
-    const district = scopeOf(pg.chunks.length, (l) => pg.chunks[l]!.doc.district === '津南区');
+    const district = scopeOf(pg.chunks.length, (l) => pg.chunks.at(l).doc.district === '津南区');
     for (const scope of [undefined, district]) {
       const pgRecall = await recall(pg.vector, vectors, queries, 30, scope);
       const hnswRecall = await recall(hnsw.vector, vectors, queries, 30, scope);

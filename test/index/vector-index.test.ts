@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { rmSync, writeFileSync } from 'node:fs';
 import { IndexCorruptError, IndexMismatchError } from '../../src/errors.ts';
 import { l2Normalize } from '../../src/index/embedder.ts';
+import { createVectorIndexWriter } from '../../src/index/vector-index-writer.ts';
 import { HnswVectorIndex } from '../../src/index/vector-index.ts';
 import { tempDir } from '../helpers/test-index.ts';
 
@@ -56,5 +57,32 @@ describe('HnswVectorIndex', () => {
     const file = path.join(dir, 'broken.bin');
     writeFileSync(file, 'not an index');
     await expect(HnswVectorIndex.load(file, 16, 300)).rejects.toBeInstanceOf(IndexCorruptError);
+  });
+});
+
+describe('VectorIndexWriter', () => {
+  const dir = tempDir();
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const vectors = randomVectors(700, 16, 7);
+
+  it('builds in a worker thread the same index as on the main thread, past its capacity and a partial batch', async () => {
+    const written: Record<string, string> = {};
+    for (const thread of [false, true]) {
+      const writer = createVectorIndexWriter(16, 100, { thread });
+      for (const v of vectors) await writer.add(v);
+      written[String(thread)] = path.join(dir, `hnsw-${thread}.bin`);
+      await writer.save(written[String(thread)]!);
+    }
+    const inProcess = await HnswVectorIndex.load(written.false!, 16, 700);
+    const threaded = await HnswVectorIndex.load(written.true!, 16, 700);
+    for (const q of [0, 99, 100, 640, 699]) expect(threaded.search(vectors[q]!, 10)).toEqual(inProcess.search(vectors[q]!, 10));
+    expect(threaded.vectorOf(640)).toEqual(vectors[640]);
+  });
+
+  it('reports a failure in the worker thread instead of hanging', async () => {
+    const writer = createVectorIndexWriter(16, 10, { thread: true });
+    await writer.add(vectors[0]!);
+    await expect(writer.save(path.join(dir, 'missing-folder', 'hnsw.bin'))).rejects.toThrow(/vector-index: cannot write .*missing-folder/);
+    await writer.close();
   });
 });

@@ -200,7 +200,7 @@ describe('ingesting every format', () => {
   });
 
   it('turns the indicator table of every format into indicator rows with unit, values and 属性', () => {
-    const rows = (file: string) => index.chunks.filter((c) => c.file === file && c.indicator).map((c) => c.indicator!);
+    const rows = (file: string) => [...index.chunks].filter((c) => c.file === file && c.indicator).map((c) => c.indicator!);
     for (const file of [names.pdf, names.docx, names.html, names.md]) expect(rows(file).length, file).toBe(3);
     expect(rows(names.pdf)[1]).toMatchObject({ name: '森林覆盖率', unit: '%', values: [{ column: '2020', value: '32.4' }, { column: '2025', value: '35' }], attribute: '约束性', seq: 2, district: '顺义区' });
     expect(rows(names.docx)[2]).toMatchObject({ name: '粮食总产量', unit: '万吨', values: [{ column: '2023', value: '52' }, { column: '2024', value: '52以上' }], attribute: '约束性' });
@@ -217,7 +217,7 @@ describe('ingesting every format', () => {
   });
 
   it('turns any other table into one passage per row, with its headers', () => {
-    const projects = index.chunks.filter((c) => c.file === names.docx && c.kind === 'table-row' && !c.indicator);
+    const projects = [...index.chunks].filter((c) => c.file === names.docx && c.kind === 'table-row' && !c.indicator);
     expect(projects.map((c) => c.text)).toEqual([
       '类别：产业项目；项目名称：七里海现代农业产业园；建设内容：建设高标准农田3万亩',
       '类别：产业项目；项目名称：宁河智能制造园区；建设内容：新建标准厂房20万平方米',
@@ -231,7 +231,7 @@ describe('ingesting every format', () => {
       const stored = await readExtractedText(extractedDir(stateDir), doc.checksum);
       expect(stored, doc.file).toBeDefined();
       const text = squeeze(stored!);
-      for (const c of index.chunks.filter((ch) => ch.file === doc.file)) expect(text, `${c.id}`).toContain(squeeze(c.quote));
+      for (const c of [...index.chunks].filter((ch) => ch.file === doc.file)) expect(text, `${c.id}`).toContain(squeeze(c.quote));
     }
   });
 

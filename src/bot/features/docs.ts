@@ -15,7 +15,7 @@ export function docsFeature(services: BotServices): Composer<BotContext> {
     const index = services.answerer().index;
     const summary = corpusSummary(index);
     const chunks = new Map<string, number>();
-    for (const c of index.chunks) chunks.set(c.file, (chunks.get(c.file) ?? 0) + 1);
+    for (let i = 0; i < index.chunks.length; i++) chunks.set(index.chunks.fileOf(i), (chunks.get(index.chunks.fileOf(i)) ?? 0) + 1);
     const number = new Map(summary.documents.map((d, i) => [d.file, i + 1]));
     const blocks = summary.districts.map((district) => {
       const docs = summary.documents.filter((d) => d.district === district);

@@ -22,11 +22,11 @@ import { EXPIRED_BUTTON } from '../texts.ts';
 export const TARGETS_PAGE_SIZE = 8;
 
 function districtsWithTables(index: PlanIndex): string[] {
-  return [...new Set(index.chunks.filter((c) => c.indicator).map((c) => c.doc.district))];
+  return [...new Set(index.chunks.indicatorRows().map((c) => c.doc.district))];
 }
 
 export function targetsPage(index: PlanIndex, district: string | null, page: number): { html: string; keyboard: InlineKeyboard } {
-  const all = index.chunks.filter((c) => c.indicator);
+  const all = index.chunks.indicatorRows();
   const rows = all.filter((c) => !district || c.doc.district === district);
   const pages = Math.max(1, Math.ceil(rows.length / TARGETS_PAGE_SIZE));
   const p = Math.min(Math.max(0, page), pages - 1);

@@ -1,0 +1,126 @@
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { parseConfig } from '../src/config.ts';
+import { currentBuildDir, readManifest } from '../src/index/index-store.ts';
+import { loadPlanIndex } from '../src/index/plan-index.ts';
+import { searchTokens } from '../src/index/tokenize.ts';
+import { HybridRetriever } from '../src/retrieve/hybrid-retriever.ts';
+import { BENCH_QUESTIONS } from './bench-questions.ts';
+import { percentiles, type Percentiles } from './bench-stats.ts';
+
+/**
+ * The serving half of the scale run, in a process of its own (bench-scale.ts starts it with
+ * --expose-gc): opens the index in STATE_DIR argv[2] as the bot does, then searches it.
+ * Resident memory is measured after a full garbage collection, from an "empty" process that
+ * has loaded the code and jieba's dictionary (which any process answering questions holds).
+ * Prints one JSON object.
+ */
+
+export interface ScaleServeResult {
+  loadMs: number;
+  emptyRssMb: number;
+  loadedRssMb: number;
+  /** After the searches: includes what the first questions build (the corpus lexicon, caches). */
+  servingRssMb: number;
+  residentAboveEmptyMb: number;
+  residentPerChunkBytes: number;
+  /** Where the resident bytes go, per chunk. */
+  perChunkBytes: { hnswFile: number; lexical: number; chunkColumns: number; jsHeap: number };
+  heapUsedMb: number;
+  externalMb: number;
+  searchMs: Percentiles;
+  /** CPU time per search (the machine is shared: wall time includes waiting for a core). */
+  searchCpuMs: number;
+  /**
+   * Share of the exact 10 nearest vectors (brute force over every stored vector) that the
+   * HNSW search returns, over the bench questions; measured up to RECALL_MAX chunks.
+   */
+  vectorRecallAt10?: number;
+}
+
+/** Mean recall@10 of the HNSW search against exact search, for the given query vectors. */
+async function vectorRecall(index: Awaited<ReturnType<typeof loadPlanIndex>>, queries: Float32Array[]): Promise<number> {
+  const k = 10;
+  const best = queries.map(() => [] as Array<{ label: number; score: number }>);
+  for (let label = 0; label < index.chunks.length; label++) {
+    const [v] = await index.vector.vectorsOf([label]);
+    queries.forEach((q, i) => {
+      let dot = 0;
+      for (let d = 0; d < q.length; d++) dot += q[d]! * v![d]!;
+      const list = best[i]!;
+      if (list.length < k || dot > list[k - 1]!.score) {
+        list.push({ label, score: dot });
+        list.sort((a, b) => b.score - a.score);
+        if (list.length > k) list.pop();
+      }
+    });
+  }
+  let hits = 0;
+  for (const [i, q] of queries.entries()) {
+    const found = new Set((await index.vector.search(q, k)).map((h) => h.label));
+    hits += best[i]!.filter((h) => found.has(h.label)).length;
+  }
+  return Math.round((hits / (k * queries.length)) * 1000) / 1000;
+}
+
+const RECALL_MAX = 200_000;
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+function rss(): number {
+  gc();
+  gc();
+  return process.memoryUsage().rss;
+}
+const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+
+const stateDir = process.argv[2]!;
+const config = parseConfig({ STATE_DIR: stateDir, LOG_LEVEL: 'silent' });
+searchTokens('加载分词词典');
+const heapEmpty = (gc(), process.memoryUsage().heapUsed);
+const empty = rss();
+const t = performance.now();
+const index = await loadPlanIndex(config.index, config.llm);
+const loadMs = performance.now() - t;
+const loaded = rss();
+process.stderr.write(`scale: index of ${index.chunks.length} chunks opened in ${Math.round(loadMs)} ms, rss ${mb(loaded)} MB (empty process ${mb(empty)} MB)\n`);
+
+const retriever = new HybridRetriever(index);
+const times: number[] = [];
+let cpu = process.cpuUsage();
+for (let round = 0; round < 5; round++) {
+  if (round === 1) cpu = process.cpuUsage();
+  for (const q of BENCH_QUESTIONS) {
+    const s = performance.now();
+    await retriever.retrieve(q, 5);
+    if (round > 0) times.push(performance.now() - s); // round 0 warms caches
+  }
+}
+const cpuUsed = process.cpuUsage(cpu);
+const serving = rss();
+const n = index.chunks.length;
+const dir = await currentBuildDir(stateDir);
+const manifest = await readManifest(dir);
+const memory = process.memoryUsage();
+const result: ScaleServeResult = {
+  loadMs: Math.round(loadMs),
+  emptyRssMb: mb(empty),
+  loadedRssMb: mb(loaded),
+  servingRssMb: mb(serving),
+  residentAboveEmptyMb: mb(serving - empty),
+  residentPerChunkBytes: Math.round((serving - empty) / n),
+  perChunkBytes: {
+    hnswFile: Math.round(statSync(path.join(dir, manifest.files.hnsw ?? 'hnsw.bin')).size / n),
+    lexical: Math.round(index.lexical.byteSize / n),
+    chunkColumns: Math.round(index.chunks.columnBytes / n),
+    jsHeap: Math.round((memory.heapUsed - heapEmpty) / n),
+  },
+  heapUsedMb: mb(memory.heapUsed),
+  externalMb: mb(memory.external),
+  searchMs: percentiles(times),
+  searchCpuMs: Math.round(((cpuUsed.user + cpuUsed.system) / 1000 / times.length) * 100) / 100,
+};
+// Exact search reads every stored vector back through hnswlib: minutes at a million chunks.
+if (n <= RECALL_MAX) {
+  process.stderr.write(`scale: search p50 ${result.searchMs.p50} ms; measuring HNSW recall against exact search…\n`);
+  result.vectorRecallAt10 = await vectorRecall(index, await Promise.all(BENCH_QUESTIONS.map((q) => index.embedder.embedQuery(q))));
+}
+process.stdout.write(JSON.stringify(result) + '\n');
