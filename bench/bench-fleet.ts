@@ -10,8 +10,9 @@ import { BotApiEmulator, type RecordedCall } from '../test/helpers/bot-api-emula
 import { Fleet, logLines } from '../test/helpers/fleet.ts';
 import { OpenAiTestServer, TEST_MODEL_ID } from '../test/helpers/openai-server.ts';
 import { startCluster } from '../test/helpers/postgres-cluster.ts';
-import { tempDir } from '../test/helpers/test-index.ts';
 import { modelReply } from './bench-llm.ts';
+import { REPO_ROOT } from './bench-paths.ts';
+import { benchTempDir } from './bench-temp.ts';
 
 /**
  * Bench section "fleet": the issue's scenario at full scale, on the real product —
@@ -53,7 +54,7 @@ async function until(check: () => boolean | Promise<boolean>, ms: number, what: 
 export async function benchFleet(options: { subscriptions?: number; chats?: number } = {}): Promise<Record<string, unknown>> {
   const subscriptions = options.subscriptions ?? (Number(process.env.BENCH_FLEET_SUBSCRIPTIONS) || 2000);
   const chats = options.chats ?? 150;
-  const repo = path.resolve(import.meta.dirname, '..');
+  const repo = REPO_ROOT;
   const cluster = process.env.PG_TEST_URL ? undefined : await startCluster();
   const adminUrl = process.env.PG_TEST_URL ?? cluster!.url;
   const scratch: string[] = [];
@@ -68,8 +69,8 @@ export async function benchFleet(options: { subscriptions?: number; chats?: numb
   });
   try {
     // One index, published as the fleet's first generation.
-    const stateDir = tempDir('plan-qa-bench-fleet-');
-    const shared = tempDir('plan-qa-bench-fleet-index-');
+    const stateDir = benchTempDir('plan-qa-bench-fleet-').path;
+    const shared = benchTempDir('plan-qa-bench-fleet-index-').path;
     scratch.push(stateDir, shared);
     const built = await buildIndex(parseConfig({ STATE_DIR: stateDir, CORPUS_DIR: path.join(repo, 'data/corpus'), LOG_LEVEL: 'silent' }, repo));
     await publishGeneration(built.dir, shared);
@@ -134,7 +135,7 @@ export async function benchFleet(options: { subscriptions?: number; chats?: numb
     try {
       const switches: number[] = [];
       for (let round = 1; round <= 3; round++) {
-        const next = path.join(tempDir('plan-qa-bench-build-'), 'build-next');
+        const next = path.join(benchTempDir('plan-qa-bench-build-').path, 'build-next');
         scratch.push(path.dirname(next));
         await fs.cp(built.dir, next, { recursive: true });
         const manifest = JSON.parse(await fs.readFile(path.join(next, 'manifest.json'), 'utf8')) as Record<string, unknown>;

@@ -4,7 +4,9 @@
 // Compiled code starts in a fraction of tsx's time (no transpiling at start). So that
 // dist/ can never serve code older than src/, the sources' newest change is compared with
 // the stamp of the last build (a few milliseconds), and dist/ is rebuilt first when it is
-// behind. `node bin/run.mjs --build` builds unconditionally (npm's `prepare`).
+// behind. `node bin/run.mjs --build` builds unconditionally (npm's `prepare`);
+// `--build-if-stale` only when the sources changed (the test suite's set-up, so that tests
+// which start `npm start` never wait for a build).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -59,7 +61,7 @@ function build(why) {
 
 const [entry, ...args] = process.argv.slice(2);
 if (!entry) {
-  process.stderr.write('usage: node bin/run.mjs --build | <entry, e.g. src/cli/ask> [args…]\n');
+  process.stderr.write('usage: node bin/run.mjs --build | --build-if-stale | <entry, e.g. src/cli/ask> [args…]\n');
   process.exit(2);
 }
 if (entry === '--build') {
@@ -69,6 +71,7 @@ if (entry === '--build') {
 const stamp = stampTime();
 if (stamp < 0) build('first run');
 else if (INPUTS.some((input) => newestChange(path.join(ROOT, input)) > stamp)) build('sources changed since the last build');
+if (entry === '--build-if-stale') process.exit(0);
 
 if (/(^|\/)debug|trace/.test(process.env.LOG_LEVEL ?? '')) process.setSourceMapsEnabled(true);
 // The entry reads its arguments from process.argv, as it would when started directly.

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +20,9 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const repo = path.resolve(import.meta.dirname, '..');
+  // Tests that start `npm start` run the compiled code: bring dist/ up to date once, here.
+  const compiled = spawnSync(process.execPath, [path.join(repo, 'bin/run.mjs'), '--build-if-stale'], { cwd: repo, encoding: 'utf8' });
+  if (compiled.status !== 0) throw new Error(`compiling dist/ failed:\n${compiled.stderr}`);
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'plan-qa-index-'));
   const config = parseConfig({ STATE_DIR: stateDir, CORPUS_DIR: path.join(repo, 'data/corpus'), LOG_LEVEL: 'silent' }, repo);
   await buildIndex(config);

@@ -3,11 +3,12 @@
  * webhook mode on one PostgreSQL database and one shared index folder, behind a
  * round-robin load balancer that the Bot API emulator delivers webhooks to.
  */
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { createServer } from 'node:net';
 import { start, type Started } from '../main/start.ts';
 import { RoundRobinProxy } from './round-robin-proxy.ts';
-import { tempDir } from './test-index.ts';
 import type { BotApiEmulator } from './bot-api-emulator.ts';
 
 export const WEBHOOK_SECRET = 'fleet_secret_1';
@@ -63,7 +64,8 @@ export class Fleet {
   /** Starts one more instance and puts it behind the load balancer once it listens. */
   async add(): Promise<FleetInstance> {
     const port = await freePort();
-    const stateDir = tempDir('plan-qa-fleet-');
+    // Not test-index's tempDir: that module needs vitest, and the fleet bench runs this outside it.
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), 'plan-qa-fleet-'));
     const instance = { port, stateDir, process: start(process.execPath, ['--import', 'tsx', 'src/main.ts'], { ...this.env, STATE_DIR: stateDir, PORT: String(port) }) };
     this.instances.push(instance);
     const t0 = Date.now();
