@@ -250,6 +250,16 @@ describe('webhook mode', () => {
       await new Promise((r) => setTimeout(r, 200));
       expect(hookEmulator.messagesIn(ALICE.id)).toHaveLength(1);
       expect(await journal.count()).toBe(0);
+
+      // The database cannot record an update: it is neither handled nor acknowledged (500: Telegram tries again).
+      const next = hookEmulator.sendMessage(BOB.id, BOB, Q);
+      const accept = journal.accept.bind(journal);
+      journal.accept = () => Promise.reject(new Error('store: PostgreSQL unreachable'));
+      expect((await post(hook.port, JSON.stringify(next))).status).toBe(500);
+      expect(hookEmulator.messagesIn(BOB.id)).toHaveLength(0);
+      journal.accept = accept;
+      expect((await post(hook.port, JSON.stringify(next))).status).toBe(200);
+      expect(hookEmulator.messagesIn(BOB.id)).toHaveLength(1);
     } finally {
       await hook.stop();
       await hookEmulator.close();
