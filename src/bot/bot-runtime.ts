@@ -148,10 +148,10 @@ export interface WebhookOptions {
   replayEveryMs?: number;
 }
 
-/** A webhook request refused before handling, with the status it gets. */
 /** What grammY's webhookCallback asks of a web framework (its type is not exported by name). */
 type ReqResHandler = ReturnType<Exclude<Parameters<typeof webhookCallback>[1], string>>;
 
+/** A webhook request refused before handling, with the status it gets. */
 class RefusedRequest extends Error {
   constructor(readonly status: number) {
     super(`webhook request refused (${status})`);

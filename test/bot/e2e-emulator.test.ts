@@ -250,6 +250,16 @@ describe('webhook mode', () => {
       await new Promise((r) => setTimeout(r, 200));
       expect(hookEmulator.messagesIn(ALICE.id)).toHaveLength(1);
       expect(await journal.count()).toBe(0);
+
+      // The database cannot record an update: it is neither handled nor acknowledged (500: Telegram tries again).
+      const next = hookEmulator.sendMessage(BOB.id, BOB, Q);
+      const accept = journal.accept.bind(journal);
+      journal.accept = () => Promise.reject(new Error('store: PostgreSQL unreachable'));
+      expect((await post(hook.port, JSON.stringify(next))).status).toBe(500);
+      expect(hookEmulator.messagesIn(BOB.id)).toHaveLength(0);
+      journal.accept = accept;
+      expect((await post(hook.port, JSON.stringify(next))).status).toBe(200);
+      expect(hookEmulator.messagesIn(BOB.id)).toHaveLength(1);
     } finally {
       await hook.stop();
       await hookEmulator.close();
@@ -292,6 +302,33 @@ describe('webhook mode', () => {
       await vi.waitFor(async () => expect(await journal.count()).toBe(0));
     } finally {
       await hook.stop();
+      await hookEmulator.close();
+      await hookDb.close();
+    }
+  });
+
+  it('stops gracefully: new deliveries refused (Telegram retries them elsewhere), the one in hand finished and acknowledged', async () => {
+    const hookEmulator = await BotApiEmulator.start();
+    const hookDb = await openDatabase(':memory:');
+    const journal = new UpdateJournal(hookDb);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const gated: Answering = { index: fixture.answerer.index, validate: (q) => fixture.answerer.validate(q), retrieve: (q, k) => fixture.answerer.retrieve(q, k), answer: (q, h, c) => gate.then(() => fixture.answerer.answer(q, h, c)) };
+    const hookBot = createBot(hookEmulator.token, { telegram: telegramConfig({ apiRoot: hookEmulator.apiRoot }), log: silentLogger(), store: new BotStore(hookDb), answerer: () => gated, journal });
+    const hook = await startWebhook(hookBot, { url: 'https://bot.example.com/tg/hook', secret: SECRET, port: 0, host: '127.0.0.1', journal }, silentLogger());
+    hookEmulator.webhook.stop(); // the test delivers, as Telegram would
+    try {
+      const inHand = post(hook.port, JSON.stringify(hookEmulator.sendMessage(ALICE.id, ALICE, Q)));
+      await vi.waitFor(async () => expect(await journal.count()).toBe(1));
+      const stopped = hook.stop(10_000);
+      const refused = await post(hook.port, JSON.stringify(hookEmulator.sendMessage(BOB.id, BOB, Q))).then((r) => r.status, () => 'connection refused');
+      expect([503, 'connection refused']).toContain(refused);
+      release();
+      expect((await inHand).status).toBe(200);
+      expect(await stopped).toEqual({ unfinished: 0 });
+      expect(hookEmulator.messagesIn(ALICE.id)).toHaveLength(1);
+      expect(hookEmulator.messagesIn(BOB.id)).toHaveLength(0);
+    } finally {
       await hookEmulator.close();
       await hookDb.close();
     }

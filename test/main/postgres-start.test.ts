@@ -56,6 +56,7 @@ describe.skipIf(!postgresAvailable)('npm start on PostgreSQL', () => {
       expect(await db.all('SELECT chat_id, kind FROM answers')).toEqual([{ chat_id: ALICE.id, kind: 'answer' }]);
       expect(await db.all('SELECT chat_id, topic, send_time FROM digest_subscriptions')).toEqual([{ chat_id: ALICE.id, topic: '养老', send_time: '07:30' }]);
       expect(await db.all('SELECT id, type FROM chats')).toEqual([{ id: ALICE.id, type: 'private' }]);
+      // Handled updates are remembered (a redelivery is recognised); none is left unhandled.
       expect(await db.get('SELECT COUNT(*) AS n FROM pending_updates WHERE handled_at IS NULL')).toEqual({ n: 0 });
     } finally {
       await db.close();
