@@ -68,6 +68,24 @@ describe('buildIndex', () => {
     expect(readdirSync(path.join(state, 'index')).filter((n) => n.startsWith('build-'))).toHaveLength(1);
   });
 
+  it('a build that fails half-way leaves the current build in use and no partial folder', async () => {
+    const before = await currentBuildDir(state);
+    const index = await loadPlanIndex(config().index, config().llm);
+    let calls = 0;
+    const failing = {
+      info: index.embedder.info,
+      embedDocuments: async (texts: readonly string[]) => {
+        if (++calls === 3) throw new Error('embedding service went away');
+        return index.embedder.embedDocuments(texts);
+      },
+      embedQuery: (text: string) => index.embedder.embedQuery(text),
+    };
+    await expect(buildIndex(config(), { rebuild: true, embedder: failing })).rejects.toThrow('embedding service went away');
+    expect(await currentBuildDir(state)).toBe(before);
+    expect(readdirSync(path.join(state, 'index')).filter((n) => n.startsWith('build-'))).toEqual([path.basename(before)]);
+    expect((await loadPlanIndex(config().index, config().llm)).chunks.length).toBe(index.chunks.length);
+  });
+
   it('tells the user to re-ingest when the configured embedder differs from the index', async () => {
     const other = { ...config(), index: { ...config().index, embedding: { provider: 'local' as const, dimensions: 512 } } };
     await expect(loadPlanIndex(other.index, other.llm)).rejects.toThrow(IndexMismatchError);
