@@ -1,8 +1,15 @@
 import { parseArgs } from 'node:util';
 import type { Answer } from '../answer/answer.ts';
-import { InputError } from '../errors.ts';
-import { forEachJsonlRequest, runCli } from './cli-runtime.ts';
-import { openAnswerer } from './open-answerer.ts';
+import { preloadSegmenter } from '../index/tokenize.ts';
+
+// jieba's dictionary starts loading on a second thread before the rest of the command is
+// even loaded: a cold `ask` then waits for neither one after the other.
+preloadSegmenter();
+const [{ InputError }, { forEachJsonlRequest, runCli }, { openAnswerer }] = await Promise.all([
+  import('../errors.ts'),
+  import('./cli-runtime.ts'),
+  import('./open-answerer.ts'),
+]);
 
 const USAGE = 'usage: npm run ask -- [--json] "问题"   |   npm run ask -- --jsonl < questions.jsonl';
 

@@ -3,7 +3,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { IndexCorruptError, IndexMissingError, StateError } from '../errors.ts';
-import { PGVECTOR_TABLE } from './pgvector-index.ts';
+import { PGVECTOR_TABLE } from './vector-search.ts';
 
 /**
  * The index on disk. Each build is written whole into its own folder under

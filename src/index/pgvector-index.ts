@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { IndexCorruptError, IndexMismatchError, PlanQaError, StateError } from '../errors.ts';
 import { isUniqueViolation, toStateError, type PgClient, type Postgres } from '../postgres-client.ts';
+import { PGVECTOR_TABLE } from './vector-search.ts';
 import type { VectorBackend, VectorHit, VectorScope, VectorSearch } from './vector-search.ts';
 
 /**
@@ -58,7 +59,6 @@ BEGIN
   RETURN QUERY EXECUTE format('SELECT ordinal, (%s)::double precision FROM %I%s ORDER BY %s LIMIT %s', dist, tbl, filter, dist, k) USING q, ids, bits;
 END
 $fn$`;
-export const PGVECTOR_TABLE = /^plan_vectors_[a-z0-9_]{1,48}$/;
 /** Iterative index scans (hnsw.iterative_scan) came in pgvector 0.8.0. */
 const MIN_VERSION = [0, 8, 0] as const;
 const REBUILD = 'run `npm run ingest -- --rebuild`';

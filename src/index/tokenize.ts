@@ -1,7 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { Jieba } from '@node-rs/jieba';
-import { dict } from '@node-rs/jieba/dict.js';
+import type { Jieba } from '@node-rs/jieba';
 
 /**
  * Owner of @node-rs/jieba and of the text folding used for matching. Folding (NFKC,
@@ -11,10 +11,23 @@ import { dict } from '@node-rs/jieba/dict.js';
 /** What this module asks of jieba. */
 type Segmenter = Pick<Jieba, 'cut' | 'cutForSearch' | 'tag'>;
 
+const require = createRequire(import.meta.url);
+/** The addon and its dictionary file, found the way Node finds them. */
+const JIEBA = { addon: require.resolve('@node-rs/jieba'), dict: require.resolve('@node-rs/jieba/dict.txt') };
+
+/**
+ * jieba with its dictionary, in this thread. Loading the dictionary takes 150–200 ms of
+ * CPU: on first use, not at import (nor the addon, nor the package's dict module, which
+ * reads two dictionary files, 11 MB, when imported).
+ */
+function loadHere(): Segmenter {
+  const { Jieba } = require(JIEBA.addon) as typeof import('@node-rs/jieba');
+  return Jieba.withDict(readFileSync(JIEBA.dict));
+}
+
 let jieba: Segmenter | undefined;
 function segmenter(): Segmenter {
-  // Loading the dictionary takes 150–200 ms of CPU: on first use, not at import.
-  jieba ??= Jieba.withDict(dict);
+  jieba ??= loadHere();
   return jieba;
 }
 
@@ -60,12 +73,11 @@ class ThreadSegmenter implements Segmenter {
   private readonly worker: Worker;
 
   constructor() {
-    const require = createRequire(import.meta.url);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.worker = new Worker(SEGMENTER_THREAD, {
       eval: true,
-      workerData: { port: port2, flag: this.flag, jiebaPath: require.resolve('@node-rs/jieba'), dictPath: require.resolve('@node-rs/jieba/dict.txt') },
+      workerData: { port: port2, flag: this.flag, jiebaPath: JIEBA.addon, dictPath: JIEBA.dict },
       transferList: [port2],
     });
     // Neither keeps the process alive: a command ends when its work does.
@@ -81,7 +93,7 @@ class ThreadSegmenter implements Segmenter {
     const reply = receiveMessageOnPort(this.port)?.message as { result?: T; error?: string } | undefined;
     if (waited === 'timed-out' || !reply || reply.error !== undefined) {
       void this.worker.terminate();
-      jieba = Jieba.withDict(dict);
+      jieba = loadHere();
       return (jieba[op] as (t: string, h: boolean) => T)(text, hmm);
     }
     return reply.result as T;

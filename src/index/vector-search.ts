@@ -35,3 +35,9 @@ export interface VectorSearch {
   /** Releases what the index holds open (a database pool it opened itself). */
   close(): Promise<void>;
 }
+
+/**
+ * The name of a table holding one build's vectors in PostgreSQL (pgvector-index.ts): checked
+ * before it is used in SQL. Here, not there, so that reading a manifest never loads the driver.
+ */
+export const PGVECTOR_TABLE = /^plan_vectors_[a-z0-9_]{1,48}$/;
