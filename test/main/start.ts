@@ -3,7 +3,8 @@ import path from 'node:path';
 
 /** Spawning `npm start` (or main.ts directly) with a clean environment, for the process-level tests. */
 
-export const REPO = path.resolve(import.meta.dirname, '../..');
+// Also compiled into dist/test/main/ for the fleet bench: the repository is then one level further up.
+export const REPO = path.resolve(import.meta.dirname, import.meta.dirname.endsWith(path.join('dist', 'test', 'main')) ? '../../..' : '../..');
 
 export interface Started {
   child: ChildProcessWithoutNullStreams;
