@@ -18,19 +18,18 @@ import { REPO } from './start.ts';
  * folder, with the Bot API emulator (Telegram's flood limits) delivering webhooks and
  * redelivering what is not acknowledged.
  *
- * At the scale a test affords (bench/bench-fleet.ts runs the issue's full scenario: 2,000
- * digests at 30 a second): 100 chats with questions and button presses; a new index
- * generation published while questions are answered; then 60 digests due at the same
- * moment with one instance killed (kill -9) mid-fan-out. The fleet's budget and the
- * emulator's flood limit are both 60 messages a second here (Telegram's 30 would only
- * make the test twice as long; the bench runs at 30).
+ * 100 chats with questions and button presses; a new index generation published while
+ * questions are answered; then 2,000 digests due at the same moment with one instance
+ * killed (kill -9) mid-fan-out, at Telegram's 30 messages a second (about 70 s, most of it
+ * waiting on the budget: it runs beside the other test files). bench/bench-fleet.ts
+ * measures the same scenario's rates.
  */
 
 const Q1 = '武清区2025年森林覆盖率目标是多少？';
 const Q2 = '津南区十四五期间要建设哪些医院？';
-/** The fleet's budget, and the emulator's flood limit (Telegram's is 30; bench-fleet runs at 30). */
-const BUDGET_PER_SECOND = 60;
-const SUBSCRIPTIONS = 60;
+/** The fleet's budget, and the emulator's flood limit: Telegram's. */
+const BUDGET_PER_SECOND = 30;
+const SUBSCRIPTIONS = 2000;
 
 let database: TestDatabase;
 let db: Database;
@@ -190,7 +189,7 @@ describe.skipIf(!postgresAvailable)('a fleet of three instances behind a load ba
     fleet.proxy.backends = fleet.proxy.backends.filter((p) => p !== victim.port);
 
     const sentRows = async () => (await db.all<{ n: number }>("SELECT COUNT(*) AS n FROM digest_deliveries WHERE status = 'sent'"))[0]!.n;
-    await until(async () => (await sentRows()) >= SUBSCRIPTIONS, 60_000, () => `digests sent: ${digestSends().length}`);
+    await until(async () => (await sentRows()) >= SUBSCRIPTIONS, 180_000, () => `digests sent: ${digestSends().length}`);
     await new Promise((r) => setTimeout(r, 1000));
 
     // Counted at Telegram: every subscription's chat got its digest. A part the killed instance
@@ -211,5 +210,5 @@ describe.skipIf(!postgresAvailable)('a fleet of three instances behind a load ba
     expect(peakPerSecond(sends)).toBeLessThanOrEqual(BUDGET_PER_SECOND);
     expect(emulator.sent.slice(before).filter((c) => c.error?.error_code === 429)).toEqual([]);
     expect(sentByVictim).toBeGreaterThan(0);
-  }, 90_000);
+  }, 240_000);
 });
