@@ -95,7 +95,10 @@ export async function benchFleet(options: { subscriptions?: number; chats?: numb
     for (const n of [1, 2, 3]) {
       const emulator = await BotApiEmulator.start({ globalRatePerSecond: 30, perChatPerMinute: 20 });
       const databaseUrl = await newDatabase(`bench_fleet_answers_${n}`);
-      const fleet = await startFleet(n, emulator, databaseUrl, { CHAT_MODEL: TEST_MODEL_ID, OPENAI_BASE_URL: model.baseURL, OPENAI_API_KEY: 'bench-key-123' });
+      const fleet = await startFleet(n, emulator, databaseUrl, { CHAT_MODEL: TEST_MODEL_ID, OPENAI_BASE_URL: model.baseURL, OPENAI_API_KEY: 'bench-key-123' }).catch(async (err: unknown) => {
+        await emulator.close();
+        throw err;
+      });
       try {
         say(`${n} instance(s): ${chats} chats ask at once, the model answers after ${MODEL_DELAY_MS} ms…`);
         const users = Array.from({ length: chats }, (_, i) => ({ id: 100_000 * n + i, first_name: `B${i}` }));
@@ -131,7 +134,10 @@ export async function benchFleet(options: { subscriptions?: number; chats?: numb
     const emulator = await BotApiEmulator.start({ globalRatePerSecond: 30, perChatPerMinute: 20 });
     const databaseUrl = await newDatabase('bench_fleet_digest');
     const db = await openPostgresDatabase(databaseUrl, { maxConnections: 2 });
-    const fleet = await startFleet(3, emulator, databaseUrl, { DIGEST_CLAIM_LEASE_MS: '10000' });
+    const fleet = await startFleet(3, emulator, databaseUrl, { DIGEST_CLAIM_LEASE_MS: '10000' }).catch(async (err: unknown) => {
+      await Promise.all([emulator.close(), db.close()]);
+      throw err;
+    });
     try {
       const switches: number[] = [];
       for (let round = 1; round <= 3; round++) {

@@ -159,3 +159,6 @@ await runCli('bench', async (ctx) => {
   ctx.out(values.json ? JSON.stringify(result, null, 2) : renderTable(result));
   say(`written to ${file}`);
 });
+// The run is over: a section that failed half-way must not keep the process alive with a
+// server or a child it left behind (the exit handlers still remove temporary folders).
+process.exit();

@@ -57,7 +57,13 @@ export class Fleet {
       CORPUS_DIR: options.corpusDir,
       ...options.env,
     });
-    await Promise.all(Array.from({ length: n }, () => fleet.add()));
+    try {
+      await Promise.all(Array.from({ length: n }, () => fleet.add()));
+    } catch (err) {
+      // One did not start: stop the others and the load balancer, so nothing outlives the failure.
+      await fleet.stop();
+      throw err;
+    }
     return fleet;
   }
 
