@@ -6,8 +6,8 @@ import { publishGeneration } from '../src/index/index-generations.ts';
 import { createPostgres } from '../src/postgres-client.ts';
 import { DigestStore } from '../src/store/digest-store.ts';
 import { openPostgresDatabase } from '../src/store/postgres-database.ts';
-import { BotApiEmulator, type RecordedCall } from '../test/helpers/bot-api-emulator.ts';
-import { Fleet, logLines } from '../test/helpers/fleet.ts';
+import { BotApiEmulator } from '../test/helpers/bot-api-emulator.ts';
+import { Fleet, logLines, peakPerSecond, until } from '../test/helpers/fleet.ts';
 import { OpenAiTestServer, TEST_MODEL_ID } from '../test/helpers/openai-server.ts';
 import { startCluster } from '../test/helpers/postgres-cluster.ts';
 import { modelReply } from './bench-llm.ts';
@@ -33,23 +33,6 @@ import { benchTempDir } from './bench-temp.ts';
 const QUESTIONS = ['武清区2025年森林覆盖率目标是多少？', '武清区十四五期间要建设哪些医院？', '河北区十四五期间要建设哪些产业园区？', '津南区会展经济有哪些重点项目？', '津南区养老服务设施有多少家？'];
 const MODEL_DELAY_MS = 2000;
 const say = (msg: string) => process.stderr.write(`bench fleet: ${msg}\n`);
-
-function peakPerSecond(calls: RecordedCall[]): number {
-  let peak = 0;
-  for (let i = 0, j = 0; i < calls.length; i++) {
-    while (calls[i]!.at - calls[j]!.at >= 1000) j++;
-    peak = Math.max(peak, i - j + 1);
-  }
-  return peak;
-}
-
-async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const t0 = Date.now();
-  while (!(await check())) {
-    if (Date.now() - t0 > ms) throw new Error(`bench fleet: ${what} after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 export async function benchFleet(options: { subscriptions?: number; chats?: number } = {}): Promise<Record<string, unknown>> {
   const subscriptions = options.subscriptions ?? (Number(process.env.BENCH_FLEET_SUBSCRIPTIONS) || 2000);
@@ -105,7 +88,7 @@ export async function benchFleet(options: { subscriptions?: number; chats?: numb
         const t0 = Date.now();
         users.forEach((u, i) => emulator.sendMessage(u.id, u, QUESTIONS[i % QUESTIONS.length]!));
         const done = () => users.filter((u) => emulator.messagesIn(u.id)[0]?.reply_markup !== undefined).length;
-        await until(() => done() === users.length, 180_000, `answers: ${done()}/${users.length}`);
+        await until(() => done() === users.length, 180_000, () => `answers: ${done()}/${users.length}`);
         const seconds = (Date.now() - t0) / 1000;
         const answered = fleet.instances.flatMap((i) => logLines(i).filter((l) => l.msg === 'answered'));
         const byModel = answered.filter((l) => l.mode !== 'extractive').length;
@@ -149,7 +132,7 @@ export async function benchFleet(options: { subscriptions?: number; chats?: numb
         const switched = () => fleet.instances.map((i) => logLines(i).filter((l) => l.msg === 'switched to a new index generation').length);
         const published = Date.now();
         await publishGeneration(next, shared);
-        await until(() => switched().every((k) => k >= round), 30_000, 'generation switch');
+        await until(() => switched().every((k) => k >= round), 30_000, () => 'generation switch');
         const last = Math.max(...fleet.instances.map((i) => Date.parse(String(logLines(i).filter((l) => l.msg === 'switched to a new index generation').at(-1)!.time))));
         switches.push(last - published);
       }
@@ -171,12 +154,12 @@ export async function benchFleet(options: { subscriptions?: number; chats?: numb
       const chatsOf = new Set(subs.map((s) => s.chatId));
       const before = emulator.sent.length;
       const digestSends = () => emulator.sent.slice(before).filter((c) => /^send(Message|Photo)$/.test(c.method) && c.result !== undefined && !c.error && chatsOf.has(Number(c.params.chat_id)));
-      await until(() => digestSends().length >= subscriptions / 3, 300_000, 'the fan-out did not reach a third');
+      await until(() => digestSends().length >= subscriptions / 3, 300_000, () => 'the fan-out did not reach a third');
       const killedAt = Date.now();
       await fleet.kill(fleet.instances[0]!);
       fleet.proxy.backends = fleet.proxy.backends.filter((p) => p !== fleet.instances[0]!.port);
       const sentRows = async () => (await db.all<{ n: number }>("SELECT COUNT(*) AS n FROM digest_deliveries WHERE status = 'sent'"))[0]!.n;
-      await until(async () => (await sentRows()) >= subscriptions, 600_000, 'not every digest sent');
+      await until(async () => (await sentRows()) >= subscriptions, 600_000, () => 'not every digest sent');
       await new Promise((r) => setTimeout(r, 2000));
       const sends = digestSends();
       const perChat = new Map<number, string[]>();

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { createServer } from 'node:net';
 import { start, type Started } from '../main/start.ts';
 import { RoundRobinProxy } from './round-robin-proxy.ts';
-import type { BotApiEmulator } from './bot-api-emulator.ts';
+import type { BotApiEmulator, RecordedCall } from './bot-api-emulator.ts';
 
 export const WEBHOOK_SECRET = 'fleet_secret_1';
 
@@ -94,5 +94,24 @@ export class Fleet {
     await Promise.all(this.instances.map((i) => i.process.exited));
     await this.proxy.close();
     for (const i of this.instances) rmSync(i.stateDir, { recursive: true, force: true });
+  }
+}
+
+/** The most calls in any one-second window (calls in the order the emulator recorded them). */
+export function peakPerSecond(calls: readonly RecordedCall[]): number {
+  let peak = 0;
+  for (let i = 0, j = 0; i < calls.length; i++) {
+    while (calls[i]!.at - calls[j]!.at >= 1000) j++;
+    peak = Math.max(peak, i - j + 1);
+  }
+  return peak;
+}
+
+/** Waits, polling every 0.1 s, until `check` holds; after `ms`, fails saying what did not happen. */
+export async function until(check: () => boolean | Promise<boolean>, ms: number, what: () => string): Promise<void> {
+  const t0 = Date.now();
+  while (!(await check())) {
+    if (Date.now() - t0 > ms) throw new Error(`fleet: ${what()} after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -8,7 +8,7 @@ import { DigestStore } from '../../src/store/digest-store.ts';
 import { openPostgresDatabase } from '../../src/store/postgres-database.ts';
 import type { Database } from '../../src/store/sql.ts';
 import { BotApiEmulator, type RecordedCall } from '../helpers/bot-api-emulator.ts';
-import { Fleet, logLines } from '../helpers/fleet.ts';
+import { Fleet, logLines, peakPerSecond, until } from '../helpers/fleet.ts';
 import { createTestDatabase, postgresAvailable, type TestDatabase } from '../helpers/postgres.ts';
 import { copyCorpusIndex, tempDir } from '../helpers/test-index.ts';
 import { REPO } from './start.ts';
@@ -41,24 +41,6 @@ const scratch: string[] = [];
 /** Sends accepted by the emulator (the ones Telegram would deliver). */
 function accepted(methods = ['sendMessage', 'sendPhoto', 'sendDocument']): RecordedCall[] {
   return emulator.sent.filter((c) => methods.includes(c.method) && c.result !== undefined && !c.error);
-}
-
-/** The most accepted sends in any one-second window. */
-function peakPerSecond(calls: RecordedCall[]): number {
-  let peak = 0;
-  for (let i = 0, j = 0; i < calls.length; i++) {
-    while (calls[i]!.at - calls[j]!.at >= 1000) j++;
-    peak = Math.max(peak, i - j + 1);
-  }
-  return peak;
-}
-
-async function until(check: () => boolean | Promise<boolean>, ms: number, what: () => string): Promise<void> {
-  const t0 = Date.now();
-  while (!(await check())) {
-    if (Date.now() - t0 > ms) throw new Error(`fleet: ${what()} after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** When a log line was written (pino's ISO time), in ms. */
