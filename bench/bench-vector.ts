@@ -115,7 +115,7 @@ async function benchSynthetic(base: readonly Float32Array[], queries: readonly F
     return { buildMs: Math.round(buildMs), searchMs: percentiles(plain), scopedSearchMs: percentiles(scoped), recallAt30: r(found), scopedRecallAt30: r(scopedFound) };
   };
   let t = performance.now();
-  const hnsw = new HnswVectorSearch(HnswVectorIndex.build(vectors, dims));
+  const hnsw = new HnswVectorSearch([HnswVectorIndex.build(vectors, dims)]);
   const hnswlib = await run(hnsw, performance.now() - t);
   log(`vector: ${n} synthetic vectors: hnswlib built in ${hnswlib.buildMs} ms, search p50 ${hnswlib.searchMs.p50} ms, in a tenth ${hnswlib.scopedSearchMs.p50} ms`);
   t = performance.now();

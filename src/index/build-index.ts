@@ -12,6 +12,7 @@ import { LocalEmbedder } from './local-embedder.ts';
 import { OpenAiEmbedder } from './openai-embedder.ts';
 import { checkEmbedderMatches, configuredEmbedder, contextText, readChunkTable } from './plan-index.ts';
 import { openVectors, openVectorSink } from './vector-store.ts';
+import { planPartitions } from './vector-partitions.ts';
 import type { VectorSearch } from './vector-search.ts';
 import type { Postgres } from '../postgres-client.ts';
 
@@ -122,8 +123,9 @@ export async function buildIndex(
     previous?.manifest.chunking.chunkSize === index.chunking.chunkSize && previous?.manifest.chunking.chunkOverlap === index.chunking.chunkOverlap;
   const dims = embedder.info.dimensions;
   const total = chunkLists.reduce((n, list) => n + list.length, 0);
-  const sink = await openVectorSink(index, dims, total, options.postgres ? { postgres: options.postgres } : {});
-  const writer = await BuildWriter.open(index.stateDir, { dimensions: dims, capacity: total, sink });
+  const plan = planPartitions(docs.map((d, i) => ({ file: d.meta.file, district: d.meta.district, chunks: chunkLists[i]!.length })));
+  const sink = await openVectorSink(index, dims, plan, options.postgres ? { postgres: options.postgres } : {});
+  const writer = await BuildWriter.open(index.stateDir, { dimensions: dims, plan, sink });
   // Per document: the label of each chunk's vector in the previous build, when it can be kept.
   const kept = docs.map((doc, i) => {
     const list = chunkLists[i]!;

@@ -3,7 +3,9 @@ import { CHUNK_TABLE_FILES, ChunkTableWriter } from './chunk-table.ts';
 import { commitBuild, createBuildDir, type IndexManifest, type StoredChunk } from './index-store.ts';
 import { LexicalIndexBuilder } from './lexical-index.ts';
 import { hnswVectorSink, type BuildVectorSink } from './vector-store.ts';
-import type { VectorIndexOptions } from './vector-index.ts';
+import type { VectorIndexWriterOptions } from './vector-index-writer.ts';
+import type { PartitionPlan } from './vector-partitions.ts';
+import { StateError } from '../errors.ts';
 import { promises as fs } from 'node:fs';
 
 /**
@@ -41,19 +43,22 @@ export class BuildWriter {
     private readonly chunks: ChunkTableWriter,
     private readonly lexical: LexicalIndexBuilder,
     private readonly vectors: BuildVectorSink,
+    private readonly plan: PartitionPlan,
   ) {}
 
   /**
-   * `capacity`: the number of chunks expected (the HNSW index grows past it if needed);
-   * `sink`: where the vectors go (default: an HNSW index file in the build).
+   * `plan`: the vector partition of each document of the build (its chunks' counts size the
+   * HNSW indexes, which grow past them if needed); `sink`: where the vectors go (default:
+   * HNSW index files in the build).
    */
   static async open(
     stateDir: string,
-    options: { dimensions: number; capacity: number; vector?: VectorIndexOptions & { thread?: boolean }; sink?: BuildVectorSink },
+    options: { dimensions: number; plan: PartitionPlan; vector?: VectorIndexWriterOptions; sink?: BuildVectorSink },
   ): Promise<BuildWriter> {
     const dir = await createBuildDir(stateDir);
     const chunks = new ChunkTableWriter({ meta: path.join(dir, FILES.chunks), columns: path.join(dir, FILES.chunkColumns), texts: path.join(dir, FILES.texts) });
-    return new BuildWriter(stateDir, dir, chunks, new LexicalIndexBuilder(), options.sink ?? hnswVectorSink(options.dimensions, options.capacity, options.vector));
+    const sink = options.sink ?? hnswVectorSink(options.dimensions, options.plan, options.vector);
+    return new BuildWriter(stateDir, dir, chunks, new LexicalIndexBuilder(), sink, options.plan);
   }
 
   get count(): number {
@@ -62,6 +67,8 @@ export class BuildWriter {
 
   /** Adds the next chunk; `context` is what BM25 indexes (contextText), `vector` its embedding. */
   async add(chunk: StoredChunk, context: string, vector: Float32Array): Promise<void> {
+    const partition = this.plan.partitionOfFile.get(chunk.file);
+    if (partition === undefined) throw new StateError(`index: ${chunk.file} is not among the documents this build was planned for`);
     let t = performance.now();
     this.chunks.add(chunk);
     const t1 = performance.now();
@@ -69,7 +76,7 @@ export class BuildWriter {
     this.lexical.add(context);
     t = performance.now();
     this.timings.lexicalMs += t - t1;
-    await this.vectors.add(vector);
+    await this.vectors.add(vector, partition);
     this.timings.vectorMs += performance.now() - t;
   }
 
@@ -78,8 +85,8 @@ export class BuildWriter {
     const t = performance.now();
     const { count } = this.chunks.finish();
     this.lexical.finish().write(path.join(this.dir, FILES.lexical));
-    const { vectorStore, hnswFile } = await this.vectors.finish(this.dir);
-    const files: IndexManifest['files'] = { ...FILES, ...(hnswFile ? { hnsw: hnswFile } : {}), ...(embedderState !== undefined ? { embedder: 'embedder.json' } : {}) };
+    const vectorStore = await this.vectors.finish(this.dir);
+    const files: IndexManifest['files'] = { ...FILES, ...(embedderState !== undefined ? { embedder: 'embedder.json' } : {}) };
     try {
       if (embedderState !== undefined) await fs.writeFile(path.join(this.dir, 'embedder.json'), JSON.stringify(embedderState));
       await commitBuild(this.stateDir, this.dir, { ...manifest, chunkCount: count, files, vectorStore });

@@ -2,24 +2,33 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { HnswVectorIndex, type VectorIndexOptions } from './vector-index.ts';
 
 /**
- * Worker thread of VectorIndexWriter: inserts vectors into an HNSW index while the main
- * thread embeds and tokenizes the next passages, then writes the index file. Messages:
- * `add` (vectors and their first label; answered `added`), `save` (answered `saved`).
+ * Worker thread of VectorIndexWriter: inserts vectors into the HNSW indexes of the
+ * partitions it is given while the main thread embeds and tokenizes the next passages,
+ * then writes their files. Messages: `add` (vectors with their labels and partitions;
+ * answered `added`), `save` (partition → file; answered `saved`, or `failed`).
  */
 
-type Message = { type: 'add'; vectors: Float32Array; first: number } | { type: 'save'; file: string };
+type Message =
+  | { type: 'add'; vectors: Float32Array; labels: Float64Array; partitions: Uint32Array }
+  | { type: 'save'; files: Array<[number, string]> };
 
-const { dimensions, capacity, options } = workerData as { dimensions: number; capacity: number; options: VectorIndexOptions };
-const index = HnswVectorIndex.create(dimensions, capacity, options);
+const { dimensions, capacities, options } = workerData as { dimensions: number; capacities: number[]; options: VectorIndexOptions };
+const indexes = new Map<number, HnswVectorIndex>();
+const indexOf = (p: number) => {
+  let index = indexes.get(p);
+  if (!index) indexes.set(p, (index = HnswVectorIndex.create(dimensions, capacities[p] ?? 1, options)));
+  return index;
+};
 const port = parentPort!;
 
 port.on('message', (m: Message) => {
   if (m.type === 'add') {
-    const count = m.vectors.length / dimensions;
-    for (let i = 0; i < count; i++) index.add(m.vectors.subarray(i * dimensions, (i + 1) * dimensions), m.first + i);
-    port.postMessage({ type: 'added', count });
+    for (let i = 0; i < m.labels.length; i++) indexOf(m.partitions[i]!).add(m.vectors.subarray(i * dimensions, (i + 1) * dimensions), m.labels[i]!);
+    port.postMessage({ type: 'added', count: m.labels.length });
   } else {
-    index.save(m.file).then(
+    (async () => {
+      for (const [p, file] of m.files) await indexOf(p).save(file);
+    })().then(
       () => port.postMessage({ type: 'saved' }),
       (err: unknown) => port.postMessage({ type: 'failed', message: (err as Error).message }),
     );

@@ -12,8 +12,11 @@ import { PGVECTOR_TABLE } from './vector-search.ts';
  * parsed with zod; a format version guards against reading another layout.
  */
 
-/** 2: the chunk table as columns and a texts file, BM25 postings compressed in a binary file, no separate vectors file. */
-export const INDEX_FORMAT_VERSION = 2;
+/**
+ * 2: the chunk table as columns and a texts file, BM25 postings compressed in a binary file, no separate vectors file.
+ * 3: one HNSW file per partition of districts (vector-partitions.ts), listed in `vectorStore`.
+ */
+export const INDEX_FORMAT_VERSION = 3;
 
 const indicatorSchema = z.object({
   file: z.string(),
@@ -64,25 +67,23 @@ const manifestSchema = z.object({
   chunking: z.object({ chunkSize: z.number().int(), chunkOverlap: z.number().int() }),
   documents: z.array(documentMetaSchema.extend({ checksum: z.string(), chunkCount: z.number().int().nonnegative() })),
   chunkCount: z.number().int().nonnegative(),
-  /** `hnsw` is absent when the vectors are searched in PostgreSQL (vectorStore.backend pgvector). */
+  /** The build's files but the vectors' (see vectorStore). */
   files: z.object({
     chunks: z.string(),
     chunkColumns: z.string(),
     texts: z.string(),
-    hnsw: z.string().optional(),
     lexical: z.string(),
     embedder: z.string().optional(),
   }),
-  /** Which backend searches the vectors; absent: hnswlib. */
-  vectorStore: z
-    .discriminatedUnion('backend', [
-      z.object({ backend: z.literal('hnswlib') }),
-      /** `database` names it for messages (postgres://user@host:port/name, never a password). */
-      z.object({ backend: z.literal('pgvector'), table: z.string().regex(PGVECTOR_TABLE), database: z.string() }),
-    ])
-    .optional(),
+  /** Which backend searches the vectors, and where they are. */
+  vectorStore: z.discriminatedUnion('backend', [
+    /** One HNSW index file per partition: its districts and its number of vectors. */
+    z.object({ backend: z.literal('hnswlib'), partitions: z.array(z.object({ file: z.string(), districts: z.array(z.string()), count: z.number().int().nonnegative() })) }),
+    /** `database` names it for messages (postgres://user@host:port/name, never a password). */
+    z.object({ backend: z.literal('pgvector'), table: z.string().regex(PGVECTOR_TABLE), database: z.string() }),
+  ]),
   /**
-   * sha256 of each file in `files`, checked before anything is loaded: hnswlib trusts its
+   * sha256 of each file of the build (buildFiles), checked before anything is loaded: hnswlib trusts its
    * file, and a damaged one can crash the process (SIGSEGV) or serve wrong neighbours.
    * Absent in builds written before checksums were recorded (then nothing is checked).
    */
@@ -92,6 +93,12 @@ export type IndexManifest = z.infer<typeof manifestSchema>;
 export type IndexedDocumentMeta = IndexManifest['documents'][number];
 
 export type BuildFileNames = IndexManifest['files'];
+
+/** Every file of a build but its manifest: `files` and the vector partitions' files. */
+export function buildFiles(manifest: Pick<IndexManifest, 'files' | 'vectorStore'>): string[] {
+  const vectorFiles = manifest.vectorStore.backend === 'hnswlib' ? manifest.vectorStore.partitions.map((p) => p.file) : [];
+  return [...Object.values(manifest.files), ...vectorFiles];
+}
 
 export function indexRoot(stateDir: string): string {
   return path.join(stateDir, 'index');
@@ -121,7 +128,7 @@ const REBUILD = 'run `npm run ingest -- --rebuild` (or just `npm start`, which r
  */
 export async function verifyBuildFiles(dir: string, manifest: IndexManifest): Promise<void> {
   if (!manifest.checksums) return;
-  for (const name of Object.values(manifest.files)) {
+  for (const name of buildFiles(manifest)) {
     const file = path.join(dir, name);
     const want = manifest.checksums[name];
     let got: string;
@@ -162,7 +169,7 @@ export async function createBuildDir(stateDir: string): Promise<string> {
 export async function commitBuild(stateDir: string, dir: string, build: Omit<IndexManifest, 'formatVersion' | 'checksums'>): Promise<void> {
   const root = indexRoot(stateDir);
   const checksums: Record<string, string> = {};
-  for (const file of Object.values(build.files)) checksums[file] = await fileChecksum(path.join(dir, file));
+  for (const file of buildFiles(build)) checksums[file] = await fileChecksum(path.join(dir, file));
   const manifest: IndexManifest = { formatVersion: INDEX_FORMAT_VERSION, ...build, checksums };
   // The manifest is written last inside the build: a build folder without one is incomplete.
   await fs.writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));

@@ -1,22 +1,33 @@
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { StateError } from '../errors.ts';
 import { HnswVectorIndex, type VectorIndexOptions } from './vector-index.ts';
 
 /**
- * Builds the HNSW index of a build, vectors added in label order. HNSW insertion is most
- * of a large build's time and does not depend on the rest, so a large build inserts in a
- * worker thread (hnsw-build-worker.ts) while the main thread embeds and tokenizes the next
- * passages: two cores busy instead of one. Vectors go over in batches whose buffers are
- * transferred, not copied; at most a few batches are in flight, so a fast producer waits
- * instead of queueing the whole corpus' vectors.
+ * Builds the HNSW indexes of a build, one per partition (vector-partitions.ts), vectors
+ * added in label order with their partition. HNSW insertion is most of a large build's
+ * time and does not depend on the rest, so a large build inserts in worker threads
+ * (hnsw-build-worker.ts) while the main thread embeds and tokenizes the next passages;
+ * partitions are independent indexes, so with several of them each thread takes its
+ * share. Vectors go over in batches whose buffers are transferred, not copied; at most a
+ * few batches per thread are in flight, so a fast producer waits instead of queueing the
+ * whole corpus' vectors.
  */
 
 export interface VectorIndexWriter {
-  add(vector: Float32Array): Promise<void>;
-  /** Writes the index file; the writer is done after it. */
-  save(file: string): Promise<void>;
+  /** The next vector (its label is the number of vectors added before it) and its partition. */
+  add(vector: Float32Array, partition: number): Promise<void>;
+  /** Writes each partition's index to its file (`files[p]`); the writer is done after it. */
+  save(files: readonly string[]): Promise<void>;
   /** Stops a writer that will not be saved (a failed build). */
   close(): Promise<void>;
+}
+
+export interface VectorIndexWriterOptions extends VectorIndexOptions {
+  /** Insert in worker threads (default: for builds of THREAD_MIN vectors or more). */
+  thread?: boolean;
+  /** At most this many insertion threads (default: the machine's cores). */
+  threads?: number;
 }
 
 /** Builds below this size stay on the main thread: a worker's start-up costs more than it saves. */
@@ -24,41 +35,61 @@ const THREAD_MIN = 5_000;
 const BATCH = 128;
 const IN_FLIGHT = 4;
 
-export function createVectorIndexWriter(dimensions: number, capacity: number, options: VectorIndexOptions & { thread?: boolean } = {}): VectorIndexWriter {
-  const { thread = capacity >= THREAD_MIN, ...indexOptions } = options;
-  return thread ? new ThreadedWriter(dimensions, capacity, indexOptions) : new InProcessWriter(dimensions, capacity, indexOptions);
+/** `capacities[p]`: the vectors expected in partition p (an index grows past it when needed). */
+export function createVectorIndexWriter(dimensions: number, capacities: readonly number[], options: VectorIndexWriterOptions = {}): VectorIndexWriter {
+  const total = capacities.reduce((a, b) => a + b, 0);
+  const { thread = total >= THREAD_MIN, threads = availableParallelism(), ...indexOptions } = options;
+  if (!thread) return new InProcessWriter(dimensions, capacities, indexOptions);
+  const count = Math.max(1, Math.min(threads, capacities.length));
+  return new ThreadedWriter(dimensions, capacities, indexOptions, count);
+}
+
+function checkPartition(partition: number, capacities: readonly number[]): void {
+  if (!Number.isInteger(partition) || partition < 0 || partition >= capacities.length)
+    throw new StateError(`vector-index: partition ${partition} is not one of the build's ${capacities.length}`);
 }
 
 class InProcessWriter implements VectorIndexWriter {
-  private readonly index: HnswVectorIndex;
+  private readonly indexes: Array<HnswVectorIndex | undefined>;
   private count = 0;
-  constructor(dimensions: number, capacity: number, options: VectorIndexOptions) {
-    this.index = HnswVectorIndex.create(dimensions, capacity, options);
+  constructor(
+    private readonly dimensions: number,
+    private readonly capacities: readonly number[],
+    private readonly options: VectorIndexOptions,
+  ) {
+    this.indexes = capacities.map(() => undefined);
   }
-  async add(vector: Float32Array): Promise<void> {
-    this.index.add(vector, this.count++);
+  async add(vector: Float32Array, partition: number): Promise<void> {
+    checkPartition(partition, this.capacities);
+    const index = (this.indexes[partition] ??= HnswVectorIndex.create(this.dimensions, this.capacities[partition]!, this.options));
+    index.add(vector, this.count++);
   }
-  save(file: string): Promise<void> {
-    return this.index.save(file);
+  async save(files: readonly string[]): Promise<void> {
+    for (const [p, file] of files.entries()) {
+      const index = (this.indexes[p] ??= HnswVectorIndex.create(this.dimensions, 1, this.options));
+      await index.save(file);
+    }
   }
   async close(): Promise<void> {}
 }
 
-class ThreadedWriter implements VectorIndexWriter {
+/** One insertion thread: the partitions p with p % threads === its number. */
+class InsertionThread {
   private readonly worker: Worker;
-  private batch: Float32Array;
+  private vectors: Float32Array;
+  private labels: Float64Array;
+  private partitions: Uint32Array;
   private inBatch = 0;
-  private next = 0;
   private inFlight = 0;
   private failure: Error | undefined;
   private waiting: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
 
   constructor(
     private readonly dimensions: number,
-    capacity: number,
+    capacities: readonly number[],
     options: VectorIndexOptions,
   ) {
-    const workerData = { dimensions, capacity, options };
+    const workerData = { dimensions, capacities, options };
     if (import.meta.url.endsWith('.ts')) {
       // Under tsx (development, tests) the worker registers tsx's loader before importing
       // the TypeScript module; compiled code starts the .js module directly.
@@ -69,13 +100,17 @@ class ThreadedWriter implements VectorIndexWriter {
     } else {
       this.worker = new Worker(new URL('./hnsw-build-worker.js', import.meta.url), { workerData });
     }
-    this.batch = new Float32Array(BATCH * dimensions);
+    [this.vectors, this.labels, this.partitions] = this.newBatch();
     this.worker.on('message', (m: { type: string; message?: string }) => {
       if (m.type === 'failed') this.fail(new StateError(m.message ?? 'vector-index: the HNSW build thread failed'));
       else this.settleOne();
     });
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => this.fail(new Error(`vector-index: the HNSW build thread exited (code ${code})`)));
+  }
+
+  private newBatch(): [Float32Array, Float64Array, Uint32Array] {
+    return [new Float32Array(BATCH * this.dimensions), new Float64Array(BATCH), new Uint32Array(BATCH)];
   }
 
   private settleOne(): void {
@@ -93,34 +128,67 @@ class ThreadedWriter implements VectorIndexWriter {
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
-  async add(vector: Float32Array): Promise<void> {
+  async add(vector: Float32Array, label: number, partition: number): Promise<void> {
     if (this.failure) throw this.failure;
-    this.batch.set(vector, this.inBatch * this.dimensions);
+    this.vectors.set(vector, this.inBatch * this.dimensions);
+    this.labels[this.inBatch] = label;
+    this.partitions[this.inBatch] = partition;
     if (++this.inBatch === BATCH) await this.send();
   }
 
   private async send(): Promise<void> {
     if (this.inBatch === 0) return;
     while (this.inFlight >= IN_FLIGHT) await this.wait();
-    const vectors = this.inBatch === BATCH ? this.batch : this.batch.slice(0, this.inBatch * this.dimensions);
-    this.worker.postMessage({ type: 'add', vectors, first: this.next }, [vectors.buffer as ArrayBuffer]);
+    const n = this.inBatch;
+    const [vectors, labels, partitions] = n === BATCH ? [this.vectors, this.labels, this.partitions] : [this.vectors.slice(0, n * this.dimensions), this.labels.slice(0, n), this.partitions.slice(0, n)];
+    this.worker.postMessage({ type: 'add', vectors, labels, partitions }, [vectors.buffer as ArrayBuffer, labels.buffer as ArrayBuffer, partitions.buffer as ArrayBuffer]);
     this.inFlight++;
-    this.next += this.inBatch;
     this.inBatch = 0;
-    this.batch = new Float32Array(BATCH * this.dimensions);
+    [this.vectors, this.labels, this.partitions] = this.newBatch();
   }
 
-  async save(file: string): Promise<void> {
+  /** Writes the partitions this thread holds: `files` maps partition number to file. */
+  async save(files: ReadonlyMap<number, string>): Promise<void> {
     await this.send();
     while (this.inFlight > 0) await this.wait();
-    this.worker.postMessage({ type: 'save', file });
+    this.worker.postMessage({ type: 'save', files: [...files] });
     this.inFlight++;
     await this.wait();
-    await this.close();
   }
 
   async close(): Promise<void> {
     this.worker.removeAllListeners('exit');
     await this.worker.terminate();
+  }
+}
+
+class ThreadedWriter implements VectorIndexWriter {
+  private readonly threads: InsertionThread[];
+  private next = 0;
+
+  constructor(
+    dimensions: number,
+    private readonly capacities: readonly number[],
+    options: VectorIndexOptions,
+    threads: number,
+  ) {
+    this.threads = Array.from({ length: threads }, () => new InsertionThread(dimensions, capacities, options));
+  }
+
+  add(vector: Float32Array, partition: number): Promise<void> {
+    checkPartition(partition, this.capacities);
+    return this.threads[partition % this.threads.length]!.add(vector, this.next++, partition);
+  }
+
+  async save(files: readonly string[]): Promise<void> {
+    try {
+      await Promise.all(this.threads.map((t, i) => t.save(new Map([...files.entries()].filter(([p]) => p % this.threads.length === i)))));
+    } finally {
+      await this.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.threads.map((t) => t.close()));
   }
 }

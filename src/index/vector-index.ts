@@ -106,7 +106,16 @@ export class HnswVectorIndex {
     return this.index.getCurrentCount();
   }
 
+  /** The labels stored, in no particular order. */
+  labels(): number[] {
+    return this.index.getIdsList();
+  }
+
   async save(file: string): Promise<void> {
+    // hnswlib allocates the saved capacity again on load: an index grown by doubling, or
+    // given more room than it used, is cut to its size first.
+    const count = this.index.getCurrentCount();
+    if (this.index.getMaxElements() > count) this.index.resizeIndex(Math.max(1, count));
     await this.index.writeIndex(file);
     // hnswlib reports no failure to open its file (a missing folder, a full disk): check it is there.
     const written = await stat(file).catch(() => undefined);

@@ -1,11 +1,12 @@
 import path from 'node:path';
 import type { IndexConfig } from '../config.ts';
-import { IndexMismatchError } from '../errors.ts';
+import { IndexCorruptError, IndexMismatchError } from '../errors.ts';
 import type { Postgres } from '../postgres-client.ts';
 import { HnswVectorSearch } from './hnsw-vector-search.ts';
 import type { IndexManifest } from './index-store.ts';
-import { HnswVectorIndex, type VectorIndexOptions } from './vector-index.ts';
-import { createVectorIndexWriter, type VectorIndexWriter } from './vector-index-writer.ts';
+import { HnswVectorIndex } from './vector-index.ts';
+import { createVectorIndexWriter, type VectorIndexWriter, type VectorIndexWriterOptions } from './vector-index-writer.ts';
+import type { PartitionPlan } from './vector-partitions.ts';
 import type { VectorBackend, VectorSearch } from './vector-search.ts';
 
 /**
@@ -21,9 +22,9 @@ import type { VectorBackend, VectorSearch } from './vector-search.ts';
 
 export type VectorStoreRecord = NonNullable<IndexManifest['vectorStore']>;
 
-/** The backend a build's vectors are in (builds before the choice existed: hnswlib). */
+/** The backend a build's vectors are in. */
 export function manifestVectorBackend(manifest: IndexManifest): VectorBackend {
-  return manifest.vectorStore?.backend ?? 'hnswlib';
+  return manifest.vectorStore.backend;
 }
 
 /**
@@ -48,9 +49,10 @@ async function openDatabase(index: IndexConfig, what: string): Promise<Postgres>
  * written when the build finishes (one transaction: never visible half-written).
  */
 export interface BuildVectorSink {
-  add(vector: Float32Array): Promise<void>;
-  /** Writes the searchable form; `hnswFile` names the build folder's HNSW file, when there is one. */
-  finish(dir: string): Promise<{ vectorStore: VectorStoreRecord; hnswFile?: string }>;
+  /** The next chunk's vector and its partition (PartitionPlan; a database backend ignores it). */
+  add(vector: Float32Array, partition: number): Promise<void>;
+  /** Writes the searchable form (files in the build folder `dir`, or a table) and says where it is. */
+  finish(dir: string): Promise<VectorStoreRecord>;
   /**
    * After the build folder is committed (true: drops what it replaced, pgvector tables two
    * builds old) or abandoned (false: drops what this build wrote).
@@ -58,16 +60,28 @@ export interface BuildVectorSink {
   settle(committed: boolean): Promise<void>;
 }
 
-const HNSW_FILE = 'hnsw.bin';
+/** The file of partition p's HNSW index in a build folder. */
+const hnswFile = (p: number) => `hnsw-${p}.bin`;
 
 class HnswSink implements BuildVectorSink {
-  constructor(private readonly writer: VectorIndexWriter) {}
-  add(vector: Float32Array): Promise<void> {
-    return this.writer.add(vector);
+  private readonly writer: VectorIndexWriter;
+  private readonly counts: number[];
+  constructor(
+    dimensions: number,
+    private readonly plan: PartitionPlan,
+    options?: VectorIndexWriterOptions,
+  ) {
+    this.writer = createVectorIndexWriter(dimensions, plan.partitions.map((p) => p.chunks), options);
+    this.counts = plan.partitions.map(() => 0);
   }
-  async finish(dir: string): Promise<{ vectorStore: VectorStoreRecord; hnswFile: string }> {
-    await this.writer.save(path.join(dir, HNSW_FILE));
-    return { vectorStore: { backend: 'hnswlib' }, hnswFile: HNSW_FILE };
+  async add(vector: Float32Array, partition: number): Promise<void> {
+    await this.writer.add(vector, partition);
+    this.counts[partition]!++;
+  }
+  async finish(dir: string): Promise<VectorStoreRecord> {
+    const files = this.plan.partitions.map((_, p) => hnswFile(p));
+    await this.writer.save(files.map((f) => path.join(dir, f)));
+    return { backend: 'hnswlib', partitions: this.plan.partitions.map((p, i) => ({ file: files[i]!, districts: p.districts, count: this.counts[i]! })) };
   }
   async settle(committed: boolean): Promise<void> {
     if (!committed) await this.writer.close();
@@ -94,11 +108,11 @@ class PgvectorSink implements BuildVectorSink {
     this.vectors.push(vector);
   }
 
-  async finish(): Promise<{ vectorStore: VectorStoreRecord }> {
+  async finish(): Promise<VectorStoreRecord> {
     const { PgvectorIndex } = await pgvector();
     this.table = await PgvectorIndex.write(this.db, this.vectors, this.dimensions, this.origin);
     this.vectors.length = 0;
-    return { vectorStore: { backend: 'pgvector', table: this.table, database: this.db.name } };
+    return { backend: 'pgvector', table: this.table, database: this.db.name };
   }
 
   async settle(committed: boolean): Promise<void> {
@@ -112,30 +126,33 @@ class PgvectorSink implements BuildVectorSink {
   }
 }
 
-/** The sink config asks for (VECTOR_BACKEND); `capacity`: the chunks expected. */
+/** The sink config asks for (VECTOR_BACKEND); `plan`: the partitions of the chunks to come. */
 export async function openVectorSink(
   index: IndexConfig,
   dimensions: number,
-  capacity: number,
-  options: { postgres?: Postgres; hnsw?: VectorIndexOptions & { thread?: boolean } } = {},
+  plan: PartitionPlan,
+  options: { postgres?: Postgres; hnsw?: VectorIndexWriterOptions } = {},
 ): Promise<BuildVectorSink> {
-  if (index.vectors.backend === 'hnswlib') return new HnswSink(createVectorIndexWriter(dimensions, capacity, options.hnsw));
+  if (index.vectors.backend === 'hnswlib') return new HnswSink(dimensions, plan, options.hnsw);
   const { vectorOrigin } = await pgvector();
   const db = options.postgres ?? (await openDatabase(index, 'vectors are to be written'));
   return new PgvectorSink(db, !options.postgres, dimensions, vectorOrigin(index.stateDir));
 }
 
 /** An HNSW sink outside any config (the scale bench). */
-export function hnswVectorSink(dimensions: number, capacity: number, options?: VectorIndexOptions & { thread?: boolean }): BuildVectorSink {
-  return new HnswSink(createVectorIndexWriter(dimensions, capacity, options));
+export function hnswVectorSink(dimensions: number, plan: PartitionPlan, options?: VectorIndexWriterOptions): BuildVectorSink {
+  return new HnswSink(dimensions, plan, options);
 }
 
 /** Opens the vectors of the build in `dir` for search, wherever its manifest says they are. */
 export async function openVectors(dir: string, manifest: IndexManifest, index: IndexConfig, postgres?: Postgres): Promise<VectorSearch> {
-  const store = manifest.vectorStore ?? { backend: 'hnswlib' };
+  const store = manifest.vectorStore;
   if (store.backend === 'hnswlib') {
-    if (!manifest.files.hnsw) throw new IndexMismatchError(`index: manifest in ${dir} names no hnsw file; run \`npm run ingest -- --rebuild\``);
-    return new HnswVectorSearch(await HnswVectorIndex.load(path.join(dir, manifest.files.hnsw), manifest.embedder.dimensions, manifest.chunkCount));
+    const partitions = await Promise.all(store.partitions.map((p) => HnswVectorIndex.load(path.join(dir, p.file), manifest.embedder.dimensions, p.count)));
+    const search = new HnswVectorSearch(partitions);
+    if (search.size !== manifest.chunkCount)
+      throw new IndexCorruptError(`index: manifest in ${dir} lists ${manifest.chunkCount} chunks, its vector partitions hold ${search.size}; run \`npm run ingest -- --rebuild\``);
+    return search;
   }
   const { PgvectorIndex } = await pgvector();
   const db = postgres ?? (await openDatabase(index, `the index's vectors are`));

@@ -29,7 +29,7 @@ describe('buildIndex', () => {
     expect(first.embedded).toBe(first.chunks);
     const dir = await currentBuildDir(state);
     const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
-    expect(manifest.formatVersion).toBe(2);
+    expect(manifest.formatVersion).toBe(3);
     expect(manifest.embedder).toMatchObject({ id: 'local-tfidf', dimensions: 1024 });
     expect(manifest.chunking).toEqual({ chunkSize: 300, chunkOverlap: 40 });
     expect(manifest.documents.map((d: { checksum: string }) => d.checksum.length)).toEqual([64, 64, 64, 64, 64]);
@@ -104,7 +104,7 @@ describe('ensureIndex', () => {
     expect(index.chunks.length).toBeGreaterThan(500);
 
     const dir = await currentBuildDir(state);
-    writeFileSync(path.join(dir, 'hnsw.bin'), 'garbage');
+    writeFileSync(path.join(dir, 'hnsw-0.bin'), 'garbage');
     await expect(loadPlanIndex(config.index, config.llm)).rejects.toThrow(IndexCorruptError);
     const repaired = await ensureIndex(config, silentLogger());
     expect(repaired.chunks.length).toBe(index.chunks.length);
@@ -152,27 +152,27 @@ describe('damaged index files: found before loading, repaired from the corpus', 
 
   it('65,536 random bytes at offset 1 MiB of hnsw.bin (once a SIGSEGV on every start)', async () => {
     await refusedThenRepaired((dir) => {
-      const file = path.join(dir, 'hnsw.bin');
+      const file = path.join(dir, 'hnsw-0.bin');
       const fd = openSync(file, 'r+');
       writeSync(fd, randomBytes(65_536), 0, 65_536, 1 << 20);
       closeSync(fd);
-    }, /hnsw\.bin is damaged/, { repair: true });
+    }, /hnsw-0\.bin is damaged/, { repair: true });
   });
 
   it('16 changed bytes (once served unnoticed)', async () => {
     await refusedThenRepaired((dir) => {
-      const fd = openSync(path.join(dir, 'hnsw.bin'), 'r+');
+      const fd = openSync(path.join(dir, 'hnsw-0.bin'), 'r+');
       writeSync(fd, Buffer.alloc(16, 0xab), 0, 16, 4096);
       closeSync(fd);
-    }, /hnsw\.bin is damaged/);
+    }, /hnsw-0\.bin is damaged/);
   });
 
   it('a damaged hnsw header is damage, not an embedder mismatch', async () => {
     await refusedThenRepaired((dir) => {
-      const fd = openSync(path.join(dir, 'hnsw.bin'), 'r+');
+      const fd = openSync(path.join(dir, 'hnsw-0.bin'), 'r+');
       writeSync(fd, Buffer.alloc(8, 0xff), 0, 8, 16);
       closeSync(fd);
-    }, /hnsw\.bin is damaged/);
+    }, /hnsw-0\.bin is damaged/);
   });
 
   it('a deleted lexical.bin', async () => {
@@ -191,7 +191,7 @@ describe('damaged index files: found before loading, repaired from the corpus', 
     await refusedThenRepaired((dir) => {
       const file = path.join(dir, 'manifest.json');
       writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), formatVersion: 1 }));
-    }, /format version 1 in .*, this program reads 2; run `npm run ingest -- --rebuild`/);
+    }, /format version 1 in .*, this program reads 3; run `npm run ingest -- --rebuild`/);
   });
 
   it('a manifest whose chunk count disagrees with the chunk table', async () => {

@@ -82,7 +82,7 @@ describe('index generations', () => {
       // A generation damaged after its publish (a disk fault, a hand edit): never served.
       t += 1000;
       const bad = await publishGeneration(await anotherBuild('2032-01-01T00:00:00.000Z'), shared, { now: () => t });
-      await fs.appendFile(path.join(bad.dir, 'hnsw.bin'), 'x');
+      await fs.appendFile(path.join(bad.dir, 'hnsw-0.bin'), 'x');
       await expect.poll(() => lines.some((l) => l.includes('new index generation unusable')), { timeout: 5000 }).toBe(true);
       expect(serving.manifest.builtAt).toBe('2031-01-01T00:00:00.000Z');
       expect(watcher.current).toBe(next.name);

@@ -192,8 +192,7 @@ describe('VECTOR_BACKEND=pgvector on the shipped corpus', () => {
     const dir = await currentBuildDir(stateDir);
     const manifest = await readManifest(dir);
     expect(manifest.vectorStore).toMatchObject({ backend: 'pgvector', database: expect.stringMatching(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/) });
-    expect(manifest.files.hnsw).toBeUndefined();
-    expect(existsSync(path.join(dir, 'hnsw.bin'))).toBe(false);
+    expect(existsSync(path.join(dir, 'hnsw-0.bin'))).toBe(false);
     expect(pg.vector).toMatchObject({ backend: 'pgvector', size: hnsw.chunks.length, dimensions: hnsw.vector.dimensions });
   });
 
@@ -247,6 +246,6 @@ describe('VECTOR_BACKEND=pgvector on the shipped corpus', () => {
     await expect(loadPlanIndex(testConfig(stateDir).index, testConfig(stateDir).llm)).rejects.toThrow(/VECTOR_BACKEND is hnswlib; set VECTOR_BACKEND=pgvector and DATABASE_URL/);
     const back = await ensureIndex(testConfig(stateDir), silentLogger());
     expect(back.vector.backend).toBe('hnswlib');
-    expect((await readManifest(await currentBuildDir(stateDir))).files.hnsw).toBe('hnsw.bin');
+    expect((await readManifest(await currentBuildDir(stateDir))).vectorStore).toMatchObject({ backend: 'hnswlib', partitions: [{ file: 'hnsw-0.bin' }] });
   });
 });

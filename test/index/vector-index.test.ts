@@ -5,6 +5,7 @@ import { IndexCorruptError, IndexMismatchError } from '../../src/errors.ts';
 import { l2Normalize } from '../../src/index/embedder.ts';
 import { createVectorIndexWriter } from '../../src/index/vector-index-writer.ts';
 import { HnswVectorIndex } from '../../src/index/vector-index.ts';
+import { HnswVectorSearch } from '../../src/index/hnsw-vector-search.ts';
 import { tempDir } from '../helpers/test-index.ts';
 
 function randomVectors(n: number, dims: number, seed = 1): Float32Array[] {
@@ -64,25 +65,87 @@ describe('VectorIndexWriter', () => {
   const dir = tempDir();
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const vectors = randomVectors(700, 16, 7);
+  // Three partitions, interleaved as documents of three districts would be; capacities below what arrives.
+  const partitionOf = (label: number) => (label < 300 ? label % 2 : 2);
 
-  it('builds in a worker thread the same index as on the main thread, past its capacity and a partial batch', async () => {
-    const written: Record<string, string> = {};
+  it('builds in worker threads the same partitions as on the main thread, past their capacity and a partial batch', async () => {
+    const written: Record<string, string[]> = {};
     for (const thread of [false, true]) {
-      const writer = createVectorIndexWriter(16, 100, { thread });
-      for (const v of vectors) await writer.add(v);
-      written[String(thread)] = path.join(dir, `hnsw-${thread}.bin`);
+      const writer = createVectorIndexWriter(16, [60, 60, 100], { thread, threads: 2 });
+      for (const [label, v] of vectors.entries()) await writer.add(v, partitionOf(label));
+      written[String(thread)] = [0, 1, 2].map((p) => path.join(dir, `hnsw-${thread}-${p}.bin`));
       await writer.save(written[String(thread)]!);
     }
-    const inProcess = await HnswVectorIndex.load(written.false!, 16, 700);
-    const threaded = await HnswVectorIndex.load(written.true!, 16, 700);
-    for (const q of [0, 99, 100, 640, 699]) expect(threaded.search(vectors[q]!, 10)).toEqual(inProcess.search(vectors[q]!, 10));
-    expect(threaded.vectorOf(640)).toEqual(vectors[640]);
+    const sizes = [150, 150, 400];
+    const load = (files: string[]) => Promise.all(files.map((f, p) => HnswVectorIndex.load(f, 16, sizes[p]!)));
+    const inProcess = new HnswVectorSearch(await load(written.false!));
+    const threaded = new HnswVectorSearch(await load(written.true!));
+    expect(threaded.size).toBe(700);
+    for (const q of [0, 99, 100, 640, 699]) expect(await threaded.search(vectors[q]!, 10)).toEqual(await inProcess.search(vectors[q]!, 10));
+    expect(await threaded.vectorsOf([640, 3, 4])).toEqual([vectors[640], vectors[3], vectors[4]]);
+  });
+
+  it('refuses a partition the build was not planned with', async () => {
+    const writer = createVectorIndexWriter(16, [10, 10], { thread: false });
+    await expect(writer.add(vectors[0]!, 2)).rejects.toThrow(/partition 2 is not one of the build's 2/);
   });
 
   it('reports a failure in the worker thread instead of hanging', async () => {
-    const writer = createVectorIndexWriter(16, 10, { thread: true });
-    await writer.add(vectors[0]!);
-    await expect(writer.save(path.join(dir, 'missing-folder', 'hnsw.bin'))).rejects.toThrow(/vector-index: cannot write .*missing-folder/);
+    const writer = createVectorIndexWriter(16, [10], { thread: true });
+    await writer.add(vectors[0]!, 0);
+    await expect(writer.save([path.join(dir, 'missing-folder', 'hnsw.bin')])).rejects.toThrow(/vector-index: cannot write .*missing-folder/);
     await writer.close();
+  });
+});
+
+describe('HnswVectorSearch over partitions', () => {
+  const dims = 16;
+  const vectors = randomVectors(900, dims, 11);
+  // Partition 0: labels 0-299 and 600-899 of two "districts"; partition 1: 300-599.
+  const partitionOf = (label: number) => (label >= 300 && label < 600 ? 1 : 0);
+  const build = (p: number) => {
+    const index = HnswVectorIndex.create(dims, 10);
+    vectors.forEach((v, label) => partitionOf(label) === p && index.add(v, label));
+    return index;
+  };
+  const search = new HnswVectorSearch([build(0), build(1)]);
+  const exact = (q: Float32Array, k: number, allowed: (label: number) => boolean) =>
+    vectors
+      .map((v, label) => ({ label, score: v.reduce((s, x, d) => s + x * q[d]!, 0) }))
+      .filter((h) => allowed(h.label))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, k)
+      .map((h) => h.label);
+  const scope = (allowed: (label: number) => boolean) => {
+    const flags = Uint8Array.from(vectors, (_, label) => (allowed(label) ? 1 : 0));
+    return { flags, share: flags.reduce((n, f) => n + f, 0) / flags.length };
+  };
+  const queries = randomVectors(20, dims, 5);
+  const recall = async (allowed: (label: number) => boolean, withScope: boolean) => {
+    let found = 0;
+    const s = scope(allowed);
+    for (const q of queries) {
+      const got = new Set((await search.search(q, 10, withScope ? s : undefined)).map((h) => h.label));
+      found += exact(q, 10, allowed).filter((l) => got.has(l)).length;
+      expect([...got].every(allowed)).toBe(true);
+    }
+    return found / (10 * queries.length);
+  };
+
+  it('merges the partitions for a search over everything', async () => {
+    expect(await recall(() => true, false)).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('searches only the partition of a scope that is a whole partition', async () => {
+    expect(await recall((l) => partitionOf(l) === 1, true)).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('filters within a partition shared by several districts, and across partitions', async () => {
+    expect(await recall((l) => l >= 600, true)).toBeGreaterThanOrEqual(0.95);
+    expect(await recall((l) => l % 7 === 0, true)).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('returns nothing from an empty index', async () => {
+    expect(await new HnswVectorSearch([]).search(queries[0]!, 10)).toEqual([]);
   });
 });
