@@ -35,6 +35,68 @@ function isDfPair(p: unknown): boolean {
   return Array.isArray(p) && p.length === 2 && Number.isInteger(p[0]) && Number.isInteger(p[1]) && p[1] > 0;
 }
 
+/** The state's fields but its df pairs, as they stand before them in the file. */
+const stateHeadSchema = stateSchema.omit({ df: true }).strict();
+const DF_KEY = ',"df":[';
+const [OPEN, CLOSE, COMMA, BRACE, ZERO, NINE] = ['[', ']', ',', '}', '0', '9'].map((c) => c.charCodeAt(0)) as [number, number, number, number, number, number];
+/** Digits a number may have here; a longer one (past 2^53) is left to JSON.parse. */
+const MAX_DIGITS = 15;
+
+/**
+ * Decodes `{…head…,"df":[[hash,df],…]}` with the pairs last, whole non-negative numbers
+ * in plain JSON notation and nothing between the tokens, df ≥ 1: the state as
+ * JSON.stringify writes it. Undefined for anything else (JSON.parse and the schema then
+ * read it, accepting or refusing it as before). Hashes land in an Int32Array, as the
+ * table keys them (`| 0`).
+ */
+function decodeState(bytes: Buffer): { head: z.infer<typeof stateHeadSchema>; hashes: Int32Array; dfs: Uint32Array; count: number } | undefined {
+  const key = bytes.indexOf(DF_KEY);
+  if (key < 0) return undefined;
+  let head;
+  try {
+    head = stateHeadSchema.safeParse(JSON.parse(`${bytes.toString('utf8', 0, key)}}`));
+  } catch {
+    return undefined;
+  }
+  if (!head.success) return undefined;
+  // Each pair takes at least six bytes ("[h,d]," ), which bounds their number.
+  const capacity = Math.ceil((bytes.length - key) / 6);
+  const hashes = new Int32Array(capacity);
+  const dfs = new Uint32Array(capacity);
+  let at = key + DF_KEY.length;
+  let count = 0;
+  // One flat loop over the bytes (no helper closing over `at`): it runs once per start, mostly before V8 optimizes it.
+  if (bytes[at] === CLOSE) at++;
+  else {
+    let pair = 0; // 0: expects the hash, 1: the df
+    let hash = 0;
+    for (;;) {
+      if (pair === 0 && bytes[at++] !== OPEN) return undefined;
+      const from = at;
+      let n = 0;
+      for (let c = bytes[at]!; c >= ZERO && c <= NINE; c = bytes[++at]!) n = n * 10 + (c - ZERO);
+      const digits = at - from;
+      if (digits === 0 || digits > MAX_DIGITS || (digits > 1 && bytes[from] === ZERO)) return undefined;
+      const next = bytes[at++];
+      if (pair === 0) {
+        if (next !== COMMA) return undefined;
+        hash = n;
+        pair = 1;
+        continue;
+      }
+      if (n < 1 || next !== CLOSE) return undefined;
+      hashes[count] = hash;
+      dfs[count++] = n;
+      pair = 0;
+      const after = bytes[at++];
+      if (after === CLOSE) break;
+      if (after !== COMMA) return undefined;
+    }
+  }
+  if (bytes[at++] !== BRACE || at !== bytes.length) return undefined;
+  return { head: head.data, hashes, dfs, count };
+}
+
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
@@ -74,12 +136,25 @@ class DfTable {
   private readonly counts: Uint32Array;
   private readonly shift: number;
 
-  constructor(pairs: ReadonlyArray<readonly [number, number]>) {
-    const bits = Math.max(4, Math.ceil(Math.log2(pairs.length * 2 + 1)));
+  /** An empty table sized for `count` n-grams. */
+  private constructor(count: number) {
+    const bits = Math.max(4, Math.ceil(Math.log2(count * 2 + 1)));
     this.keys = new Int32Array(1 << bits);
     this.counts = new Uint32Array(1 << bits);
     this.shift = 32 - bits;
-    for (const [hash, df] of pairs) this.set(hash | 0, df);
+  }
+
+  static fromPairs(pairs: ReadonlyArray<readonly [number, number]>): DfTable {
+    const table = new DfTable(pairs.length);
+    for (const [hash, df] of pairs) table.set(hash | 0, df);
+    return table;
+  }
+
+  /** From the first `count` entries of two columns (what decodeDfPairs reads). */
+  static fromColumns(hashes: Int32Array, dfs: Uint32Array, count: number): DfTable {
+    const table = new DfTable(count);
+    for (let i = 0; i < count; i++) table.set(hashes[i]!, dfs[i]!);
+    return table;
   }
 
   private slot(key: number): number {
@@ -114,21 +189,36 @@ export class LocalEmbedder implements Embedder {
   private readonly df: DfTable;
   private readonly documents: number;
 
-  private constructor(state: LocalEmbedderState) {
-    this.info = { id: LOCAL_EMBEDDER_ID, model: MODEL, dimensions: state.dimensions };
-    this.df = new DfTable(state.df);
-    this.documents = state.documents;
+  private constructor(dimensions: number, documents: number, df: DfTable) {
+    this.info = { id: LOCAL_EMBEDDER_ID, model: MODEL, dimensions };
+    this.df = df;
+    this.documents = documents;
   }
 
   /** Fits document frequencies on the given texts (the corpus' chunks). */
   static fit(texts: readonly string[], dimensions = DEFAULT_DIMENSIONS): LocalEmbedder {
     const df = new Map<number, number>();
     for (const t of texts) for (const g of ngramCounts(t).keys()) df.set(g, (df.get(g) ?? 0) + 1);
-    return new LocalEmbedder({ model: MODEL, dimensions: dimensions || DEFAULT_DIMENSIONS, documents: texts.length, df: Array.from(df, ([hash, n]) => [hash >>> 0, n]) });
+    return new LocalEmbedder(dimensions || DEFAULT_DIMENSIONS, texts.length, DfTable.fromPairs(Array.from(df, ([hash, n]) => [hash >>> 0, n])));
   }
 
   static fromJSON(json: unknown): LocalEmbedder {
-    return new LocalEmbedder(stateSchema.parse(json));
+    const state = stateSchema.parse(json);
+    return new LocalEmbedder(state.dimensions, state.documents, DfTable.fromPairs(state.df));
+  }
+
+  /**
+   * From the state file's bytes, as the build writes them (`JSON.stringify` of toJSON).
+   * The df pairs are decoded from the bytes straight into the table: JSON.parse made an
+   * array per pair (75,000 for the shipped corpus), which with their check was half of a
+   * cold start's index load and most of its garbage. A file in any other layout is read
+   * by JSON.parse and the schema, which also say what is wrong with a bad one.
+   */
+  static fromStateFile(bytes: Uint8Array): LocalEmbedder {
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const decoded = decodeState(text);
+    if (!decoded) return LocalEmbedder.fromJSON(JSON.parse(text.toString('utf8')));
+    return new LocalEmbedder(decoded.head.dimensions, decoded.head.documents, DfTable.fromColumns(decoded.hashes, decoded.dfs, decoded.count));
   }
 
   toJSON(): LocalEmbedderState {
