@@ -116,19 +116,21 @@ async function fileChecksum(file: string): Promise<string> {
 const REBUILD = 'run `npm run ingest -- --rebuild` (or just `npm start`, which rebuilds it)';
 
 /**
- * Build files up to this size are read whole, once: checksummed, then handed to their
- * parsers (a stream through the hash and a second read took a cold start 15 ms for 5 MB).
- * Larger ones, such as the HNSW graph of a big index, are streamed through the hash.
+ * Files the caller does not parse are read whole for their checksum up to this size (one
+ * read instead of a stream's many); larger ones, such as the HNSW graph of a big index,
+ * are streamed through the hash, so verifying holds little memory.
  */
-const READ_WHOLE_MAX = 64 * 2 ** 20;
+const READ_WHOLE_MAX = 8 * 2 ** 20;
 
 /**
  * Checks every file of a build against the manifest's checksums: a missing or damaged
  * file is an IndexCorruptError naming it (ensureIndex then rebuilds from the corpus).
- * Returns the bytes of the files it read whole, by name in `manifest.files`, for the
- * loader to parse without reading them again (none when the manifest has no checksums).
+ * The files named in `keep` (names in `manifest.files`), which the caller parses whole
+ * anyway, are read once: their bytes are returned, checksummed, for the caller to parse
+ * (a stream through the hash and a second read took a cold start 15 ms for 5 MB). None
+ * are returned when the manifest has no checksums.
  */
-export async function verifyBuildFiles(dir: string, manifest: IndexManifest): Promise<Map<string, Buffer>> {
+export async function verifyBuildFiles(dir: string, manifest: IndexManifest, keep: readonly string[] = []): Promise<Map<string, Buffer>> {
   const read = new Map<string, Buffer>();
   const checksums = manifest.checksums;
   if (!checksums) return read;
@@ -137,9 +139,9 @@ export async function verifyBuildFiles(dir: string, manifest: IndexManifest): Pr
       const file = path.join(dir, name);
       let got: string;
       try {
-        if ((await fs.stat(file)).size <= READ_WHOLE_MAX) {
+        if (keep.includes(name) || (await fs.stat(file)).size <= READ_WHOLE_MAX) {
           const bytes = await fs.readFile(file);
-          read.set(name, bytes);
+          if (keep.includes(name)) read.set(name, bytes);
           got = sha256(bytes);
         } else {
           got = await fileChecksum(file);

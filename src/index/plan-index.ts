@@ -112,7 +112,8 @@ export async function loadPlanIndex(index: IndexConfig, llm: LlmConfig, options:
 export async function loadPlanIndexFrom(dir: string, index: IndexConfig, llm: LlmConfig, options: LoadIndexOptions = {}): Promise<PlanIndex> {
   const manifest = await readManifest(dir);
   checkEmbedderMatches(manifest, index);
-  const read = await verifyBuildFiles(dir, manifest);
+  const { chunks: chunkMeta, chunkColumns, lexical: lexicalFile, embedder: embedderFile } = manifest.files;
+  const read = await verifyBuildFiles(dir, manifest, [chunkMeta, chunkColumns, lexicalFile, ...(embedderFile ? [embedderFile] : [])]);
   const chunks = await readChunkTable(dir, manifest, options, read);
   const embedder = await loadEmbedder(dir, manifest, index, llm, read);
   const lexical = LexicalIndex.load(await buildFile(dir, manifest.files.lexical, 'lexical index', read), chunks.length);
