@@ -36,3 +36,15 @@ describe('logger', () => {
     expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d info  document 1\/5 {2}file=a\.txt chunks=3\n$/);
   });
 });
+
+describe('logger levels and children', () => {
+  it('writes a child logger’s bindings on its lines and drops lines below the level', () => {
+    const { lines, destination } = sink();
+    const log = createLogger({ level: 'warn', destination, pretty: false }).child({ cmd: 'ask' }).child({ module: 'index' });
+    log.info('not written');
+    log.debug({ x: 1 }, 'not written either');
+    log.warn({ file: 'a.txt' }, 'skipped a.txt');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 40, cmd: 'ask', module: 'index', file: 'a.txt', msg: 'skipped a.txt' });
+  });
+});

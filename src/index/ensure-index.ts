@@ -3,8 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { IndexConfig, LlmConfig } from '../config.ts';
 import { IndexCorruptError, IndexMissingError } from '../errors.ts';
-import { readCorpus, type DocumentMeta, type SkippedFile } from '../ingest/corpus.ts';
-import { extractedDir } from '../ingest/extracted-store.ts';
+import type { DocumentMeta, SkippedFile } from '../ingest/corpus.ts';
 import type { Logger } from '../logger.ts';
 import type { IngestProgress } from './build-index.ts';
 import { currentBuildDir, indexRoot, readManifest } from './index-store.ts';
@@ -63,6 +62,8 @@ const DESCRIBING: Array<keyof DocumentMeta> = ['title', 'district', 'year', 'kin
 export async function staleFiles(config: { index: IndexConfig }, onSkipped?: (s: SkippedFile) => void): Promise<string[]> {
   const dir = await currentBuildDir(config.index.stateDir);
   const manifest = await readManifest(dir);
+  // Reading the corpus (and its extractors) is needed only when a corpus file changed since the last check.
+  const [{ readCorpus }, { extractedDir }] = await Promise.all([import('../ingest/corpus.ts'), import('../ingest/extracted-store.ts')]);
   const { documents: sources, skipped } = await readCorpus(config.index.corpusDir, { extractedDir: extractedDir(config.index.stateDir) });
   const indexed = new Map(manifest.documents.map((d) => [d.file, d]));
   const changed = sources
@@ -113,7 +114,8 @@ export async function staleFilesQuickly(config: { index: IndexConfig }, onSkippe
   const files = await statCorpus(config.index.corpusDir);
   const last = await fs
     .readFile(file, 'utf8')
-    .then((text) => corpusCheckSchema.parse(JSON.parse(text)))
+    // Read once per start: zod's compiled fast path (built with new Function) costs more than it saves here.
+    .then((text) => corpusCheckSchema.parse(JSON.parse(text), { jitless: true }))
     .catch(() => undefined);
   if (files && last && last.build === build && JSON.stringify(last.files) === JSON.stringify(files)) {
     for (const s of last.skipped) onSkipped?.(s);

@@ -35,6 +35,70 @@ function isDfPair(p: unknown): boolean {
   return Array.isArray(p) && p.length === 2 && Number.isInteger(p[0]) && Number.isInteger(p[1]) && p[1] > 0;
 }
 
+/** The state's fields but its df pairs, as they stand before them in the file. */
+const stateHeadSchema = stateSchema.omit({ df: true }).strict();
+const DF_KEY = ',"df":[';
+/** Digits a number may have here; a longer one (past 2^53) is left to JSON.parse. */
+const MAX_DIGITS = 15;
+
+/**
+ * Decodes `{…head…,"df":[[hash,df],…]}` with the pairs last, whole non-negative numbers
+ * in plain JSON notation and nothing between the tokens, df ≥ 1: the state as
+ * JSON.stringify writes it. Undefined for anything else (JSON.parse and the schema then
+ * read it, accepting or refusing it as before). Hashes land in an Int32Array, as the
+ * table keys them (`| 0`).
+ */
+function decodeState(bytes: Buffer): { head: z.infer<typeof stateHeadSchema>; hashes: Int32Array; dfs: Uint32Array; count: number } | undefined {
+  const key = bytes.indexOf(DF_KEY);
+  if (key < 0) return undefined;
+  let head;
+  try {
+    head = stateHeadSchema.safeParse(JSON.parse(`${bytes.toString('utf8', 0, key)}}`), { jitless: true });
+  } catch {
+    return undefined;
+  }
+  if (!head.success) return undefined;
+  // Each pair takes at least six bytes ("[h,d]," ), which bounds their number.
+  const capacity = Math.ceil((bytes.length - key) / 6);
+  const hashes = new Int32Array(capacity);
+  const dfs = new Uint32Array(capacity);
+  let at = key + DF_KEY.length;
+  let count = 0;
+  // Written out for speed: it runs once per start, mostly before V8 optimizes it. Byte
+  // values are literals (a module constant costs a lookup per use until then):
+  // 0x5b [  0x5d ]  0x2c ,  0x7d }  0x30 0  0x39 9. A number has 1 to MAX_DIGITS digits, no leading zero.
+  if (bytes[at] === 0x5d) at++;
+  else {
+    for (;;) {
+      if (bytes[at++] !== 0x5b) return undefined;
+      let from = at;
+      let hash = 0;
+      let c = bytes[at]!;
+      while (c >= 0x30 && c <= 0x39) {
+        hash = hash * 10 + (c - 0x30);
+        c = bytes[++at]!;
+      }
+      if (at === from || at - from > MAX_DIGITS || (at - from > 1 && bytes[from] === 0x30) || c !== 0x2c) return undefined;
+      from = ++at;
+      let df = 0;
+      c = bytes[at]!;
+      while (c >= 0x30 && c <= 0x39) {
+        df = df * 10 + (c - 0x30);
+        c = bytes[++at]!;
+      }
+      if (at === from || at - from > MAX_DIGITS || (at - from > 1 && bytes[from] === 0x30) || df < 1 || c !== 0x5d) return undefined;
+      hashes[count] = hash;
+      dfs[count++] = df;
+      c = bytes[++at]!;
+      at++;
+      if (c === 0x5d) break;
+      if (c !== 0x2c) return undefined;
+    }
+  }
+  if (bytes[at++] !== 0x7d || at !== bytes.length) return undefined;
+  return { head: head.data, hashes, dfs, count };
+}
+
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
@@ -74,12 +138,41 @@ class DfTable {
   private readonly counts: Uint32Array;
   private readonly shift: number;
 
-  constructor(pairs: ReadonlyArray<readonly [number, number]>) {
-    const bits = Math.max(4, Math.ceil(Math.log2(pairs.length * 2 + 1)));
+  /** An empty table sized for `count` n-grams. */
+  private constructor(count: number) {
+    const bits = Math.max(4, Math.ceil(Math.log2(count * 2 + 1)));
     this.keys = new Int32Array(1 << bits);
     this.counts = new Uint32Array(1 << bits);
     this.shift = 32 - bits;
-    for (const [hash, df] of pairs) this.set(hash | 0, df);
+  }
+
+  static fromPairs(pairs: ReadonlyArray<readonly [number, number]>): DfTable {
+    const hashes = new Int32Array(pairs.length);
+    const dfs = new Uint32Array(pairs.length);
+    pairs.forEach(([hash, df], i) => {
+      hashes[i] = hash;
+      dfs[i] = df;
+    });
+    return DfTable.fromColumns(hashes, dfs, pairs.length);
+  }
+
+  /**
+   * From the first `count` entries of two columns (hashes as the table keys them, `| 0`).
+   * The probe is written out in the loop: it runs once per start, mostly before V8
+   * optimizes it, when a call per entry cost half as much again.
+   */
+  static fromColumns(hashes: Int32Array, dfs: Uint32Array, count: number): DfTable {
+    const table = new DfTable(count);
+    const { keys, counts, shift } = table;
+    const mask = keys.length - 1;
+    for (let n = 0; n < count; n++) {
+      const key = hashes[n]!;
+      let i = Math.imul(key, 0x9e3779b1) >>> shift;
+      while (counts[i] !== 0 && keys[i] !== key) i = (i + 1) & mask;
+      keys[i] = key;
+      counts[i] = dfs[n]!;
+    }
+    return table;
   }
 
   private slot(key: number): number {
@@ -87,12 +180,6 @@ class DfTable {
     let i = Math.imul(key, 0x9e3779b1) >>> this.shift;
     while (this.counts[i] !== 0 && this.keys[i] !== key) i = (i + 1) & mask;
     return i;
-  }
-
-  private set(key: number, df: number): void {
-    const i = this.slot(key);
-    this.keys[i] = key;
-    this.counts[i] = df;
   }
 
   get(key: number): number {
@@ -114,21 +201,36 @@ export class LocalEmbedder implements Embedder {
   private readonly df: DfTable;
   private readonly documents: number;
 
-  private constructor(state: LocalEmbedderState) {
-    this.info = { id: LOCAL_EMBEDDER_ID, model: MODEL, dimensions: state.dimensions };
-    this.df = new DfTable(state.df);
-    this.documents = state.documents;
+  private constructor(dimensions: number, documents: number, df: DfTable) {
+    this.info = { id: LOCAL_EMBEDDER_ID, model: MODEL, dimensions };
+    this.df = df;
+    this.documents = documents;
   }
 
   /** Fits document frequencies on the given texts (the corpus' chunks). */
   static fit(texts: readonly string[], dimensions = DEFAULT_DIMENSIONS): LocalEmbedder {
     const df = new Map<number, number>();
     for (const t of texts) for (const g of ngramCounts(t).keys()) df.set(g, (df.get(g) ?? 0) + 1);
-    return new LocalEmbedder({ model: MODEL, dimensions: dimensions || DEFAULT_DIMENSIONS, documents: texts.length, df: Array.from(df, ([hash, n]) => [hash >>> 0, n]) });
+    return new LocalEmbedder(dimensions || DEFAULT_DIMENSIONS, texts.length, DfTable.fromPairs(Array.from(df, ([hash, n]) => [hash >>> 0, n])));
   }
 
   static fromJSON(json: unknown): LocalEmbedder {
-    return new LocalEmbedder(stateSchema.parse(json));
+    const state = stateSchema.parse(json);
+    return new LocalEmbedder(state.dimensions, state.documents, DfTable.fromPairs(state.df));
+  }
+
+  /**
+   * From the state file's bytes, as the build writes them (`JSON.stringify` of toJSON).
+   * The df pairs are decoded from the bytes straight into the table: JSON.parse made an
+   * array per pair (75,000 for the shipped corpus), which with their check was half of a
+   * cold start's index load and most of its garbage. A file in any other layout is read
+   * by JSON.parse and the schema, which also say what is wrong with a bad one.
+   */
+  static fromStateFile(bytes: Uint8Array): LocalEmbedder {
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const decoded = decodeState(text);
+    if (!decoded) return LocalEmbedder.fromJSON(JSON.parse(text.toString('utf8')));
+    return new LocalEmbedder(decoded.head.dimensions, decoded.head.documents, DfTable.fromColumns(decoded.hashes, decoded.dfs, decoded.count));
   }
 
   toJSON(): LocalEmbedderState {

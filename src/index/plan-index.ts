@@ -1,11 +1,10 @@
 import path from 'node:path';
-import { z } from 'zod';
 import type { IndexConfig } from '../config.ts';
 import { IndexCorruptError, IndexMismatchError } from '../errors.ts';
 import type { LlmConfig } from '../config.ts';
 import { describeEmbedder, type Embedder, type EmbedderInfo } from './embedder.ts';
 import { ChunkTable } from './chunk-table.ts';
-import { currentBuildDir, readBuildFile, readJsonFile, readManifest, verifyBuildFiles, type IndexManifest, type IndexedDocumentMeta, type StoredChunk } from './index-store.ts';
+import { currentBuildDir, readBuildFile, readManifest, verifyBuildFiles, type IndexManifest, type IndexedDocumentMeta, type StoredChunk } from './index-store.ts';
 import { LexicalIndex } from './lexical-index.ts';
 import { LOCAL_EMBEDDER_ID, LocalEmbedder } from './local-embedder.ts';
 import { openVectors } from './vector-store.ts';
@@ -76,10 +75,10 @@ export function checkEmbedderMatches(manifest: IndexManifest, index: IndexConfig
   }
 }
 
-/** The chunk table of a build (its files' checksums already verified). */
-export async function readChunkTable(dir: string, manifest: IndexManifest, options: { textsInMemoryMax?: number } = {}): Promise<ChunkTable> {
+/** The chunk table of a build (its files' checksums already verified; `read`: bytes verifyBuildFiles read). */
+export async function readChunkTable(dir: string, manifest: IndexManifest, options: { textsInMemoryMax?: number } = {}, read: ReadonlyMap<string, Buffer> = new Map()): Promise<ChunkTable> {
   const paths = { meta: path.join(dir, manifest.files.chunks), columns: path.join(dir, manifest.files.chunkColumns), texts: path.join(dir, manifest.files.texts) };
-  const [meta, columns] = await Promise.all([readBuildFile(paths.meta, 'chunk table'), readBuildFile(paths.columns, 'chunk columns')]);
+  const [meta, columns] = await Promise.all([buildFile(dir, manifest.files.chunks, 'chunk table', read), buildFile(dir, manifest.files.chunkColumns, 'chunk columns', read)]);
   let table: ChunkTable;
   try {
     table = ChunkTable.open(paths, { meta: meta.toString('utf8'), columns }, manifest.documents, options);
@@ -89,6 +88,12 @@ export async function readChunkTable(dir: string, manifest: IndexManifest, optio
   if (table.length !== manifest.chunkCount)
     throw new IndexCorruptError(`index: manifest in ${dir} lists ${manifest.chunkCount} chunks, its chunk table has ${table.length}; run \`npm run ingest -- --rebuild\``);
   return table;
+}
+
+/** A build file's bytes: from what verifyBuildFiles read, else from disk. */
+function buildFile(dir: string, name: string, what: string, read: ReadonlyMap<string, Buffer>): Promise<Buffer> {
+  const bytes = read.get(name);
+  return bytes ? Promise.resolve(bytes) : readBuildFile(path.join(dir, name), what);
 }
 
 export interface LoadIndexOptions {
@@ -107,12 +112,28 @@ export async function loadPlanIndex(index: IndexConfig, llm: LlmConfig, options:
 export async function loadPlanIndexFrom(dir: string, index: IndexConfig, llm: LlmConfig, options: LoadIndexOptions = {}): Promise<PlanIndex> {
   const manifest = await readManifest(dir);
   checkEmbedderMatches(manifest, index);
-  await verifyBuildFiles(dir, manifest);
-  const chunks = await readChunkTable(dir, manifest, options);
-  const embedderState = manifest.files.embedder ? await readJsonFile(path.join(dir, manifest.files.embedder), z.unknown(), 'embedder state') : undefined;
-  const embedder = await configuredEmbedder(index, llm, embedderState);
-  if (!embedder) throw new IndexMismatchError('index: the local embedder state is missing; re-ingest with `npm run ingest -- --rebuild`');
-  const lexical = LexicalIndex.load(await readBuildFile(path.join(dir, manifest.files.lexical), 'lexical index'), chunks.length);
+  const { chunks: chunkMeta, chunkColumns, lexical: lexicalFile, embedder: embedderFile } = manifest.files;
+  const read = await verifyBuildFiles(dir, manifest, [chunkMeta, chunkColumns, lexicalFile, ...(embedderFile ? [embedderFile] : [])]);
+  const chunks = await readChunkTable(dir, manifest, options, read);
+  const embedder = await loadEmbedder(dir, manifest, index, llm, read);
+  const lexical = LexicalIndex.load(await buildFile(dir, manifest.files.lexical, 'lexical index', read), chunks.length);
   const vector = await openVectors(dir, manifest, index, options.postgres);
   return new PlanIndex(manifest, chunks, embedder, vector, lexical);
+}
+
+/** The query embedder of a build: the local one from its stored state, or the configured API model. */
+async function loadEmbedder(dir: string, manifest: IndexManifest, index: IndexConfig, llm: LlmConfig, read: ReadonlyMap<string, Buffer>): Promise<Embedder> {
+  const name = manifest.files.embedder;
+  if (index.embedding.provider === 'openai' || !name) {
+    const embedder = await configuredEmbedder(index, llm);
+    if (!embedder) throw new IndexMismatchError('index: the local embedder state is missing; re-ingest with `npm run ingest -- --rebuild`');
+    return embedder;
+  }
+  const file = path.join(dir, name);
+  const bytes = await buildFile(dir, name, 'embedder state', read);
+  try {
+    return LocalEmbedder.fromStateFile(bytes);
+  } catch (err) {
+    throw new IndexCorruptError(`index: embedder state (${file}) is unreadable; run \`npm run ingest -- --rebuild\``, { cause: err });
+  }
 }

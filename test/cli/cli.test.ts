@@ -56,6 +56,13 @@ describe('command line', () => {
     expect(out.results[0]).toEqual(expect.objectContaining({ rank: 1, file: 'jinnan-14th-five-year-plan-2022-update.txt', start: expect.any(Number), end: expect.any(Number), score: expect.any(Number) }));
   });
 
+  it('a mistyped option gets one line naming it, not a stack trace', () => {
+    const r = run('ask', ['--jsno', '武清区2025年森林覆盖率目标是多少？'], env);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^ask: Unknown option '--jsno'/)]);
+  });
+
   it('ask prints a readable cited answer', () => {
     const r = run('ask', ['河北区华津3526创意产业园主打什么？'], env);
     expect(r.code).toBe(0);

@@ -175,6 +175,16 @@ describe('damaged index files: found before loading, repaired from the corpus', 
     }, /hnsw-0\.bin is damaged/);
   });
 
+  it('an embedder state of the wrong shape in a build without checksums (once a raw ZodError)', async () => {
+    await refusedThenRepaired((dir) => {
+      const file = path.join(dir, 'manifest.json');
+      const { checksums: _, ...manifest } = JSON.parse(readFileSync(file, 'utf8'));
+      writeFileSync(file, JSON.stringify(manifest));
+      const state = path.join(dir, 'embedder.json');
+      writeFileSync(state, readFileSync(state, 'utf8').replace('[[', '[[1,2,3],['));
+    }, /embedder state \(.*embedder\.json\) is unreadable; run `npm run ingest -- --rebuild`/);
+  });
+
   it('a deleted lexical.bin', async () => {
     await refusedThenRepaired((dir) => rmSync(path.join(dir, 'lexical.bin')), /lexical\.bin is missing/);
   });

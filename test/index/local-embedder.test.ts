@@ -39,6 +39,29 @@ describe('LocalEmbedder', () => {
     expect(() => LocalEmbedder.fromJSON({ ...emb.toJSON(), model: 'other' })).toThrow();
   });
 
+  it('reads its state file, as written or in another JSON layout, as the parsed state reads', async () => {
+    const state = emb.toJSON();
+    const { df, ...head } = state;
+    const file = (text: string) => LocalEmbedder.fromStateFile(Buffer.from(text));
+    const layouts = [JSON.stringify(state), JSON.stringify(state, null, 1), JSON.stringify({ df, ...head })];
+    for (const restored of layouts.map(file)) {
+      expect(restored.toJSON()).toEqual(state);
+      expect(Array.from(await restored.embedQuery('森林覆盖率'))).toEqual(Array.from(await emb.embedQuery('森林覆盖率')));
+    }
+    expect(file(JSON.stringify({ ...state, df: [] })).toJSON()).toEqual({ ...state, df: [] });
+  });
+
+  it('refuses a state file with a bad pair, another model or broken JSON', () => {
+    const state = emb.toJSON();
+    const file = (text: string) => () => LocalEmbedder.fromStateFile(Buffer.from(text));
+    expect(file(JSON.stringify({ ...state, df: [...state.df, [7, 0]] }))).toThrow(/\[hash, df\] pairs/);
+    expect(file(JSON.stringify({ ...state, df: [...state.df, [7, 1.5]] }))).toThrow(/\[hash, df\] pairs/);
+    expect(file(JSON.stringify({ ...state, df: [...state.df, [7]] }))).toThrow(/\[hash, df\] pairs/);
+    expect(file(JSON.stringify({ ...state, model: 'other' }))).toThrow();
+    expect(file(JSON.stringify(state).replace('[[', '[[01'))).toThrow(SyntaxError);
+    expect(file(JSON.stringify(state).slice(0, -3))).toThrow(SyntaxError);
+  });
+
   it('embeds empty text as a zero-safe vector', async () => {
     const v = await emb.embedQuery('');
     expect(v.every((x) => Number.isFinite(x))).toBe(true);
