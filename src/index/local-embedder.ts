@@ -35,6 +35,11 @@ function isDfPair(p: unknown): boolean {
   return Array.isArray(p) && p.length === 2 && Number.isInteger(p[0]) && Number.isInteger(p[1]) && p[1] > 0;
 }
 
+/** A term count's weight, 1 + ln(tf), for the counts most n-grams have. */
+const TF_WEIGHTS = Float64Array.from({ length: 64 }, (_, tf) => 1 + Math.log(tf));
+/** Document frequencies up to this have their IDF cached (8 bytes each). */
+const IDF_CACHE_MAX = 1 << 20;
+
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
@@ -156,6 +161,8 @@ export class LocalEmbedder implements Embedder {
   private readonly df: DfTable;
   private readonly documents: number;
   private readonly ngrams = new NgramCounter();
+  /** IDF by document frequency, each computed once (0: not yet); Math.log per n-gram was a third of embedding time. */
+  private idfByDf: Float64Array | undefined;
 
   private constructor(state: LocalEmbedderState) {
     this.info = { id: LOCAL_EMBEDDER_ID, model: MODEL, dimensions: state.dimensions };
@@ -193,13 +200,17 @@ export class LocalEmbedder implements Embedder {
       const key = ngrams.keyAt(i);
       const packed = ngrams.packedAt(i);
       const tf = packed >> 2;
-      const df = this.df.get(key);
-      const idf = Math.log((this.documents + 1) / (df + 1)) + 1;
-      const weight = (1 + Math.log(tf)) * idf * NGRAM_WEIGHTS[packed & 3]!;
+      const weight = (tf < TF_WEIGHTS.length ? TF_WEIGHTS[tf]! : 1 + Math.log(tf)) * this.idf(this.df.get(key)) * NGRAM_WEIGHTS[packed & 3]!;
       // The hash's top bit gives the sign; the unsigned hash, the dimension.
       v[(key >>> 0) % dims]! += key < 0 ? -weight : weight;
     }
     return l2Normalize(v);
+  }
+
+  private idf(df: number): number {
+    const cache = (this.idfByDf ??= new Float64Array(Math.min(this.documents, IDF_CACHE_MAX) + 1));
+    if (df >= cache.length) return Math.log((this.documents + 1) / (df + 1)) + 1;
+    return cache[df] || (cache[df] = Math.log((this.documents + 1) / (df + 1)) + 1);
   }
 
   async embedDocuments(texts: readonly string[]): Promise<Float32Array[]> {

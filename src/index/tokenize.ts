@@ -171,6 +171,12 @@ export function searchTokenParts(text: string): { words: string[]; bigrams: numb
   const folded = text.normalize('NFKC').toLowerCase();
   const words: string[] = [];
   for (const w of segmenter().cutForSearch(folded, true)) {
+    // A word that starts with a common ideograph (most) came from a run of them: nothing to trim, a word.
+    const c = w.charCodeAt(0);
+    if (c >= 0x4e00 && c <= 0x9fff) {
+      words.push(w);
+      continue;
+    }
     const t = w.trim();
     if (t && WORDISH.test(t)) words.push(t);
   }
