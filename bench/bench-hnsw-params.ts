@@ -1,17 +1,15 @@
 import { parseArgs } from 'node:util';
 import hnswlib from 'hnswlib-node';
 import { parseConfig } from '../src/config.ts';
-import type { StoredChunk } from '../src/index/index-store.ts';
 import { LocalEmbedder } from '../src/index/local-embedder.ts';
-import { contextText, loadPlanIndex } from '../src/index/plan-index.ts';
-import { splitSentences } from '../src/retrieve/sentences.ts';
 import { BENCH_QUESTIONS } from './bench-questions.ts';
+import { corpusSentences, syntheticChunks } from './synthetic-corpus.ts';
 
 /**
  * What HNSW insertion costs, and what recall it buys, for hnswlib-node's build parameters:
  * `npx tsx bench/bench-hnsw-params.ts --n 10000 [--m 16,12,8] [--ef 200,100,64,40,32]`
  * with STATE_DIR holding a built corpus index (its sentences make the synthetic chunks,
- * recombined as the scale bench does, embedded by the local embedder fitted on them).
+ * synthetic-corpus.ts, embedded by the local embedder fitted on them).
  * Per (M, efConstruction): insertion CPU µs per vector (one thread), and recall@10 at
  * efSearch 64 against exact search, over the bench questions and held-out synthetic
  * chunks. Also what handing a vector to hnswlib costs apart from the insertion: building
@@ -34,35 +32,15 @@ const HELD_OUT = Number(values.queries);
 const K = 10;
 const EF_SEARCH = 64;
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-}
-
-/** Context texts of synthetic chunks: ~250 characters of corpus sentences under one of ten districts. */
-function* syntheticContexts(sentences: readonly string[], n: number): Generator<string> {
-  const rand = rng(42);
-  const districts = ['武清区', '河北区', '津南区', ...Array.from({ length: 7 }, (_, i) => `合成${i + 1}区`)];
-  for (let i = 0; i < n; i++) {
-    let text = '';
-    while (text.length < 250) text += sentences[Math.floor(rand() * sentences.length)]!;
-    const chunk: Pick<StoredChunk, 'section' | 'text'> = { section: [`第${(i % 10) + 1}章`], text };
-    yield contextText(chunk, { district: districts[i % districts.length]! });
-  }
-}
-
 const cpuMs = (from: NodeJS.CpuUsage) => {
   const u = process.cpuUsage(from);
   return (u.user + u.system) / 1000;
 };
 
-const config = parseConfig(process.env);
-const corpus = await loadPlanIndex(config.index, config.llm);
-const sentences = [...corpus.chunks].flatMap((c) => splitSentences(c.text).map((u) => u.text)).filter((s) => s.length >= 8);
-await corpus.close();
+const sentences = await corpusSentences(parseConfig(process.env));
 
 let t = process.cpuUsage();
-const contexts = [...syntheticContexts(sentences, N + HELD_OUT)];
+const contexts = Array.from(syntheticChunks(sentences, N + HELD_OUT), (c) => c.context);
 const embedder = LocalEmbedder.fit(contexts.slice(0, Math.min(N, 20_000)));
 const dims = embedder.info.dimensions;
 const vectors = new Float32Array(N * dims);

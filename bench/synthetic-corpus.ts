@@ -1,0 +1,43 @@
+import type { Config } from '../src/config.ts';
+import type { IndexedDocumentMeta, StoredChunk } from '../src/index/index-store.ts';
+import { contextText, loadPlanIndex } from '../src/index/plan-index.ts';
+import { splitSentences } from '../src/retrieve/sentences.ts';
+
+/**
+ * Synthetic chunks for the build studies (bench-hnsw-params.ts, bench-build-main.ts), made
+ * as the scale bench makes them: ~250 characters of the corpus' sentences drawn at random
+ * (seeded, so always the same), under one of ten districts, three of them real.
+ */
+
+/** The corpus' sentences of 8 characters or more, from the index in `config`'s state folder. */
+export async function corpusSentences(config: Config): Promise<string[]> {
+  const corpus = await loadPlanIndex(config.index, config.llm);
+  try {
+    return [...corpus.chunks].flatMap((c) => splitSentences(c.text).map((u) => u.text)).filter((s) => s.length >= 8);
+  } finally {
+    await corpus.close();
+  }
+}
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
+
+const DISTRICTS = ['武清区', '河北区', '津南区', ...Array.from({ length: 7 }, (_, i) => `合成${i + 1}区`)];
+export const SYNTHETIC_DOCUMENTS: IndexedDocumentMeta[] = DISTRICTS.map((district, i) => ({
+  file: `synthetic-${i}.txt`, title: `${district}规划`, district, year: 2021, years: [2021], kind: '五年规划', checksum: '0'.repeat(64), chunkCount: 0,
+}));
+
+/** The first `n` synthetic chunks and their context texts (what BM25 and the embedder read). */
+export function* syntheticChunks(sentences: readonly string[], n: number): Generator<{ chunk: StoredChunk; context: string }> {
+  const rand = rng(42);
+  for (let i = 0; i < n; i++) {
+    let text = '';
+    while (text.length < 250) text += sentences[Math.floor(rand() * sentences.length)]!;
+    const doc = SYNTHETIC_DOCUMENTS[i % SYNTHETIC_DOCUMENTS.length]!;
+    const start = i * 300;
+    const chunk: StoredChunk = { id: `${doc.file}#${start}-${start + text.length}`, file: doc.file, section: [`第${(i % 10) + 1}章`], start, end: start + text.length, text, quote: text, kind: 'text' };
+    yield { chunk, context: contextText(chunk, doc) };
+  }
+}
