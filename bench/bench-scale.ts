@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BuildWriter } from '../src/index/build-writer.ts';
-import type { IndexManifest, StoredChunk } from '../src/index/index-store.ts';
+import type { StoredChunk } from '../src/index/index-store.ts';
 import { LocalEmbedder } from '../src/index/local-embedder.ts';
-import { contextText } from '../src/index/plan-index.ts';
 import { planPartitions } from '../src/index/vector-partitions.ts';
 import { benchTempDir } from './bench-temp.ts';
+import { SYNTHETIC_DOCUMENTS, syntheticChunks } from './synthetic-corpus.ts';
 import type { ScaleServeResult } from './bench-scale-serve.ts';
 
 /**
@@ -48,36 +48,6 @@ export interface ScaleResult {
   error?: string;
 }
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-}
-
-// The real districts (so the questions' district filters apply) and invented ones.
-const DISTRICTS = ['武清区', '河北区', '津南区', ...Array.from({ length: 7 }, (_, i) => `合成${i + 1}区`)];
-const DOCUMENTS: IndexManifest['documents'] = Array.from({ length: 50 }, (_, i) => ({
-  file: `synthetic-${i}.txt`, title: `${DISTRICTS[i % DISTRICTS.length]}规划${i}`, district: DISTRICTS[i % DISTRICTS.length]!,
-  year: 2021, years: [2016, 2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024, 2025], kind: '五年规划', checksum: '0'.repeat(64), chunkCount: 0,
-}));
-
-/** The synthetic chunks, in order, always the same for the same sentences. */
-function* syntheticChunks(sentences: readonly string[], n: number): Generator<{ chunk: StoredChunk; context: string }> {
-  const rand = rng(42);
-  for (let i = 0; i < n; i++) {
-    const parts: string[] = [];
-    for (let len = 0; len < 250; ) {
-      const s = sentences[Math.floor(rand() * sentences.length)]!;
-      parts.push(s);
-      len += s.length;
-    }
-    const text = parts.join('');
-    const doc = DOCUMENTS[i % DOCUMENTS.length]!;
-    const start = i * 300;
-    const chunk: StoredChunk = { id: `${doc.file}#${start}-${start + text.length}`, file: doc.file, section: [`第${(i % 10) + 1}章`], start, end: start + text.length, text, quote: text, kind: 'text' };
-    yield { chunk, context: contextText(chunk, doc) };
-  }
-}
-
 const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
 
 export async function benchScale(
@@ -108,8 +78,8 @@ export async function benchScale(
 
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
-    // Chunk i is of document i % 50 (syntheticChunks).
-    const plan = planPartitions(DOCUMENTS.map((d, i) => ({ file: d.file, district: d.district, chunks: Math.floor(n / DOCUMENTS.length) + (i < n % DOCUMENTS.length ? 1 : 0) })));
+    // Chunk i is of document i % 10 (syntheticChunks).
+    const plan = planPartitions(SYNTHETIC_DOCUMENTS.map((d, i) => ({ file: d.file, district: d.district, chunks: Math.floor(n / SYNTHETIC_DOCUMENTS.length) + (i < n % SYNTHETIC_DOCUMENTS.length ? 1 : 0) })));
     result.partitions = plan.partitions.length;
     const writer = await BuildWriter.open(temp.path, { dimensions: embedder.info.dimensions, plan, vector: { efConstruction } });
     let generateMs = 0;
@@ -149,7 +119,7 @@ export async function benchScale(
       throw err;
     }
     log('scale: writing the index files…');
-    await writer.finish({ builtAt: new Date().toISOString(), embedder: embedder.info, chunking: { chunkSize: 300, chunkOverlap: 0 }, documents: DOCUMENTS }, embedder.toJSON());
+    await writer.finish({ builtAt: new Date().toISOString(), embedder: embedder.info, chunking: { chunkSize: 300, chunkOverlap: 0 }, documents: SYNTHETIC_DOCUMENTS }, embedder.toJSON());
     const ms = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);

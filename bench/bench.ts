@@ -6,7 +6,7 @@ import { QuestionAnswerer } from '../src/answer/question-answerer.ts';
 import { InputError } from '../src/errors.ts';
 import { buildIndex } from '../src/index/build-index.ts';
 import { loadPlanIndex } from '../src/index/plan-index.ts';
-import { splitSentences } from '../src/retrieve/sentences.ts';
+import { sentencesOf } from './synthetic-corpus.ts';
 import { benchBot } from './bench-bot.ts';
 import { benchChart } from './bench-chart.ts';
 import { benchDigest } from './bench-digest.ts';
@@ -141,7 +141,7 @@ await runCli('bench', async (ctx) => {
       });
     if (sections.has('scale'))
       await section('scale', async () => {
-        const sentences = [...index.chunks].flatMap((c) => splitSentences(c.text).map((u) => u.text)).filter((s) => s.length >= 8);
+        const sentences = sentencesOf(index);
         say(`scale: ${scaleN} synthetic chunks…`);
         const scale = await benchScale(sentences, scaleN, say, { resultDir: path.join(ctx.config.index.stateDir, 'bench'), efConstruction: Number(values['ef-construction']) });
         result.peakRssMbWithScale = Math.round(process.resourceUsage().maxRSS / 1024);

@@ -102,21 +102,26 @@ export class ChunkTableWriter {
     this.startCol.push(chunk.start);
     this.endCol.push(chunk.end);
     this.kindCol.push(KINDS.indexOf(chunk.kind));
-    const extras: ChunkExtras = {
-      ...(chunk.id !== defaultId(chunk.file, chunk.start, chunk.end) ? { id: chunk.id } : {}),
-      ...(chunk.quote !== chunk.text ? { quote: chunk.quote } : {}),
-      ...(chunk.spans ? { spans: chunk.spans } : {}),
-      ...(chunk.indicator ? { indicator: chunk.indicator } : {}),
-    };
-    if (Object.keys(extras).length > 0) this.extras.push([ordinal, extras]);
+    // Most chunks have none: an object only for those that do (fields in this order, as the file has them).
+    let extras: ChunkExtras | undefined;
+    if (chunk.id !== defaultId(chunk.file, chunk.start, chunk.end)) (extras ??= {}).id = chunk.id;
+    if (chunk.quote !== chunk.text) (extras ??= {}).quote = chunk.quote;
+    if (chunk.spans) (extras ??= {}).spans = chunk.spans;
+    if (chunk.indicator) (extras ??= {}).indicator = chunk.indicator;
+    if (extras) this.extras.push([ordinal, extras]);
     this.appendText(chunk.text);
   }
 
   private appendText(text: string): void {
-    const bytes = Buffer.byteLength(text);
-    if (this.pendingBytes + bytes > this.pending.length) this.flush();
-    if (bytes > this.pending.length) this.pending = Buffer.alloc(bytes * 2);
-    this.pending.write(text, this.pendingBytes, 'utf8');
+    let bytes: number;
+    // A UTF-16 unit takes at most 3 bytes of UTF-8: when that fits, the text is encoded once, not measured first.
+    if (this.pendingBytes + text.length * 3 <= this.pending.length) bytes = this.pending.write(text, this.pendingBytes, 'utf8');
+    else {
+      bytes = Buffer.byteLength(text);
+      if (this.pendingBytes + bytes > this.pending.length) this.flush();
+      if (bytes > this.pending.length) this.pending = Buffer.alloc(bytes * 2);
+      this.pending.write(text, this.pendingBytes, 'utf8');
+    }
     this.pendingBytes += bytes;
     this.written += bytes;
     this.textStarts.push(this.written);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { IndexCorruptError } from '../errors.ts';
 import { SectionFile, writeSectionFile } from './binary-file.ts';
-import { searchTokens } from './tokenize.ts';
+import { bigramToken, searchTokenParts, searchTokens } from './tokenize.ts';
 
 /**
  * BM25 over jieba search-mode words and CJK character bigrams, in a compact inverted
@@ -32,12 +32,18 @@ const metaSchema = z.object({ format: z.literal(FORMAT), documents: z.number().i
  */
 export class LexicalIndexBuilder {
   private readonly termIds = new Map<string, number>();
+  /** Term id by bigram number (searchTokenParts): a bigram, most of a passage's tokens, is looked up without making its string. */
+  private readonly bigramIds = new Map<number, number>();
+  private readonly terms: string[] = [];
   private readonly postings: Uint8Array[] = [];
   private readonly used: number[] = [];
   private readonly lastDoc: number[] = [];
   private readonly dfs: number[] = [];
   private lengths = new Uint16Array(1024);
   private count = 0;
+  /** The passage being added: its count per term id (zero between passages), and its terms in order of first use. */
+  private tfs = new Uint32Array(1024);
+  private readonly docTerms: number[] = [];
 
   add(text: string): void {
     const doc = this.count++;
@@ -46,22 +52,45 @@ export class LexicalIndexBuilder {
       grown.set(this.lengths);
       this.lengths = grown;
     }
-    const tokens = searchTokens(text);
-    this.lengths[doc] = Math.min(tokens.length, 65_535);
-    const counts = new Map<number, number>();
-    for (const t of tokens) {
-      let id = this.termIds.get(t);
+    const { words, bigrams } = searchTokenParts(text);
+    this.lengths[doc] = Math.min(words.length + bigrams.length, 65_535);
+    for (const w of words) this.countUse(this.termIds.get(w) ?? this.newTerm(w));
+    for (const code of bigrams) {
+      let id = this.bigramIds.get(code);
       if (id === undefined) {
-        id = this.postings.length;
-        this.termIds.set(t, id);
-        this.postings.push(new Uint8Array(8));
-        this.used.push(0);
-        this.lastDoc.push(0);
-        this.dfs.push(0);
+        const token = bigramToken(code);
+        id = this.termIds.get(token) ?? this.newTerm(token);
+        this.bigramIds.set(code, id);
       }
-      counts.set(id, (counts.get(id) ?? 0) + 1);
+      this.countUse(id);
     }
-    for (const [id, tf] of counts) this.append(id, doc, tf);
+    const { tfs, docTerms } = this;
+    for (const id of docTerms) {
+      this.append(id, doc, tfs[id]!);
+      tfs[id] = 0;
+    }
+    docTerms.length = 0;
+  }
+
+  private newTerm(token: string): number {
+    const id = this.terms.length;
+    this.termIds.set(token, id);
+    this.terms.push(token);
+    this.postings.push(new Uint8Array(8));
+    this.used.push(0);
+    this.lastDoc.push(0);
+    this.dfs.push(0);
+    if (id === this.tfs.length) {
+      const grown = new Uint32Array(this.tfs.length * 2);
+      grown.set(this.tfs);
+      this.tfs = grown;
+    }
+    return id;
+  }
+
+  /** One more use of term `id` in the passage being added. */
+  private countUse(id: number): void {
+    if (this.tfs[id]!++ === 0) this.docTerms.push(id);
   }
 
   private append(id: number, doc: number, tf: number): void {
@@ -85,7 +114,7 @@ export class LexicalIndexBuilder {
   }
 
   finish(): LexicalIndex {
-    const terms = [...this.termIds.keys()];
+    const { terms } = this;
     const starts = new Float64Array(terms.length + 1);
     let total = 0;
     terms.forEach((_, id) => {

@@ -99,32 +99,79 @@ function decodeState(bytes: Buffer): { head: z.infer<typeof stateHeadSchema>; ha
   return { head: head.data, hashes, dfs, count };
 }
 
+/** A term count's weight, 1 + ln(tf), for the counts most n-grams have. */
+const TF_WEIGHTS = Float64Array.from({ length: 64 }, (_, tf) => 1 + Math.log(tf));
+/** Document frequencies up to this have their IDF cached (8 bytes each). */
+const IDF_CACHE_MAX = 1 << 20;
+
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
 /**
- * Counts of the text's 1-, 2- and 3-grams keyed by FNV-1a hash (with the length mixed
- * in), each as 4·count + n. Hashing as we go avoids building a string per n-gram, the
- * cost that dominated embedding time. Keys stay signed 32-bit integers, which V8 keeps
- * unboxed (as unsigned, half of them were heap numbers: slower maps, more garbage); the
- * state on disk holds them unsigned.
+ * Counts of a text's 1-, 2- and 3-grams keyed by FNV-1a hash (with the length mixed in),
+ * each as 4·count + n, in order of first occurrence (the order in which embed sums them,
+ * so vectors stay bit for bit the same). Hashing as we go avoids building a string per
+ * n-gram, the cost that dominated embedding time. Keys are signed 32-bit integers; the
+ * state on disk holds them unsigned. One counter serves text after text: its table (open
+ * addressing in typed arrays) is cleared slot by slot, where a Map per text cost most of
+ * the remaining time.
  */
-function ngramCounts(text: string): Map<number, number> {
-  // Punctuation carries no topic; digits and Latin letters do (PM2.5, 5G).
-  const folded = foldForMatch(text).replace(/[^\p{L}\p{N}.%]+/gu, ' ');
-  const counts = new Map<number, number>();
-  for (let i = 0; i < folded.length; i++) {
-    let h = FNV_OFFSET;
-    for (let n = 1; n <= 3 && i + n <= folded.length; n++) {
-      const c = folded.charCodeAt(i + n - 1);
-      if (c === 32) break;
-      h = Math.imul(h ^ c, FNV_PRIME);
-      const key = Math.imul(h ^ n, FNV_PRIME);
-      const entry = counts.get(key);
-      counts.set(key, entry === undefined ? 4 + n : entry + 4);
+class NgramCounter {
+  private keys = new Int32Array(4096);
+  /** 4·count + n; 0 marks an empty slot. */
+  private packed = new Int32Array(4096);
+  /** Slots in use, in order of first occurrence. */
+  private order = new Int32Array(2048);
+  private shift = 32 - 12;
+  size = 0;
+
+  /** Counts `text`'s n-grams, replacing the previous text's; read them with keyAt and packedAt. */
+  count(text: string): this {
+    this.clear();
+    // Punctuation carries no topic; digits and Latin letters do (PM2.5, 5G).
+    const folded = foldForMatch(text).replace(/[^\p{L}\p{N}.%]+/gu, ' ');
+    // At most three n-grams a character: keep the table at most half full.
+    while (folded.length * 3 > this.order.length) this.grow();
+    const { keys, packed, order, shift } = this;
+    const mask = keys.length - 1;
+    for (let i = 0; i < folded.length; i++) {
+      let h = FNV_OFFSET;
+      for (let n = 1; n <= 3 && i + n <= folded.length; n++) {
+        const c = folded.charCodeAt(i + n - 1);
+        if (c === 32) break;
+        h = Math.imul(h ^ c, FNV_PRIME);
+        const key = Math.imul(h ^ n, FNV_PRIME);
+        let slot = Math.imul(key, 0x9e3779b1) >>> shift;
+        while (packed[slot] !== 0 && keys[slot] !== key) slot = (slot + 1) & mask;
+        if (packed[slot] === 0) {
+          keys[slot] = key;
+          packed[slot] = 4 + n;
+          order[this.size++] = slot;
+        } else packed[slot]! += 4;
+      }
     }
+    return this;
   }
-  return counts;
+
+  keyAt(i: number): number {
+    return this.keys[this.order[i]!]!;
+  }
+
+  packedAt(i: number): number {
+    return this.packed[this.order[i]!]!;
+  }
+
+  private clear(): void {
+    for (let i = 0; i < this.size; i++) this.packed[this.order[i]!] = 0;
+    this.size = 0;
+  }
+
+  private grow(): void {
+    this.keys = new Int32Array(this.keys.length * 2);
+    this.packed = new Int32Array(this.packed.length * 2);
+    this.order = new Int32Array(this.order.length * 2);
+    this.shift--;
+  }
 }
 
 /**
@@ -200,6 +247,9 @@ export class LocalEmbedder implements Embedder {
   readonly info: EmbedderInfo;
   private readonly df: DfTable;
   private readonly documents: number;
+  private readonly ngrams = new NgramCounter();
+  /** IDF by document frequency, each computed once (0: not yet); Math.log per n-gram was a third of embedding time. */
+  private idfByDf: Float64Array | undefined;
 
   private constructor(dimensions: number, documents: number, df: DfTable) {
     this.info = { id: LOCAL_EMBEDDER_ID, model: MODEL, dimensions };
@@ -210,7 +260,14 @@ export class LocalEmbedder implements Embedder {
   /** Fits document frequencies on the given texts (the corpus' chunks). */
   static fit(texts: readonly string[], dimensions = DEFAULT_DIMENSIONS): LocalEmbedder {
     const df = new Map<number, number>();
-    for (const t of texts) for (const g of ngramCounts(t).keys()) df.set(g, (df.get(g) ?? 0) + 1);
+    const counter = new NgramCounter();
+    for (const t of texts) {
+      counter.count(t);
+      for (let i = 0; i < counter.size; i++) {
+        const g = counter.keyAt(i);
+        df.set(g, (df.get(g) ?? 0) + 1);
+      }
+    }
     return new LocalEmbedder(dimensions || DEFAULT_DIMENSIONS, texts.length, DfTable.fromPairs(Array.from(df, ([hash, n]) => [hash >>> 0, n])));
   }
 
@@ -240,15 +297,22 @@ export class LocalEmbedder implements Embedder {
   embed(text: string): Float32Array {
     const dims = this.info.dimensions;
     const v = new Float32Array(dims);
-    for (const [key, packed] of ngramCounts(text)) {
+    const ngrams = this.ngrams.count(text);
+    for (let i = 0; i < ngrams.size; i++) {
+      const key = ngrams.keyAt(i);
+      const packed = ngrams.packedAt(i);
       const tf = packed >> 2;
-      const df = this.df.get(key);
-      const idf = Math.log((this.documents + 1) / (df + 1)) + 1;
-      const weight = (1 + Math.log(tf)) * idf * NGRAM_WEIGHTS[packed & 3]!;
+      const weight = (tf < TF_WEIGHTS.length ? TF_WEIGHTS[tf]! : 1 + Math.log(tf)) * this.idf(this.df.get(key)) * NGRAM_WEIGHTS[packed & 3]!;
       // The hash's top bit gives the sign; the unsigned hash, the dimension.
       v[(key >>> 0) % dims]! += key < 0 ? -weight : weight;
     }
     return l2Normalize(v);
+  }
+
+  private idf(df: number): number {
+    const cache = (this.idfByDf ??= new Float64Array(Math.min(this.documents, IDF_CACHE_MAX) + 1));
+    if (df >= cache.length) return Math.log((this.documents + 1) / (df + 1)) + 1;
+    return cache[df] || (cache[df] = Math.log((this.documents + 1) / (df + 1)) + 1);
   }
 
   async embedDocuments(texts: readonly string[]): Promise<Float32Array[]> {

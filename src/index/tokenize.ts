@@ -143,16 +143,56 @@ export function isCjk(ch: string): boolean {
  * words jieba splits differently in question and passage (治未病 vs 中 医治 未病).
  */
 export function searchTokens(text: string): string[] {
+  const { words, bigrams } = searchTokenParts(text);
+  for (const code of bigrams) words.push(bigramToken(code));
+  return words;
+}
+
+/** CJK code units (U+3400–U+9FFF, U+F900–U+FAFF) numbered 0–28,159: a bigram of two is a small integer. */
+const CJK_MAIN_END = 0x9fff;
+const CJK_MAIN_COUNT = CJK_MAIN_END - 0x3400 + 1;
+const CJK_COUNT = CJK_MAIN_COUNT + (0xfaff - 0xf900 + 1);
+
+function cjkIndex(c: number): number {
+  if (c >= 0x3400 && c <= CJK_MAIN_END) return c - 0x3400;
+  if (c >= 0xf900 && c <= 0xfaff) return c - 0xf900 + CJK_MAIN_COUNT;
+  return -1;
+}
+
+const cjkChar = (i: number) => (i < CJK_MAIN_COUNT ? 0x3400 + i : 0xf900 + i - CJK_MAIN_COUNT);
+
+/**
+ * searchTokens in two parts, for an index builder: the words, and the CJK bigrams as
+ * numbers below 2^30 (which V8 keeps unboxed), in searchTokens' order. A builder keys
+ * most of a passage's tokens by number this way, instead of making and hashing a string
+ * per bigram; `bigramToken` gives a bigram's token.
+ */
+export function searchTokenParts(text: string): { words: string[]; bigrams: number[] } {
   const folded = text.normalize('NFKC').toLowerCase();
-  const out: string[] = [];
+  const words: string[] = [];
   for (const w of segmenter().cutForSearch(folded, true)) {
+    // A word that starts with a common ideograph (most) came from a run of them: nothing to trim, a word.
+    const c = w.charCodeAt(0);
+    if (c >= 0x4e00 && c <= 0x9fff) {
+      words.push(w);
+      continue;
+    }
     const t = w.trim();
-    if (t && WORDISH.test(t)) out.push(t);
+    if (t && WORDISH.test(t)) words.push(t);
   }
-  for (const run of folded.match(/[\u3400-\u9fff\uf900-\ufaff]{2,}/g) ?? []) {
-    for (let i = 0; i + 1 < run.length; i++) out.push('#' + run.slice(i, i + 2));
+  const bigrams: number[] = [];
+  let previous = -1;
+  for (let i = 0; i < folded.length; i++) {
+    const current = cjkIndex(folded.charCodeAt(i));
+    if (previous >= 0 && current >= 0) bigrams.push(previous * CJK_COUNT + current);
+    previous = current;
   }
-  return out;
+  return { words, bigrams };
+}
+
+/** The search token of a bigram numbered by searchTokenParts. */
+export function bigramToken(code: number): string {
+  return '#' + String.fromCharCode(cjkChar(Math.floor(code / CJK_COUNT)), cjkChar(code % CJK_COUNT));
 }
 
 /** Plain jieba words (precise mode), folded; punctuation dropped. */

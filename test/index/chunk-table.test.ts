@@ -1,7 +1,9 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { currentBuildDir, readManifest } from '../../src/index/index-store.ts';
+import { ChunkTable, ChunkTableWriter } from '../../src/index/chunk-table.ts';
+import { currentBuildDir, readManifest, type IndexedDocumentMeta, type StoredChunk } from '../../src/index/index-store.ts';
 import { normalizeText } from '../../src/ingest/normalize.ts';
 import { loadPlanIndex, readChunkTable, type PlanIndex } from '../../src/index/plan-index.ts';
 import { copyCorpusIndex, testConfig } from '../helpers/test-index.ts';
@@ -47,6 +49,37 @@ describe('ChunkTable', () => {
     expect(index.chunks.byId(`${c.file}#0-1`)).toBeUndefined();
     expect(index.chunks.byId('no such chunk')).toBeUndefined();
     expect(() => index.chunks.at(index.chunks.length)).toThrow(RangeError);
+  });
+});
+
+describe('ChunkTableWriter', () => {
+  it('reads back every field as written: rare fields, texts of every size, characters of every width', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'chunk-table-'));
+    try {
+      const paths = { meta: path.join(dir, 'chunks.json'), columns: path.join(dir, 'chunks.bin'), texts: path.join(dir, 'texts.bin') };
+      const doc = (file: string): IndexedDocumentMeta => ({ file, title: file, district: '武清区', year: 2021, years: [2021], kind: '五年规划', checksum: '0'.repeat(64), chunkCount: 0 });
+      const chunk = (i: number, text: string, more: Partial<StoredChunk> = {}): StoredChunk => ({ id: `a.txt#${i * 10}-${i * 10 + text.length}`, file: 'a.txt', section: [`第${i}章`], start: i * 10, end: i * 10 + text.length, text, quote: text, kind: 'text', ...more });
+      // 2 MB of three-byte characters does not fit the writer's 4 MB buffer beside what it holds: it is flushed first.
+      const long = '森林覆盖率'.repeat(400_000);
+      const chunks = [
+        chunk(0, '武清区森林覆盖率达到13%。'),
+        chunk(1, '移位的编号', { id: 'a.txt#custom' }),
+        chunk(2, '有缺口的段落', { spans: [[20, 22], [24, 26]] }),
+        chunk(3, long),
+        chunk(4, '表情😀与 ASCII', { kind: 'table-row', quote: '表情 | 😀', file: 'b.txt', id: 'b.txt#40-51' }),
+        chunk(5, long.slice(0, 600_000)),
+        chunk(6, ''),
+      ];
+      const writer = new ChunkTableWriter(paths);
+      for (const c of chunks) writer.add(c);
+      expect(writer.finish()).toEqual({ count: chunks.length });
+      const table = ChunkTable.open(paths, { meta: readFileSync(paths.meta, 'utf8'), columns: readFileSync(paths.columns) }, [doc('a.txt'), doc('b.txt')]);
+      expect(table.length).toBe(chunks.length);
+      chunks.forEach((c, i) => expect(table.at(i)).toMatchObject(c));
+      expect(table.at(0)).not.toHaveProperty('spans');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

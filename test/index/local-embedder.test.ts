@@ -35,6 +35,18 @@ describe('LocalEmbedder', () => {
     expect(Array.from(await restored.embedQuery('政企会客厅'))).toEqual(Array.from(await emb.embedQuery('政企会客厅')));
   });
 
+  it('embeds a text the same whatever it embedded before, long texts included', () => {
+    // Each embedder counts n-grams in one reused table; a text of 3,000 characters makes it grow.
+    const long = corpus.join('').repeat(25);
+    const fresh = () => LocalEmbedder.fromJSON(emb.toJSON());
+    const alone = { short: Array.from(fresh().embed(corpus[1]!)), long: Array.from(fresh().embed(long)) };
+    const reused = fresh();
+    expect(Array.from(reused.embed(corpus[1]!))).toEqual(alone.short);
+    expect(Array.from(reused.embed(long))).toEqual(alone.long);
+    expect(Array.from(reused.embed(corpus[1]!))).toEqual(alone.short);
+    expect(alone.long).not.toEqual(alone.short);
+  });
+
   it('refuses a state of another model', () => {
     expect(() => LocalEmbedder.fromJSON({ ...emb.toJSON(), model: 'other' })).toThrow();
   });

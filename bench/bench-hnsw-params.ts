@@ -1,0 +1,146 @@
+import { parseArgs } from 'node:util';
+import hnswlib from 'hnswlib-node';
+import { parseConfig } from '../src/config.ts';
+import { LocalEmbedder } from '../src/index/local-embedder.ts';
+import { BENCH_QUESTIONS } from './bench-questions.ts';
+import { corpusSentences, syntheticChunks } from './synthetic-corpus.ts';
+
+/**
+ * What HNSW insertion costs, and what recall it buys, for hnswlib-node's build parameters:
+ * `npx tsx bench/bench-hnsw-params.ts --n 10000 [--m 16,12,8] [--ef 200,100,64,40,32]`
+ * with STATE_DIR holding a built corpus index (its sentences make the synthetic chunks,
+ * synthetic-corpus.ts, embedded by the local embedder fitted on them).
+ * Per (M, efConstruction): insertion CPU µs per vector (one thread), and recall@10 at
+ * efSearch 64 against exact search, over the bench questions and held-out synthetic
+ * chunks. Also what handing a vector to hnswlib costs apart from the insertion: building
+ * the JS array (`Array.from`) and the addon reading it element by element (measured as a
+ * brute-force index's addPoint, which only copies). Prints a table and one JSON line.
+ */
+
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '10000' },
+    m: { type: 'string', default: '16,12,8' },
+    ef: { type: 'string', default: '200,100,64,40,32' },
+    queries: { type: 'string', default: '200' },
+  },
+});
+const N = Number(values.n);
+const Ms = values.m.split(',').map(Number);
+const EFs = values.ef.split(',').map(Number);
+const HELD_OUT = Number(values.queries);
+const K = 10;
+const EF_SEARCH = 64;
+
+const cpuMs = (from: NodeJS.CpuUsage) => {
+  const u = process.cpuUsage(from);
+  return (u.user + u.system) / 1000;
+};
+
+const sentences = await corpusSentences(parseConfig(process.env));
+
+let t = process.cpuUsage();
+const contexts = Array.from(syntheticChunks(sentences, N + HELD_OUT), (c) => c.context);
+const embedder = LocalEmbedder.fit(contexts.slice(0, Math.min(N, 20_000)));
+const dims = embedder.info.dimensions;
+const vectors = new Float32Array(N * dims);
+for (let i = 0; i < N; i++) vectors.set(embedder.embed(contexts[i]!), i * dims);
+const queries = [...BENCH_QUESTIONS.map((q) => embedder.embed(q)), ...contexts.slice(N).map((c) => embedder.embed(c))];
+contexts.length = 0;
+const vectorAt = (i: number) => vectors.subarray(i * dims, (i + 1) * dims);
+process.stderr.write(`hnsw-params: ${N} vectors of ${dims} dims and ${queries.length} queries made in ${Math.round(cpuMs(t))} CPU ms\n`);
+
+// Exact 10 nearest by inner product, for every query.
+t = process.cpuUsage();
+const exact = queries.map(() => ({ labels: new Int32Array(K).fill(-1), scores: new Float64Array(K).fill(-Infinity) }));
+for (let i = 0; i < N; i++) {
+  const v = vectorAt(i);
+  for (const [qi, q] of queries.entries()) {
+    let dot = 0;
+    for (let d = 0; d < dims; d++) dot += q[d]! * v[d]!;
+    const best = exact[qi]!;
+    if (dot <= best.scores[K - 1]!) continue;
+    let j = K - 1;
+    while (j > 0 && best.scores[j - 1]! < dot) {
+      best.scores[j] = best.scores[j - 1]!;
+      best.labels[j] = best.labels[j - 1]!;
+      j--;
+    }
+    best.scores[j] = dot;
+    best.labels[j] = i;
+  }
+}
+process.stderr.write(`hnsw-params: exact search done in ${Math.round(cpuMs(t))} CPU ms\n`);
+
+// Handing vectors over: the JS array, then the addon's element-by-element read (a brute-force index only copies).
+t = process.cpuUsage();
+let sink = 0;
+for (let i = 0; i < N; i++) sink += Array.from(vectorAt(i)).length;
+const arrayFromUs = (cpuMs(t) * 1000) / N;
+const brute = new hnswlib.BruteforceSearch('ip', dims);
+brute.initIndex(N);
+const arrays = Array.from({ length: Math.min(N, 2000) }, (_, i) => Array.from(vectorAt(i)));
+t = process.cpuUsage();
+for (let i = 0; i < arrays.length; i++) brute.addPoint(arrays[i]!, i);
+const addonReadUs = (cpuMs(t) * 1000) / arrays.length;
+let acceptsFloat32Array: boolean | string;
+try {
+  const probe = new hnswlib.HierarchicalNSW('ip', dims);
+  probe.initIndex({ maxElements: 1 });
+  probe.addPoint(vectorAt(0) as unknown as number[], 0);
+  acceptsFloat32Array = probe.getCurrentCount() === 1;
+} catch (err) {
+  acceptsFloat32Array = (err as Error).message;
+}
+process.stderr.write(`hnsw-params: Array.from ${arrayFromUs.toFixed(1)} µs/vector, addon read+copy ${addonReadUs.toFixed(1)} µs/vector, Float32Array accepted: ${acceptsFloat32Array} (${sink > 0})\n`);
+
+interface Row {
+  m: number;
+  efConstruction: number;
+  insertCpuUsPerVector: number;
+  recallAt10: number;
+  recallQuestions: number;
+  searchCpuUsPerQuery: number;
+}
+const rows: Row[] = [];
+const recallOf = (found: number[], qi: number) => {
+  const want = exact[qi]!.labels;
+  let hits = 0;
+  for (const l of found) if (want.includes(l)) hits++;
+  return hits / K;
+};
+for (const m of Ms) {
+  for (const efConstruction of EFs) {
+    const index = new hnswlib.HierarchicalNSW('ip', dims);
+    index.initIndex({ maxElements: N, m, efConstruction, randomSeed: 100 });
+    // Insertion only: the arrays are made beforehand in blocks, outside the timed span.
+    let insertMs = 0;
+    for (let from = 0; from < N; from += 1000) {
+      const block = Array.from({ length: Math.min(1000, N - from) }, (_, i) => Array.from(vectorAt(from + i)));
+      const s = process.cpuUsage();
+      for (const [i, a] of block.entries()) index.addPoint(a, from + i);
+      insertMs += cpuMs(s);
+    }
+    index.setEf(EF_SEARCH);
+    const s = process.cpuUsage();
+    const recalls = queries.map((q, qi) => recallOf(index.searchKnn(Array.from(q), K).neighbors, qi));
+    const searchUs = (cpuMs(s) * 1000) / queries.length;
+    const mean = (xs: number[]) => Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 1000) / 1000;
+    const row = {
+      m,
+      efConstruction,
+      insertCpuUsPerVector: Math.round((insertMs * 1000) / N),
+      recallAt10: mean(recalls),
+      recallQuestions: mean(recalls.slice(0, BENCH_QUESTIONS.length)),
+      searchCpuUsPerQuery: Math.round(searchUs),
+    };
+    rows.push(row);
+    process.stderr.write(`hnsw-params: M ${m} efC ${efConstruction}: insert ${row.insertCpuUsPerVector} µs/vector, recall@10 ${row.recallAt10} (questions ${row.recallQuestions}), search ${row.searchCpuUsPerQuery} µs\n`);
+  }
+}
+
+console.log(`\nN ${N}, ${dims} dims, efSearch ${EF_SEARCH}, ${queries.length} queries (${BENCH_QUESTIONS.length} bench questions + ${queries.length - BENCH_QUESTIONS.length} held-out chunks)`);
+console.log('| M | efConstruction | insert CPU µs/vector | recall@10 (all) | recall@10 (questions) | search CPU µs |');
+console.log('|---|---|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.m} | ${r.efConstruction} | ${r.insertCpuUsPerVector} | ${r.recallAt10} | ${r.recallQuestions} | ${r.searchCpuUsPerQuery} |`);
+console.log(JSON.stringify({ n: N, dims, efSearch: EF_SEARCH, arrayFromUsPerVector: Math.round(arrayFromUs * 10) / 10, addonReadUsPerVector: Math.round(addonReadUs * 10) / 10, acceptsFloat32Array, rows }));
