@@ -25,17 +25,16 @@ export function loadConfigFromEnvironment(): Config {
 
 export async function runCli(name: string, main: (ctx: CliContext) => Promise<number | void>): Promise<void> {
   let secrets: string[] = [];
+  let logLevel = process.env.LOG_LEVEL ?? '';
   try {
     const config = loadConfigFromEnvironment();
     secrets = config.secrets;
+    logLevel = config.logLevel;
     const log = createLogger({ level: config.logLevel, secrets }).child({ cmd: name });
     const code = await main({ config, log, out: (line) => process.stdout.write(line + '\n') });
     process.exitCode = code ?? 0;
   } catch (err) {
-    // A mistyped option (parseArgs' ERR_PARSE_ARGS_*) is the user's to fix: its message, not a stack trace.
-    const badArgs = /^ERR_PARSE_ARGS_/.test(String((err as NodeJS.ErrnoException)?.code));
-    const message = err instanceof PlanQaError ? err.message : badArgs ? `${name}: ${(err as Error).message}` : `${name}: ${(err as Error)?.stack ?? String(err)}`;
-    process.stderr.write(scrubSecrets(message, secrets) + '\n');
+    process.stderr.write(scrubSecrets(cliErrorMessage(name, err, logLevel), secrets) + '\n');
     process.exitCode = 1;
   }
   await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
@@ -43,6 +42,20 @@ export async function runCli(name: string, main: (ctx: CliContext) => Promise<nu
   // which stops jieba's thread and frees its dictionary first (20 ms of a cold `ask` on an
   // idle machine, 100 ms and more on a busy one).
   process.exit();
+}
+
+/**
+ * What a command prints when it fails. Our errors and a mistyped option (parseArgs'
+ * ERR_PARSE_ARGS_*) are the user's to act on: their message. Anything else is a fault of
+ * this program or its installation: one line saying so, and its stack only when asked
+ * for (LOG_LEVEL debug or trace), for a report.
+ */
+export function cliErrorMessage(name: string, err: unknown, logLevel: string): string {
+  if (err instanceof PlanQaError) return err.message;
+  const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  if (/^ERR_PARSE_ARGS_/.test(String((err as NodeJS.ErrnoException)?.code))) return `${name}: ${message}`;
+  if (/^(debug|trace)$/.test(logLevel) && err instanceof Error && err.stack) return `${name}: unexpected error: ${err.stack}`;
+  return `${name}: unexpected error: ${message} (LOG_LEVEL=debug shows where it happened)`;
 }
 
 /** Resolves once everything written to the stream so far has been handed to the system. */
