@@ -25,6 +25,8 @@ export class HnswVectorSearch implements VectorSearch {
     this.dimensions = partitions[0]?.dimensions ?? 0;
     this.size = partitions.reduce((n, p) => n + p.size, 0);
     this.partitionOf = new Uint16Array(this.size);
+    // One partition (every small corpus): all zeros, no need to list its labels.
+    if (partitions.length === 1) return;
     partitions.forEach((index, p) => {
       for (const label of index.labels()) {
         if (!(label >= 0 && label < this.size)) throw new IndexCorruptError(`vector-index: label ${label} of partition ${p} is outside 0…${this.size - 1}`);
