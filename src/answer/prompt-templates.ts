@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.ts';
+import { PROJECT_DIR } from '../project-files.ts';
 
 /**
  * Prompt text lives in `prompts/*.md`. Each file declares the placeholders it uses in a
@@ -18,9 +18,8 @@ import { ConfigError } from '../errors.ts';
  * question, a passage) is inserted as it is and never expanded.
  */
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-/** The repository's prompts/ — also from the compiled copy in dist/src/answer/, so that editing a prompt needs no build. */
-export const DEFAULT_PROMPTS_DIR = path.resolve(HERE, HERE.endsWith(path.join('dist', 'src', 'answer')) ? '../../..' : '../..', 'prompts');
+/** The repository's prompts/, also for the compiled code: editing a prompt needs no build. */
+export const DEFAULT_PROMPTS_DIR = path.join(PROJECT_DIR, 'prompts');
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 const FRONT_MATTER = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/;

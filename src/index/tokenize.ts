@@ -1,68 +1,33 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import type { Jieba } from '@node-rs/jieba';
+import path from 'node:path';
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
+import { loadFullJieba, type Segmenter } from './jieba-dictionary.ts';
+import { DIST_DIR } from '../project-files.ts';
+import { startModuleWorker } from './module-worker.ts';
 
 /**
- * Owner of @node-rs/jieba and of the text folding used for matching. Folding (NFKC,
- * lower case, no whitespace) applies to index keys and queries only, never to quotes.
+ * Segmentation and the text folding used for matching (jieba-dictionary.ts owns the
+ * addon and its dictionary). Folding (NFKC, lower case, no whitespace) applies to index
+ * keys and queries only, never to quotes.
  */
-
-/** What this module asks of jieba. */
-type Segmenter = Pick<Jieba, 'cut' | 'cutForSearch' | 'tag'>;
-
-const require = createRequire(import.meta.url);
-/** The addon and its dictionary file, found the way Node finds them. */
-const JIEBA = { addon: require.resolve('@node-rs/jieba'), dict: require.resolve('@node-rs/jieba/dict.txt') };
-
-/**
- * jieba with its dictionary, in this thread. Loading the dictionary takes 150–200 ms of
- * CPU: on first use, not at import (nor the addon, nor the package's dict module, which
- * reads two dictionary files, 11 MB, when imported).
- */
-function loadHere(): Segmenter {
-  const { Jieba } = require(JIEBA.addon) as typeof import('@node-rs/jieba');
-  return Jieba.withDict(readFileSync(JIEBA.dict));
-}
 
 let jieba: Segmenter | undefined;
 function segmenter(): Segmenter {
-  jieba ??= loadHere();
+  // jieba with its full dictionary, in this thread: on first use, not at import.
+  jieba ??= loadFullJieba();
   return jieba;
 }
 
 /**
- * The dictionary loaded on a second thread while this one does other start-up work
- * (reading the index): for a process that starts, answers and exits (`npm run ask`), the
- * dictionary's load is then off the critical path. Calls are synchronous, as jieba's own
- * are: the request goes over a MessagePort, this thread waits on a shared flag, and takes
- * the reply with receiveMessageOnPort (about 0.05 ms a call; a question makes about ten).
- * The worker's code is a string so that it runs the same from the sources (tsx, vitest)
- * and from dist/. A worker that fails or stops answering is replaced by the in-thread
- * dictionary: segmentation never depends on it.
+ * Segmentation on a second thread (segmenter-thread.ts) while this one does other
+ * start-up work (reading the index): for a process that starts, answers and exits (`npm
+ * run ask`), the dictionary is then off the critical path. With the compiled dictionary,
+ * that thread answers a question's few short texts without loading the full dictionary at
+ * all. Calls are synchronous, as jieba's own are: the request goes over a MessagePort,
+ * this thread waits on a shared flag, and takes the reply with receiveMessageOnPort (about
+ * 0.05 ms a call; a question makes about ten). A thread that fails or stops answering is
+ * replaced by the full dictionary in this thread: segmentation never depends on it.
  */
-const SEGMENTER_THREAD = `
-const { workerData } = require('node:worker_threads');
-const { port, flag, jiebaPath, dictPath } = workerData;
-let jieba, failure;
-try {
-  const { Jieba } = require(jiebaPath);
-  jieba = Jieba.withDict(require('node:fs').readFileSync(dictPath));
-} catch (err) {
-  failure = String(err && err.message || err);
-}
-port.on('message', ({ op, text, hmm }) => {
-  let reply;
-  try {
-    reply = failure ? { error: failure } : { result: jieba[op](text, hmm) };
-  } catch (err) {
-    reply = { error: String(err && err.message || err) };
-  }
-  port.postMessage(reply);
-  Atomics.store(flag, 0, 1);
-  Atomics.notify(flag, 0);
-});
-`;
+type ThreadOp = keyof Segmenter | 'dictionary';
 
 /** Long enough for a loaded machine to finish loading the dictionary; then it is loaded here. */
 const THREAD_REPLY_TIMEOUT_MS = 20_000;
@@ -72,28 +37,25 @@ class ThreadSegmenter implements Segmenter {
   private readonly port: MessagePort;
   private readonly worker: Worker;
 
-  constructor() {
+  constructor(dictionary: string) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.worker = new Worker(SEGMENTER_THREAD, {
-      eval: true,
-      workerData: { port: port2, flag: this.flag, jiebaPath: JIEBA.addon, dictPath: JIEBA.dict },
-      transferList: [port2],
-    });
+    this.worker = startModuleWorker('segmenter-thread', { workerData: { port: port2, flag: this.flag, dictionary }, transferList: [port2] });
     // Neither keeps the process alive: a command ends when its work does.
     this.worker.unref();
     this.port.unref();
     this.worker.on('error', () => {}); // a failure shows as an error reply or a timeout
   }
 
-  private call<T>(op: keyof Segmenter, text: string, hmm: boolean): T {
+  call<T>(op: ThreadOp, text: string, hmm: boolean): T {
     Atomics.store(this.flag, 0, 0);
     this.port.postMessage({ op, text, hmm });
     const waited = Atomics.wait(this.flag, 0, 0, THREAD_REPLY_TIMEOUT_MS);
     const reply = receiveMessageOnPort(this.port)?.message as { result?: T; error?: string } | undefined;
     if (waited === 'timed-out' || !reply || reply.error !== undefined) {
       void this.worker.terminate();
-      jieba = loadHere();
+      jieba = loadFullJieba();
+      if (op === 'dictionary') return 'full' as T;
       return (jieba[op] as (t: string, h: boolean) => T)(text, hmm);
     }
     return reply.result as T;
@@ -107,17 +69,27 @@ class ThreadSegmenter implements Segmenter {
     return this.call('cutForSearch', text, hmm ?? false);
   }
 
-  tag(text: string, hmm?: boolean | null): ReturnType<Jieba['tag']> {
+  tag(text: string, hmm?: boolean | null): ReturnType<Segmenter['tag']> {
     return this.call('tag', text, hmm ?? false);
   }
 }
 
 /**
- * Starts loading the dictionary on a second thread now, for a process about to do other
- * start-up work before its first segmentation. No effect once the dictionary is loaded.
+ * Starts segmentation on a second thread now, for a process about to do other start-up
+ * work before its first segmentation. No effect once segmentation has started.
+ * `dictionary`: the compiled dictionary to use (by default the build's, dist/jieba-dictionary.bin).
  */
-export function preloadSegmenter(): void {
-  jieba ??= new ThreadSegmenter();
+export function preloadSegmenter(options: { dictionary?: string } = {}): void {
+  jieba ??= new ThreadSegmenter(options.dictionary ?? path.join(DIST_DIR, 'jieba-dictionary.bin'));
+}
+
+/**
+ * The dictionary segmentation uses now: per text (from the compiled dictionary, on the
+ * second thread), the full one, or none yet.
+ */
+export function segmenterDictionary(): 'per text' | 'full' | 'not loaded' {
+  if (jieba instanceof ThreadSegmenter) return jieba.call<'per text' | 'full'>('dictionary', '', false);
+  return jieba ? 'full' : 'not loaded';
 }
 
 /** Where segmentation runs now (a worker that failed has been replaced by this thread's dictionary). */

@@ -1,0 +1,61 @@
+import { workerData, type MessagePort } from 'node:worker_threads';
+import { CompiledJiebaDictionary, loadFullJieba, loadJieba, type Segmenter } from './jieba-dictionary.ts';
+
+/**
+ * tokenize.ts's second thread: segments the texts it is sent (`{ op, text, hmm }`, answered
+ * `{ result }` or `{ error }`, then the shared flag is raised).
+ *
+ * With the compiled dictionary it starts answering at once: each of the first texts is
+ * segmented with a dictionary of just its own words (exactly as the full dictionary
+ * would; see jieba-dictionary.ts), which a question's handful of short texts needs.
+ * Past SCOPED_CHARS characters in all, the full dictionary is loaded (150 ms), which a
+ * long run of texts amortizes. Without the compiled dictionary, the full one loads at start.
+ */
+
+/**
+ * Characters segmented with per-text dictionaries before the full one is loaded: finding
+ * a text's words costs about a microsecond a character (a cold question segments about
+ * 100), so this bound keeps their total well below the full dictionary's load.
+ */
+const SCOPED_CHARS = 20_000;
+
+const { port, flag, dictionary: dictionaryFile } = workerData as { port: MessagePort; flag: Int32Array; dictionary?: string };
+
+let full: Segmenter | undefined;
+let failure: string | undefined;
+let scopedChars = 0;
+const compiled = dictionaryFile ? CompiledJiebaDictionary.open(dictionaryFile) : undefined;
+
+function loadFull(): Segmenter | undefined {
+  if (full || failure) return full;
+  try {
+    full = loadFullJieba();
+  } catch (err) {
+    failure = String((err as Error)?.message ?? err);
+  }
+  return full;
+}
+
+if (!compiled) loadFull();
+
+function segmenterFor(text: string): Segmenter | undefined {
+  if (full || failure || !compiled || scopedChars + text.length > SCOPED_CHARS) return loadFull();
+  scopedChars += text.length;
+  return loadJieba(compiled.dictionaryFor(text));
+}
+
+port.on('message', ({ op, text, hmm }: { op: keyof Segmenter | 'dictionary'; text: string; hmm: boolean }) => {
+  let reply;
+  try {
+    if (op === 'dictionary') reply = failure ? { error: failure } : { result: full || !compiled ? 'full' : 'per text' };
+    else {
+      const jieba = segmenterFor(text);
+      reply = jieba ? { result: (jieba[op] as (t: string, h: boolean) => unknown)(text, hmm) } : { error: failure };
+    }
+  } catch (err) {
+    reply = { error: String((err as Error)?.message ?? err) };
+  }
+  port.postMessage(reply);
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+});
