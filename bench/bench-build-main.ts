@@ -57,7 +57,7 @@ try {
     done += batch.length;
   }
   t = process.cpuUsage();
-  await writer.finish({ builtAt: new Date().toISOString(), embedder: embedder.info, chunking: { chunkSize: 300, chunkOverlap: 0 }, documents: SYNTHETIC_DOCUMENTS }, embedder.toJSON());
+  await writer.finish({ builtAt: new Date().toISOString(), embedder: embedder.info, chunking: { chunkSize: 300, chunkOverlap: 0 }, documents: SYNTHETIC_DOCUMENTS }, embedder);
   phases.finish = cpuUs(t);
   // The writer's own split of `add` (wall time; one thread, nothing awaited) apportions its CPU.
   const { chunkTableMs, lexicalMs, vectorMs } = writer.timings;

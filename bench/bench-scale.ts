@@ -119,7 +119,7 @@ export async function benchScale(
       throw err;
     }
     log('scale: writing the index files…');
-    await writer.finish({ builtAt: new Date().toISOString(), embedder: embedder.info, chunking: { chunkSize: 300, chunkOverlap: 0 }, documents: SYNTHETIC_DOCUMENTS }, embedder.toJSON());
+    await writer.finish({ builtAt: new Date().toISOString(), embedder: embedder.info, chunking: { chunkSize: 300, chunkOverlap: 0 }, documents: SYNTHETIC_DOCUMENTS }, embedder);
     const ms = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);

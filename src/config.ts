@@ -115,11 +115,14 @@ function isTimeZone(tz: string): boolean {
   }
 }
 
+const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
 const timeZone = z
   .string()
   .optional()
   .transform((v, ctx) => {
-    const tz = v?.trim() || 'Asia/Shanghai';
+    const tz = v?.trim();
+    // The default needs no check (asking Intl is 6 ms of every command's start).
+    if (!tz) return DEFAULT_TIME_ZONE;
     if (!isTimeZone(tz)) {
       ctx.addIssue({ code: 'custom', message: `must be an IANA time zone such as Asia/Shanghai, got "${v}"` });
       return z.NEVER;

@@ -15,7 +15,7 @@ const PREFIX = 16; // magic (8) + header length (u32) + reserved (u32)
 const sectionSchema = z.object({ name: z.string(), offset: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() });
 const headerSchema = z.object({ meta: z.unknown(), sections: z.array(sectionSchema) });
 
-type TypedArray = Uint8Array | Uint16Array | Uint32Array | Float32Array | Float64Array;
+type TypedArray = Uint8Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
 type TypedArrayConstructor<T extends TypedArray> = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number };
 
 const padTo = (n: number) => Math.ceil(n / ALIGN) * ALIGN;

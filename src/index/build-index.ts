@@ -1,5 +1,5 @@
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
 import type { IndexConfig, LlmConfig } from '../config.ts';
 import { readCorpus, type SkippedFile } from '../ingest/corpus.ts';
 import { extractedDir } from '../ingest/extracted-store.ts';
@@ -7,7 +7,7 @@ import { ingestDocument, type IngestedDocument } from '../ingest/chunk.ts';
 import { quotableSpans } from '../ingest/normalize.ts';
 import { describeEmbedder, type Embedder } from './embedder.ts';
 import { BuildWriter } from './build-writer.ts';
-import { currentBuildDir, readJsonFile, readManifest, verifyBuildFiles, type IndexManifest, type StoredChunk } from './index-store.ts';
+import { currentBuildDir, readManifest, verifyBuildFiles, type IndexManifest, type StoredChunk } from './index-store.ts';
 import { LocalEmbedder } from './local-embedder.ts';
 import { OpenAiEmbedder } from './openai-embedder.ts';
 import { checkEmbedderMatches, configuredEmbedder, contextText, readChunkTable } from './plan-index.ts';
@@ -47,7 +47,8 @@ interface PreviousBuild {
   chunksByFile: Map<string, Array<{ id: string; label: number }>>;
   /** Wherever the previous build keeps them (its HNSW file or its pgvector table); closed after the build. */
   vectors: VectorSearch;
-  embedderState?: unknown;
+  /** The local embedder's state file, as read. */
+  embedderState?: Uint8Array;
 }
 
 async function readPreviousBuild(index: IndexConfig, postgres: Postgres | undefined): Promise<PreviousBuild | undefined> {
@@ -58,7 +59,7 @@ async function readPreviousBuild(index: IndexConfig, postgres: Postgres | undefi
     await verifyBuildFiles(dir, manifest);
     const table = await readChunkTable(dir, manifest);
     const vectors = await openVectors(dir, manifest, index, postgres);
-    const embedderState = manifest.files.embedder ? await readJsonFile(path.join(dir, manifest.files.embedder), z.unknown(), 'embedder state') : undefined;
+    const embedderState = manifest.files.embedder ? await fs.readFile(path.join(dir, manifest.files.embedder)) : undefined;
     const chunksByFile = new Map<string, Array<{ id: string; label: number }>>();
     for (const chunk of table) {
       const list = chunksByFile.get(chunk.file) ?? [];
@@ -172,7 +173,7 @@ export async function buildIndex(
       chunking: index.chunking,
       documents: docs.map((d, i) => ({ ...d.meta, checksum: d.checksum, chunkCount: chunkLists[i]!.length })),
     },
-    embedder instanceof LocalEmbedder ? embedder.toJSON() : undefined,
+    embedder instanceof LocalEmbedder ? embedder : undefined,
   );
   return {
     dir,

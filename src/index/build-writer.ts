@@ -7,6 +7,7 @@ import type { VectorIndexWriterOptions } from './vector-index-writer.ts';
 import type { PartitionPlan } from './vector-partitions.ts';
 import { StateError } from '../errors.ts';
 import { promises as fs } from 'node:fs';
+import type { FittedEmbedder } from './embedder.ts';
 
 /**
  * Writes one build, a chunk at a time: its text goes to the texts file, its columns to
@@ -33,6 +34,8 @@ const FILES = {
   texts: CHUNK_TABLE_FILES.texts,
   lexical: 'lexical.bin',
 } as const;
+/** The local embedder's fit (earlier builds hold it as embedder.json, which still loads). */
+const EMBEDDER_STATE_FILE = 'embedder.bin';
 
 export class BuildWriter {
   readonly timings: BuildTimings = { chunkTableMs: 0, lexicalMs: 0, vectorMs: 0, finishMs: 0 };
@@ -81,14 +84,14 @@ export class BuildWriter {
   }
 
   /** Writes the remaining files and the manifest, and makes this build the current one. */
-  async finish(manifest: Omit<IndexManifest, 'formatVersion' | 'files' | 'checksums' | 'chunkCount' | 'vectorStore'>, embedderState?: unknown): Promise<string> {
+  async finish(manifest: Omit<IndexManifest, 'formatVersion' | 'files' | 'checksums' | 'chunkCount' | 'vectorStore'>, fitted?: FittedEmbedder): Promise<string> {
     const t = performance.now();
     const { count } = this.chunks.finish();
     this.lexical.finish().write(path.join(this.dir, FILES.lexical));
     const vectorStore = await this.vectors.finish(this.dir);
-    const files: IndexManifest['files'] = { ...FILES, ...(embedderState !== undefined ? { embedder: 'embedder.json' } : {}) };
+    const files: IndexManifest['files'] = { ...FILES, ...(fitted ? { embedder: EMBEDDER_STATE_FILE } : {}) };
     try {
-      if (embedderState !== undefined) await fs.writeFile(path.join(this.dir, 'embedder.json'), JSON.stringify(embedderState));
+      fitted?.writeState(path.join(this.dir, EMBEDDER_STATE_FILE));
       await commitBuild(this.stateDir, this.dir, { ...manifest, chunkCount: count, files, vectorStore });
     } catch (err) {
       await this.vectors.settle(false);

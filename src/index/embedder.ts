@@ -13,6 +13,11 @@ export interface Embedder {
   embedQuery(text: string): Promise<Float32Array>;
 }
 
+/** An embedder fitted on the corpus (the local one), whose fit is a file of the build. */
+export interface FittedEmbedder {
+  writeState(file: string): void;
+}
+
 export function describeEmbedder(info: EmbedderInfo): string {
   return `${info.id}${info.model ? `:${info.model}` : ''} (${info.dimensions} dims)`;
 }

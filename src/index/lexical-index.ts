@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IndexCorruptError } from '../errors.ts';
 import { SectionFile, writeSectionFile } from './binary-file.ts';
+import { TermTable } from './term-table.ts';
 import { bigramToken, searchTokenParts, searchTokens } from './tokenize.ts';
 
 /**
@@ -127,7 +128,7 @@ export class LexicalIndexBuilder {
       postings.set(this.postings[id]!.subarray(0, this.used[id]!), starts[id]!);
       this.postings[id] = EMPTY; // let the parts go as the whole fills
     });
-    return new LexicalIndex(terms, Uint32Array.from(this.dfs), starts, postings, this.lengths.slice(0, this.count));
+    return new LexicalIndex(TermTable.fromTerms(terms), Uint32Array.from(this.dfs), starts, postings, this.lengths.slice(0, this.count));
   }
 }
 
@@ -175,7 +176,6 @@ function writeGap(buf: Uint8Array, at: number, gap: number): number {
  * term, so a search reads each list once, front to back.
  */
 export class LexicalIndex {
-  private readonly termIds: Map<string, number>;
   /** Per document: BM25's length normalisation, k1·(1 − b + b·len/avgLen). */
   private readonly norms: Float32Array;
   private readonly scores: Float32Array;
@@ -185,7 +185,7 @@ export class LexicalIndex {
 
   /** @internal Built by LexicalIndexBuilder or read by LexicalIndex.load. */
   constructor(
-    private readonly terms: readonly string[],
+    private readonly terms: TermTable,
     /** Per term: passages holding it. */
     private readonly dfs: Uint32Array,
     /** Per term: byte offset of its postings (length terms + 1). */
@@ -193,7 +193,6 @@ export class LexicalIndex {
     private readonly postings: Uint8Array,
     private readonly lengths: Uint16Array,
   ) {
-    this.termIds = new Map(terms.map((t, i) => [t, i]));
     let total = 0;
     for (const l of lengths) total += l;
     const avg = lengths.length && total ? total / lengths.length : 1;
@@ -216,9 +215,8 @@ export class LexicalIndex {
       const meta = metaSchema.parse(file.meta);
       const termStarts = file.section('termStarts', Uint32Array, meta.terms + 1);
       const termBytes = file.section('termText', Uint8Array);
-      const text = Buffer.from(termBytes.buffer, termBytes.byteOffset, termBytes.byteLength);
-      if (termStarts[meta.terms] !== text.length) throw new Error('term text does not match its offsets');
-      const terms = Array.from({ length: meta.terms }, (_, i) => text.toString('utf8', termStarts[i], termStarts[i + 1]));
+      if (termStarts[meta.terms] !== termBytes.length) throw new Error('term text does not match its offsets');
+      const terms = new TermTable(termBytes, termStarts);
       const starts = file.section('starts', Float64Array, meta.terms + 1);
       const postings = file.section('postings', Uint8Array);
       if (starts[meta.terms] !== postings.length) throw new Error('postings do not match their offsets');
@@ -232,12 +230,9 @@ export class LexicalIndex {
 
   /** Writes the index to `file` (a format of its own, versioned; see binary-file.ts). */
   write(file: string): void {
-    const encoded = this.terms.map((t) => Buffer.from(t, 'utf8'));
-    const termStarts = new Uint32Array(encoded.length + 1);
-    encoded.forEach((b, i) => (termStarts[i + 1] = termStarts[i]! + b.length));
-    writeSectionFile(file, MAGIC, { format: FORMAT, documents: this.size, terms: this.terms.length }, [
-      { name: 'termStarts', data: termStarts },
-      { name: 'termText', data: Buffer.concat(encoded) },
+    writeSectionFile(file, MAGIC, { format: FORMAT, documents: this.size, terms: this.terms.size }, [
+      { name: 'termStarts', data: this.terms.starts },
+      { name: 'termText', data: this.terms.text },
       { name: 'dfs', data: this.dfs },
       { name: 'starts', data: this.starts },
       { name: 'postings', data: this.postings },
@@ -245,9 +240,9 @@ export class LexicalIndex {
     ]);
   }
 
-  /** Bytes the index holds in memory (its typed arrays; the term table not counted). */
+  /** Bytes the index holds in memory. */
   get byteSize(): number {
-    return this.postings.byteLength + this.starts.byteLength + this.dfs.byteLength + this.lengths.byteLength + this.norms.byteLength + this.scores.byteLength + this.touched.byteLength;
+    return this.terms.byteSize + this.postings.byteLength + this.starts.byteLength + this.dfs.byteLength + this.lengths.byteLength + this.norms.byteLength + this.scores.byteLength + this.touched.byteLength;
   }
 
   get size(): number {
@@ -260,11 +255,11 @@ export class LexicalIndex {
    */
   documentFrequency(word: string): number {
     const df = (t: string) => {
-      const id = this.termIds.get(t);
+      const id = this.terms.id(t);
       return id === undefined ? 0 : this.dfs[id]!;
     };
     const folded = word.normalize('NFKC').toLowerCase();
-    if (this.termIds.has(folded)) return df(folded);
+    if (this.terms.id(folded) !== undefined) return df(folded);
     if (!/^[\u3400-\u9fff]{2,}$/.test(folded)) return 0;
     let min = Infinity;
     for (let i = 0; i + 1 < folded.length; i++) min = Math.min(min, df('#' + folded.slice(i, i + 2)));
@@ -280,7 +275,7 @@ export class LexicalIndex {
     // A bigram that is also one of the query's words adds cost, not information.
     const wordSet = new Set(tokens.filter((t) => !t.startsWith('#')));
     const ids = [...new Set(tokens.filter((t) => !(t.startsWith('#') && wordSet.has(t.slice(1)))))]
-      .map((t) => this.termIds.get(t))
+      .map((t) => this.terms.id(t))
       .filter((id): id is number => id !== undefined);
     if (ids.length === 0 || k <= 0) return [];
     const n = this.size;

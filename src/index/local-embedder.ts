@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SectionFile, writeSectionFile } from './binary-file.ts';
 import { l2Normalize, type Embedder, type EmbedderInfo } from './embedder.ts';
 import { foldForMatch } from './tokenize.ts';
 
@@ -35,69 +36,10 @@ function isDfPair(p: unknown): boolean {
   return Array.isArray(p) && p.length === 2 && Number.isInteger(p[0]) && Number.isInteger(p[1]) && p[1] > 0;
 }
 
-/** The state's fields but its df pairs, as they stand before them in the file. */
+/** The state's fields but its df pairs: the meta of the binary state file. */
 const stateHeadSchema = stateSchema.omit({ df: true }).strict();
-const DF_KEY = ',"df":[';
-/** Digits a number may have here; a longer one (past 2^53) is left to JSON.parse. */
-const MAX_DIGITS = 15;
-
-/**
- * Decodes `{…head…,"df":[[hash,df],…]}` with the pairs last, whole non-negative numbers
- * in plain JSON notation and nothing between the tokens, df ≥ 1: the state as
- * JSON.stringify writes it. Undefined for anything else (JSON.parse and the schema then
- * read it, accepting or refusing it as before). Hashes land in an Int32Array, as the
- * table keys them (`| 0`).
- */
-function decodeState(bytes: Buffer): { head: z.infer<typeof stateHeadSchema>; hashes: Int32Array; dfs: Uint32Array; count: number } | undefined {
-  const key = bytes.indexOf(DF_KEY);
-  if (key < 0) return undefined;
-  let head;
-  try {
-    head = stateHeadSchema.safeParse(JSON.parse(`${bytes.toString('utf8', 0, key)}}`), { jitless: true });
-  } catch {
-    return undefined;
-  }
-  if (!head.success) return undefined;
-  // Each pair takes at least six bytes ("[h,d]," ), which bounds their number.
-  const capacity = Math.ceil((bytes.length - key) / 6);
-  const hashes = new Int32Array(capacity);
-  const dfs = new Uint32Array(capacity);
-  let at = key + DF_KEY.length;
-  let count = 0;
-  // Written out for speed: it runs once per start, mostly before V8 optimizes it. Byte
-  // values are literals (a module constant costs a lookup per use until then):
-  // 0x5b [  0x5d ]  0x2c ,  0x7d }  0x30 0  0x39 9. A number has 1 to MAX_DIGITS digits, no leading zero.
-  if (bytes[at] === 0x5d) at++;
-  else {
-    for (;;) {
-      if (bytes[at++] !== 0x5b) return undefined;
-      let from = at;
-      let hash = 0;
-      let c = bytes[at]!;
-      while (c >= 0x30 && c <= 0x39) {
-        hash = hash * 10 + (c - 0x30);
-        c = bytes[++at]!;
-      }
-      if (at === from || at - from > MAX_DIGITS || (at - from > 1 && bytes[from] === 0x30) || c !== 0x2c) return undefined;
-      from = ++at;
-      let df = 0;
-      c = bytes[at]!;
-      while (c >= 0x30 && c <= 0x39) {
-        df = df * 10 + (c - 0x30);
-        c = bytes[++at]!;
-      }
-      if (at === from || at - from > MAX_DIGITS || (at - from > 1 && bytes[from] === 0x30) || df < 1 || c !== 0x5d) return undefined;
-      hashes[count] = hash;
-      dfs[count++] = df;
-      c = bytes[++at]!;
-      at++;
-      if (c === 0x5d) break;
-      if (c !== 0x2c) return undefined;
-    }
-  }
-  if (bytes[at++] !== 0x7d || at !== bytes.length) return undefined;
-  return { head: head.data, hashes, dfs, count };
-}
+/** The binary state file (binary-file.ts): its document-frequency table as it is in memory. */
+const STATE_MAGIC = 'PQAEMB01';
 
 /** A term count's weight, 1 + ln(tf), for the counts most n-grams have. */
 const TF_WEIGHTS = Float64Array.from({ length: 64 }, (_, tf) => 1 + Math.log(tf));
@@ -185,12 +127,29 @@ class DfTable {
   private readonly counts: Uint32Array;
   private readonly shift: number;
 
+  /** A table over `keys` and `counts`, of the same power-of-two length (16 or more). */
+  private constructor(keys: Int32Array, counts: Uint32Array) {
+    this.keys = keys;
+    this.counts = counts;
+    this.shift = 32 - Math.log2(keys.length);
+  }
+
   /** An empty table sized for `count` n-grams. */
-  private constructor(count: number) {
+  private static sizedFor(count: number): DfTable {
     const bits = Math.max(4, Math.ceil(Math.log2(count * 2 + 1)));
-    this.keys = new Int32Array(1 << bits);
-    this.counts = new Uint32Array(1 << bits);
-    this.shift = 32 - bits;
+    return new DfTable(new Int32Array(1 << bits), new Uint32Array(1 << bits));
+  }
+
+  /** The table as written by `columns`; undefined when its arrays cannot be one. */
+  static fromTable(keys: Int32Array, counts: Uint32Array): DfTable | undefined {
+    const n = keys.length;
+    if (n !== counts.length || n < 16 || (n & (n - 1)) !== 0) return undefined;
+    return new DfTable(keys, counts);
+  }
+
+  /** The table's own arrays, for the state file. */
+  columns(): { keys: Int32Array; counts: Uint32Array } {
+    return { keys: this.keys, counts: this.counts };
   }
 
   static fromPairs(pairs: ReadonlyArray<readonly [number, number]>): DfTable {
@@ -209,7 +168,7 @@ class DfTable {
    * optimizes it, when a call per entry cost half as much again.
    */
   static fromColumns(hashes: Int32Array, dfs: Uint32Array, count: number): DfTable {
-    const table = new DfTable(count);
+    const table = DfTable.sizedFor(count);
     const { keys, counts, shift } = table;
     const mask = keys.length - 1;
     for (let n = 0; n < count; n++) {
@@ -277,17 +236,27 @@ export class LocalEmbedder implements Embedder {
   }
 
   /**
-   * From the state file's bytes, as the build writes them (`JSON.stringify` of toJSON).
-   * The df pairs are decoded from the bytes straight into the table: JSON.parse made an
-   * array per pair (75,000 for the shipped corpus), which with their check was half of a
-   * cold start's index load and most of its garbage. A file in any other layout is read
-   * by JSON.parse and the schema, which also say what is wrong with a bad one.
+   * From the state file's bytes: the binary file `writeState` writes, whose table is used
+   * as it lies in the file (nothing to decode: a cold start's JSON state took 15 ms to
+   * read), or the JSON state of earlier builds.
    */
   static fromStateFile(bytes: Uint8Array): LocalEmbedder {
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const decoded = decodeState(text);
-    if (!decoded) return LocalEmbedder.fromJSON(JSON.parse(text.toString('utf8')));
-    return new LocalEmbedder(decoded.head.dimensions, decoded.head.documents, DfTable.fromColumns(decoded.hashes, decoded.dfs, decoded.count));
+    if (text.toString('latin1', 0, STATE_MAGIC.length) !== STATE_MAGIC) return LocalEmbedder.fromJSON(JSON.parse(text.toString('utf8')));
+    const file = SectionFile.parse(bytes, STATE_MAGIC);
+    const head = stateHeadSchema.parse(file.meta, { jitless: true });
+    const table = DfTable.fromTable(file.section('keys', Int32Array), file.section('counts', Uint32Array));
+    if (!table) throw new Error('local-embedder: the state table is not a power-of-two hash table');
+    return new LocalEmbedder(head.dimensions, head.documents, table);
+  }
+
+  /** Writes the state to `file`: a binary file holding the document-frequency table as it is. */
+  writeState(file: string): void {
+    const { keys, counts } = this.df.columns();
+    writeSectionFile(file, STATE_MAGIC, { model: MODEL, dimensions: this.info.dimensions, documents: this.documents }, [
+      { name: 'keys', data: keys },
+      { name: 'counts', data: counts },
+    ]);
   }
 
   toJSON(): LocalEmbedderState {

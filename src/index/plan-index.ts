@@ -47,12 +47,12 @@ export class PlanIndex {
  * Builds the query-time embedder that config asks for. The OpenAI SDK is loaded only when
  * config names it: a process on the local embedder never pays for its hundred-odd modules.
  */
-export async function configuredEmbedder(index: IndexConfig, llm: LlmConfig, localState?: unknown): Promise<Embedder | undefined> {
+export async function configuredEmbedder(index: IndexConfig, llm: LlmConfig, localState?: Uint8Array): Promise<Embedder | undefined> {
   if (index.embedding.provider === 'openai') {
     const [{ OpenAiEmbedder }, { createOpenAiClient }] = await Promise.all([import('./openai-embedder.ts'), import('../openai-client.ts')]);
     return new OpenAiEmbedder(createOpenAiClient(llm), index.embedding.model ?? '', index.embedding.dimensions);
   }
-  return localState === undefined ? undefined : LocalEmbedder.fromJSON(localState);
+  return localState === undefined ? undefined : LocalEmbedder.fromStateFile(localState);
 }
 
 function sameEmbedder(a: EmbedderInfo, b: EmbedderInfo): boolean {

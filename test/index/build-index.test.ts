@@ -175,13 +175,23 @@ describe('damaged index files: found before loading, repaired from the corpus', 
     }, /hnsw-0\.bin is damaged/);
   });
 
-  it('an embedder state of the wrong shape in a build without checksums (once a raw ZodError)', async () => {
+  it('an embedder state cut short in a build without checksums', async () => {
     await refusedThenRepaired((dir) => {
       const file = path.join(dir, 'manifest.json');
       const { checksums: _, ...manifest } = JSON.parse(readFileSync(file, 'utf8'));
       writeFileSync(file, JSON.stringify(manifest));
-      const state = path.join(dir, 'embedder.json');
-      writeFileSync(state, readFileSync(state, 'utf8').replace('[[', '[[1,2,3],['));
+      const state = path.join(dir, 'embedder.bin');
+      const bytes = readFileSync(state);
+      writeFileSync(state, bytes.subarray(0, bytes.length / 2));
+    }, /embedder state \(.*embedder\.bin\) is unreadable; run `npm run ingest -- --rebuild`/);
+  });
+
+  it('an embedder state of an earlier build (JSON) of the wrong shape (once a raw ZodError)', async () => {
+    await refusedThenRepaired((dir) => {
+      const file = path.join(dir, 'manifest.json');
+      const { checksums: _, ...manifest } = JSON.parse(readFileSync(file, 'utf8'));
+      writeFileSync(file, JSON.stringify({ ...manifest, files: { ...manifest.files, embedder: 'embedder.json' } }));
+      writeFileSync(path.join(dir, 'embedder.json'), JSON.stringify({ model: 'char-ngram-1-3-v2', dimensions: 1024, documents: 3, df: [[1, 2, 3]] }));
     }, /embedder state \(.*embedder\.json\) is unreadable; run `npm run ingest -- --rebuild`/);
   });
 
