@@ -71,10 +71,11 @@ async function build(why) {
  * The product's commands (package.json's scripts that run an entry under src/), each
  * bundled with its own modules and zod into dist/bundle/; the compiled modules stay beside
  * them for worker threads and benchmarks. A cold command then loads a few files instead of
- * about 130 (zod alone is 95), about 40 ms less of a 0.3 s `ask`. Other packages stay
- * external: native addons, and packages that find their own files. Code a command loads on
- * demand (the LLM writer, PostgreSQL) stays in chunks loaded on demand. Without esbuild (a
- * development dependency) the commands run unbundled.
+ * about 130 (zod alone is 95), and only the part of zod it uses (the sources import it as
+ * a namespace, `import * as z`, which esbuild trims: 200 of its 750 KB). Other packages
+ * stay external: native addons, and packages that find their own files. Code a command
+ * loads on demand (the LLM writer, PostgreSQL) stays in chunks loaded on demand. Without
+ * esbuild (a development dependency) the commands run unbundled.
  */
 const BUNDLE_DIR = path.join(DIST, 'bundle');
 
@@ -86,24 +87,6 @@ function commandEntries(pkg) {
   }
   return [...entries].filter((e) => existsSync(path.join(DIST, `${e}.js`)));
 }
-
-/**
- * zod's 60 translations of its messages (440 KB, half of its code) are exported as
- * `z.locales`, which this project does not use; the bundle carries English only, the
- * language zod's schemas load by default.
- */
-const zodEnglishOnly = {
-  name: 'zod-english-only',
-  setup(build) {
-    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
-      /[\\/]zod[\\/]/.test(args.importer) ? { path: path.join(args.resolveDir, '../locales/index.js'), namespace: 'zod-english-only' } : undefined,
-    );
-    build.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({
-      contents: 'export { default as en } from "./en.js";',
-      resolveDir: path.dirname(args.path),
-    }));
-  },
-};
 
 async function bundle() {
   // A bundle of older code must not outlive a build.
@@ -128,7 +111,6 @@ async function bundle() {
     platform: 'node',
     target: 'node20',
     external: Object.keys(pkg.dependencies ?? {}).filter((d) => d !== 'zod'),
-    plugins: [zodEnglishOnly],
     chunkNames: 'chunks/[name]-[hash]',
     sourcemap: true,
     logLevel: 'error',

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import readline from 'node:readline';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseConfig, type Config } from '../config.ts';
 import { PlanQaError } from '../errors.ts';
 import { createLogger, scrubSecrets, type Logger } from '../logger.ts';

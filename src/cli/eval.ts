@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { foldForMatch } from '../index/tokenize.ts';
 import { InputError } from '../errors.ts';
 import { runCli } from './cli-runtime.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What a digest is: its scope, its items and its content, as the digest stage produces

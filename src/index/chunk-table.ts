@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SectionFile, writeSectionFile } from './binary-file.ts';
 import { storedChunkSchema, type IndexedDocumentMeta, type StoredChunk } from './index-store.ts';
 

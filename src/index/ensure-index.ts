@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { IndexConfig, LlmConfig } from '../config.ts';
 import { IndexCorruptError, IndexMissingError } from '../errors.ts';
 import type { DocumentMeta, SkippedFile } from '../ingest/corpus.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { IndexCorruptError, IndexMissingError, StateError } from '../errors.ts';
 import { PGVECTOR_TABLE } from './vector-search.ts';
 

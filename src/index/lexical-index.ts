@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IndexCorruptError } from '../errors.ts';
 import { SectionFile, writeSectionFile } from './binary-file.ts';
 import { TermTable } from './term-table.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SectionFile, writeSectionFile } from './binary-file.ts';
 import { l2Normalize, type Embedder, type EmbedderInfo } from './embedder.ts';
 import { foldForMatch } from './tokenize.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CorpusError, ExtractionError } from '../errors.ts';
 import { DOCUMENT_EXTENSIONS, extractDocument, formatOf } from './extract.ts';
 import type { DocumentFormat, ExtractedDocument } from './extracted-text.ts';

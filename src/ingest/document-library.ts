@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CorpusError } from '../errors.ts';
 import { ingestDocument, type ChunkingOptions } from './chunk.ts';
 import { MANIFEST_FILE, readManifest, writeManifest, type DocumentMeta, type ManifestEntry } from './corpus.ts';

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { EXTRACTOR_VERSION } from './extract.ts';
 import type { ExtractedDocument } from './extracted-text.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { HistoryTurn } from '../answer/answer.ts';
 import type { Sql } from './sql.ts';
 

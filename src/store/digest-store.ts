@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { digestContentSchema, type DigestContent, type DigestScope } from '../digest/digest-content.ts';
 import type { Sql } from './sql.ts';
 
