@@ -2,6 +2,12 @@ import path from 'node:path';
 import * as z from 'zod';
 import { ConfigError } from './errors.ts';
 
+// Each zod parse in this product checks a value once (the settings, a file's header, a
+// button's data, a model's reply), where zod's JIT compiles each object schema with `new
+// Function` on its first parse: about a millisecond a schema, more than it ever saves here
+// (10 ms of a cold `npm run ask`). Every entry reads this module first.
+z.config({ jitless: true });
+
 /**
  * Every setting the product reads, validated once at start-up. Modules receive only
  * their slice (e.g. `config.index`), never `process.env`.
@@ -267,7 +273,7 @@ export const SETTING_NAMES: readonly string[] = Object.keys(envSchema.shape);
  */
 export function parseConfig(env: Env, cwd = process.cwd()): Config {
   // Parsed once per process: zod's compiled fast path (built with new Function) costs more than it saves here.
-  const parsed = envSchema.safeParse(env, { jitless: true });
+  const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const key = String(i.path[0] ?? '?');

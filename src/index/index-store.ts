@@ -231,7 +231,7 @@ export async function readManifest(dir: string): Promise<IndexManifest> {
   if (version !== INDEX_FORMAT_VERSION)
     throw new IndexCorruptError(`index: format version ${String(version)} in ${dir}, this program reads ${INDEX_FORMAT_VERSION}; run \`npm run ingest -- --rebuild\``);
   // Read once per load: zod's compiled fast path (built with new Function) costs more than it saves here.
-  const parsed = manifestSchema.safeParse(json, { jitless: true });
+  const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) throw new IndexCorruptError(`index: manifest in ${dir} is invalid (${parsed.error.issues[0]?.path.join('.')}); run \`npm run ingest -- --rebuild\``);
   return parsed.data;
 }

@@ -244,7 +244,7 @@ export class LocalEmbedder implements Embedder {
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (text.toString('latin1', 0, STATE_MAGIC.length) !== STATE_MAGIC) return LocalEmbedder.fromJSON(JSON.parse(text.toString('utf8')));
     const file = SectionFile.parse(bytes, STATE_MAGIC);
-    const head = stateHeadSchema.parse(file.meta, { jitless: true });
+    const head = stateHeadSchema.parse(file.meta);
     const table = DfTable.fromTable(file.section('keys', Int32Array), file.section('counts', Uint32Array));
     if (!table) throw new Error('local-embedder: the state table is not a power-of-two hash table');
     return new LocalEmbedder(head.dimensions, head.documents, table);
