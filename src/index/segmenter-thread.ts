@@ -13,11 +13,13 @@ import { CompiledJiebaDictionary, loadFullJieba, loadJieba, type Segmenter } fro
  */
 
 /**
- * Characters segmented with per-text dictionaries before the full one is loaded: finding
- * a text's words costs about a microsecond a character (a cold question segments about
- * 100), so this bound keeps their total well below the full dictionary's load.
+ * Characters segmented with per-text dictionaries before the full one is loaded. Finding
+ * a text's words costs up to 10 µs a character on a cold thread; a question's own texts
+ * are 50 to 200 characters (the dev questions: median 120), while a question that makes
+ * the corpus lexicon segment the whole corpus needs the full dictionary anyway, and should
+ * spend little before loading it.
  */
-const SCOPED_CHARS = 20_000;
+const SCOPED_CHARS = 2_000;
 
 const { port, flag, dictionary: dictionaryFile } = workerData as { port: MessagePort; flag: Int32Array; dictionary?: string };
 
