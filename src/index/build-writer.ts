@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { CHUNK_TABLE_FILES, ChunkTableWriter } from './chunk-table.ts';
+import { CorpusWordsBuilder, writeCorpusWords } from './corpus-words.ts';
 import { commitBuild, createBuildDir, type IndexManifest, type StoredChunk } from './index-store.ts';
 import { LexicalIndexBuilder } from './lexical-index.ts';
 import { hnswVectorSink, type BuildVectorSink } from './vector-store.ts';
@@ -33,6 +34,7 @@ const FILES = {
   chunkColumns: CHUNK_TABLE_FILES.columns,
   texts: CHUNK_TABLE_FILES.texts,
   lexical: 'lexical.bin',
+  corpusWords: 'corpus-words.bin',
 } as const;
 /** The local embedder's fit (earlier builds hold it as embedder.json, which still loads). */
 const EMBEDDER_STATE_FILE = 'embedder.bin';
@@ -47,6 +49,7 @@ export class BuildWriter {
     private readonly lexical: LexicalIndexBuilder,
     private readonly vectors: BuildVectorSink,
     private readonly plan: PartitionPlan,
+    private readonly corpusWords = new CorpusWordsBuilder(),
   ) {}
 
   /**
@@ -77,6 +80,7 @@ export class BuildWriter {
     const t1 = performance.now();
     this.timings.chunkTableMs += t1 - t;
     this.lexical.add(context);
+    this.corpusWords.add(chunk.text);
     t = performance.now();
     this.timings.lexicalMs += t - t1;
     await this.vectors.add(vector, partition);
@@ -88,6 +92,7 @@ export class BuildWriter {
     const t = performance.now();
     const { count } = this.chunks.finish();
     this.lexical.finish().write(path.join(this.dir, FILES.lexical));
+    writeCorpusWords(path.join(this.dir, FILES.corpusWords), this.corpusWords.finish());
     const vectorStore = await this.vectors.finish(this.dir);
     const files: IndexManifest['files'] = { ...FILES, ...(fitted ? { embedder: EMBEDDER_STATE_FILE } : {}) };
     try {

@@ -74,6 +74,8 @@ const manifestSchema = z.object({
     texts: z.string(),
     lexical: z.string(),
     embedder: z.string().optional(),
+    /** The corpus as jieba words (corpus-words.ts); earlier builds lack it. */
+    corpusWords: z.string().optional(),
   }),
   /** Which backend searches the vectors, and where they are. */
   vectorStore: z.discriminatedUnion('backend', [

@@ -5,6 +5,7 @@ import type { LlmConfig } from '../config.ts';
 import { describeEmbedder, type Embedder, type EmbedderInfo } from './embedder.ts';
 import { ChunkTable } from './chunk-table.ts';
 import { currentBuildDir, readBuildFile, readManifest, verifyBuildFiles, type IndexManifest, type IndexedDocumentMeta, type StoredChunk } from './index-store.ts';
+import { readCorpusWords, type CorpusWords } from './corpus-words.ts';
 import { LexicalIndex } from './lexical-index.ts';
 import { LOCAL_EMBEDDER_ID, LocalEmbedder } from './local-embedder.ts';
 import { openVectors } from './vector-store.ts';
@@ -29,8 +30,27 @@ export class PlanIndex {
     readonly embedder: Embedder,
     readonly vector: VectorSearch,
     readonly lexical: LexicalIndex,
+    private readonly corpusWordsFile?: Buffer,
   ) {
     this.documents = manifest.documents;
+  }
+
+  private corpusWordsRead?: { maxChars: number; sequence: CorpusWords } | null;
+
+  /**
+   * The corpus as one sequence of jieba words, as the build wrote it (decoded on first
+   * use); undefined for a build without it, or when it is damaged (the corpus lexicon
+   * then segments the corpus itself).
+   */
+  corpusWords(): { maxChars: number; sequence: CorpusWords } | undefined {
+    if (this.corpusWordsRead === undefined) {
+      try {
+        this.corpusWordsRead = this.corpusWordsFile ? readCorpusWords(this.corpusWordsFile) : null;
+      } catch {
+        this.corpusWordsRead = null;
+      }
+    }
+    return this.corpusWordsRead ?? undefined;
   }
 
   document(file: string): IndexedDocumentMeta | undefined {
@@ -112,13 +132,14 @@ export async function loadPlanIndex(index: IndexConfig, llm: LlmConfig, options:
 export async function loadPlanIndexFrom(dir: string, index: IndexConfig, llm: LlmConfig, options: LoadIndexOptions = {}): Promise<PlanIndex> {
   const manifest = await readManifest(dir);
   checkEmbedderMatches(manifest, index);
-  const { chunks: chunkMeta, chunkColumns, lexical: lexicalFile, embedder: embedderFile } = manifest.files;
-  const read = await verifyBuildFiles(dir, manifest, [chunkMeta, chunkColumns, lexicalFile, ...(embedderFile ? [embedderFile] : [])]);
+  const { chunks: chunkMeta, chunkColumns, lexical: lexicalFile, embedder: embedderFile, corpusWords: corpusWordsFile } = manifest.files;
+  const read = await verifyBuildFiles(dir, manifest, [chunkMeta, chunkColumns, lexicalFile, ...(embedderFile ? [embedderFile] : []), ...(corpusWordsFile ? [corpusWordsFile] : [])]);
   const chunks = await readChunkTable(dir, manifest, options, read);
   const embedder = await loadEmbedder(dir, manifest, index, llm, read);
   const lexical = LexicalIndex.load(await buildFile(dir, manifest.files.lexical, 'lexical index', read), chunks.length);
   const vector = await openVectors(dir, manifest, index, options.postgres);
-  return new PlanIndex(manifest, chunks, embedder, vector, lexical);
+  const corpusWords = corpusWordsFile ? await buildFile(dir, corpusWordsFile, 'corpus words', read) : undefined;
+  return new PlanIndex(manifest, chunks, embedder, vector, lexical, corpusWords);
 }
 
 /** The query embedder of a build: the local one from its stored state, or the configured API model. */

@@ -1,3 +1,4 @@
+import { CORPUS_WORDS_MAX_CHARS, CorpusWordsBuilder, type CorpusWords } from '../index/corpus-words.ts';
 import { foldForMatch, isOrdinaryWord, words } from '../index/tokenize.ts';
 
 /**
@@ -24,7 +25,7 @@ export interface LexiconOptions {
   minOccurrences: number;
 }
 
-const DEFAULTS: LexiconOptions = { maxChars: 4_000_000, maxExpansionChars: 8, maxExpansionWords: 4, minOccurrences: 2 };
+const DEFAULTS: LexiconOptions = { maxChars: CORPUS_WORDS_MAX_CHARS, maxExpansionChars: 8, maxExpansionWords: 4, minOccurrences: 2 };
 
 const CJK_WORD = /^[\u3400-\u9fff]+$/;
 
@@ -40,14 +41,19 @@ export class CorpusLexicon {
   private readonly options: LexiconOptions;
   private folded?: string;
   /** The corpus as word numbers into `vocabulary`: a few bytes a word instead of a string each. */
-  private sequence?: { ids: Int32Array; vocabulary: string[] };
+  private sequence?: CorpusWords;
   private readonly expansions = new Map<string, { term: string; n: number; initials: boolean; words: number } | undefined>();
   private byFirstChar?: Map<string, Int32Array>;
   private readonly containsCache = new Map<string, boolean>();
 
+  /**
+   * `stored`: the word sequence the index holds (index/corpus-words.ts), used when it covers
+   * as much of the corpus as `options.maxChars` asks.
+   */
   constructor(
     private readonly sources: Iterable<LexiconSource>,
     options: Partial<LexiconOptions> = {},
+    private readonly stored?: () => { maxChars: number; sequence: CorpusWords } | undefined,
   ) {
     this.options = { ...DEFAULTS, ...options };
   }
@@ -68,31 +74,19 @@ export class CorpusLexicon {
     return this.folded;
   }
 
-  /** The corpus as one sequence of jieba words (built on first use; about 0.3 s per million characters). */
-  private words(): { ids: Int32Array; vocabulary: string[] } {
+  /** The corpus as one sequence of jieba words: the index's, or made on first use (about 0.3 s per million characters). */
+  private words(): CorpusWords {
     if (!this.sequence) {
-      const numbers = new Map<string, number>();
-      const vocabulary: string[] = [];
-      let ids = new Int32Array(1 << 16);
-      let n = 0;
-      const push = (w: string) => {
-        let id = numbers.get(w);
-        if (id === undefined) {
-          id = vocabulary.push(w) - 1;
-          numbers.set(w, id);
+      const stored = this.stored?.();
+      if (stored && stored.maxChars === this.options.maxChars) this.sequence = stored.sequence;
+      else {
+        const builder = new CorpusWordsBuilder(this.options.maxChars);
+        for (const s of this.sources) {
+          if (builder.complete) break;
+          builder.add(s.text);
         }
-        if (n === ids.length) {
-          const grown = new Int32Array(ids.length * 2);
-          grown.set(ids);
-          ids = grown;
-        }
-        ids[n++] = id;
-      };
-      for (const line of this.text().split('\n')) {
-        for (const w of words(line)) push(w);
-        push('\n');
+        this.sequence = builder.finish();
       }
-      this.sequence = { ids: ids.slice(0, n), vocabulary };
     }
     return this.sequence;
   }

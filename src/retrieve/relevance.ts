@@ -69,7 +69,7 @@ export class TermWeights {
 
   constructor(private readonly index: PlanIndex) {
     this.scopeWords = [...new Set(index.documents.flatMap((d) => districtForms(d.district)))].sort((a, b) => b.length - a.length);
-    this.lexicon = new CorpusLexicon(index.chunks);
+    this.lexicon = new CorpusLexicon(index.chunks, {}, () => index.corpusWords());
   }
 
   idf(term: string): number {
