@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Answer } from '../answer/answer.ts';
-import { preloadSegmenter } from '../index/tokenize.ts';
+import { preloadSegmenter, segmenterDictionary, segmenterThread } from '../index/tokenize.ts';
 
 // jieba's dictionary starts loading on a second thread before the rest of the command is
 // even loaded: a cold `ask` then waits for neither one after the other.
@@ -42,4 +42,6 @@ await runCli('ask', async (ctx) => {
   if (values.jsonl) return forEachJsonlRequest(ctx.out, async (req) => answerJson(await answerer.answer(req.q, req.history ?? [])));
   const a = await answerer.answer(positionals.join(' '));
   ctx.out(values.json ? JSON.stringify({ q: positionals.join(' '), ...answerJson(a) }, null, 2) : renderAnswer(a));
+  // Which dictionary segmented the question (asked of the second thread only when it is logged).
+  if (ctx.config.logLevel === 'debug' || ctx.config.logLevel === 'trace') ctx.log.debug({ segmentation: segmenterThread(), dictionary: segmenterDictionary() }, 'segmented');
 });

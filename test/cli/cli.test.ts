@@ -48,6 +48,22 @@ describe('command line', () => {
     expect(r.code).toBe(1); // some lines failed
   });
 
+  it('the bundled command, as npm runs it, answers as the sources do, a question segmented with its own small dictionary', () => {
+    const bundled = (q: string, logLevel = 'silent') =>
+      spawnSync(process.execPath, ['bin/run.mjs', 'src/cli/ask', '--json', q], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: logLevel, ...env },
+        timeout: 60_000,
+      });
+    for (const q of ['武清区2025年森林覆盖率目标是多少？', '武清23年固投预计涨多少', '津南国展周边交通咋配套']) {
+      const b = bundled(q);
+      expect(b.status, b.stderr).toBe(0);
+      expect(JSON.parse(b.stdout)).toEqual(JSON.parse(run('ask', ['--json', q], env).stdout));
+    }
+    const debug = bundled('武清区2025年森林覆盖率目标是多少？', 'debug');
+    expect(debug.stderr).toMatch(/"segmentation":"second thread","dictionary":"per text"/);
+  });
+
   it('search --json prints ranked passages with offsets; logs stay off stdout', () => {
     const r = run('search', ['--k', '3', '--json', '津南夜间经济打算以哪几个地方做示范？'], { ...env, LOG_LEVEL: 'info' });
     expect(r.code).toBe(0);
