@@ -61,8 +61,18 @@ async function build(why) {
   }
   // jieba's dictionary, compiled for a cold command's few short texts (src/index/jieba-dictionary.ts).
   const dictionaryModule = path.join(DIST, 'src/index/jieba-dictionary.js');
-  if (existsSync(dictionaryModule)) (await import(pathToFileURL(dictionaryModule).href)).compileJiebaDictionary(path.join(DIST, 'jieba-dictionary.bin'));
-  await bundle();
+  // Both are speed only: when one fails, the commands still run (unbundled, or loading jieba's whole dictionary).
+  try {
+    if (existsSync(dictionaryModule)) (await import(pathToFileURL(dictionaryModule).href)).compileJiebaDictionary(path.join(DIST, 'jieba-dictionary.bin'));
+  } catch (err) {
+    process.stderr.write(`plan-qa-bot: compiling jieba's dictionary failed (${String(err?.message ?? err).split('\n')[0]}); commands will load the whole dictionary\n`);
+  }
+  try {
+    await bundle();
+  } catch (err) {
+    rmSync(BUNDLE_DIR, { recursive: true, force: true });
+    process.stderr.write(`plan-qa-bot: bundling failed (${String(err?.message ?? err).split('\n')[0]}); the commands run unbundled\n`);
+  }
   writeFileSync(STAMP, `${new Date(started).toISOString()}\n`);
   process.stderr.write(`plan-qa-bot: compiled in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 }
