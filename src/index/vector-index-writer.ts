@@ -9,9 +9,9 @@ import { HnswVectorIndex, type VectorIndexOptions } from './vector-index.ts';
  * time and does not depend on the rest, so a large build inserts in worker threads
  * (hnsw-build-worker.ts) while the main thread embeds and tokenizes the next passages;
  * partitions are independent indexes, so with several of them each thread takes its
- * share. Vectors go over in batches whose buffers are transferred, not copied; at most a
- * few batches per thread are in flight, so a fast producer waits instead of queueing the
- * whole corpus' vectors.
+ * share. Vectors go over in batches of one partition each (see BATCH) whose buffers are
+ * transferred, not copied; at most a few batches per thread are in flight, so a fast
+ * producer waits instead of queueing the whole corpus' vectors.
  */
 
 export interface VectorIndexWriter {
@@ -32,8 +32,17 @@ export interface VectorIndexWriterOptions extends VectorIndexOptions {
 
 /** Builds below this size stay on the main thread: a worker's start-up costs more than it saves. */
 const THREAD_MIN = 5_000;
-const BATCH = 128;
-const IN_FLIGHT = 4;
+/**
+ * Vectors go to a thread in batches of one partition each, so a thread inserts runs of
+ * BATCH vectors into the same index. Chunks interleaved across partitions, inserted one by
+ * one into each in turn, cost half as much again per vector: 1,217 against 791 µs of CPU
+ * with runs of 512, 775 with runs of 1,024 (five partitions of 10,000 vectors, 1,024
+ * dims), each index's nodes falling out of the caches between two of its insertions. The
+ * order of the vectors within a partition, hence its index, is the same either way.
+ */
+const BATCH = 512;
+/** Batches in flight per thread, about one for each partition it takes (8 at 16 partitions): about 16 MB of vectors at 1,024 dims. */
+const IN_FLIGHT = 8;
 
 /** `capacities[p]`: the vectors expected in partition p (an index grows past it when needed). */
 export function createVectorIndexWriter(dimensions: number, capacities: readonly number[], options: VectorIndexWriterOptions = {}): VectorIndexWriter {
@@ -73,13 +82,18 @@ class InProcessWriter implements VectorIndexWriter {
   async close(): Promise<void> {}
 }
 
+/** The vectors of one partition waiting to be sent, and their labels. */
+interface OpenBatch {
+  vectors: Float32Array;
+  labels: Float64Array;
+  count: number;
+}
+
 /** One insertion thread: the partitions p with p % threads === its number. */
 class InsertionThread {
   private readonly worker: Worker;
-  private vectors: Float32Array;
-  private labels: Float64Array;
-  private partitions: Uint32Array;
-  private inBatch = 0;
+  /** Per partition: its batch being filled. */
+  private readonly open = new Map<number, OpenBatch>();
   private inFlight = 0;
   private failure: Error | undefined;
   private waiting: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
@@ -100,17 +114,12 @@ class InsertionThread {
     } else {
       this.worker = new Worker(new URL('./hnsw-build-worker.js', import.meta.url), { workerData });
     }
-    [this.vectors, this.labels, this.partitions] = this.newBatch();
     this.worker.on('message', (m: { type: string; message?: string }) => {
       if (m.type === 'failed') this.fail(new StateError(m.message ?? 'vector-index: the HNSW build thread failed'));
       else this.settleOne();
     });
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => this.fail(new Error(`vector-index: the HNSW build thread exited (code ${code})`)));
-  }
-
-  private newBatch(): [Float32Array, Float64Array, Uint32Array] {
-    return [new Float32Array(BATCH * this.dimensions), new Float64Array(BATCH), new Uint32Array(BATCH)];
   }
 
   private settleOne(): void {
@@ -130,26 +139,26 @@ class InsertionThread {
 
   async add(vector: Float32Array, label: number, partition: number): Promise<void> {
     if (this.failure) throw this.failure;
-    this.vectors.set(vector, this.inBatch * this.dimensions);
-    this.labels[this.inBatch] = label;
-    this.partitions[this.inBatch] = partition;
-    if (++this.inBatch === BATCH) await this.send();
+    let batch = this.open.get(partition);
+    if (!batch) this.open.set(partition, (batch = { vectors: new Float32Array(BATCH * this.dimensions), labels: new Float64Array(BATCH), count: 0 }));
+    batch.vectors.set(vector, batch.count * this.dimensions);
+    batch.labels[batch.count] = label;
+    if (++batch.count === BATCH) await this.send(partition, batch);
   }
 
-  private async send(): Promise<void> {
-    if (this.inBatch === 0) return;
+  private async send(partition: number, batch: OpenBatch): Promise<void> {
+    this.open.delete(partition);
     while (this.inFlight >= IN_FLIGHT) await this.wait();
-    const n = this.inBatch;
-    const [vectors, labels, partitions] = n === BATCH ? [this.vectors, this.labels, this.partitions] : [this.vectors.slice(0, n * this.dimensions), this.labels.slice(0, n), this.partitions.slice(0, n)];
-    this.worker.postMessage({ type: 'add', vectors, labels, partitions }, [vectors.buffer as ArrayBuffer, labels.buffer as ArrayBuffer, partitions.buffer as ArrayBuffer]);
+    const n = batch.count;
+    const [vectors, labels] = n === BATCH ? [batch.vectors, batch.labels] : [batch.vectors.slice(0, n * this.dimensions), batch.labels.slice(0, n)];
+    this.worker.postMessage({ type: 'add', partition, vectors, labels }, [vectors.buffer as ArrayBuffer, labels.buffer as ArrayBuffer]);
     this.inFlight++;
-    this.inBatch = 0;
-    [this.vectors, this.labels, this.partitions] = this.newBatch();
   }
 
   /** Writes the partitions this thread holds: `files` maps partition number to file. */
   async save(files: ReadonlyMap<number, string>): Promise<void> {
-    await this.send();
+    if (this.failure) throw this.failure;
+    for (const [partition, batch] of [...this.open]) await this.send(partition, batch);
     while (this.inFlight > 0) await this.wait();
     this.worker.postMessage({ type: 'save', files: [...files] });
     this.inFlight++;
