@@ -95,7 +95,7 @@ interface OpenBatch {
   count: number;
 }
 
-/** One insertion thread: the partitions p with p % threads === its number. */
+/** One insertion thread, inserting into the partitions it is given (threadOfPartition). */
 class InsertionThread {
   private readonly worker: Worker;
   /** Per partition: its batch being filled. */
@@ -183,8 +183,27 @@ class InsertionThread {
   }
 }
 
+/**
+ * The thread of each partition: largest first, each to the thread with the fewest vectors
+ * so far, so the threads finish together when partitions differ in size (by number, a
+ * thread could get the largest district and the next largest but one).
+ */
+export function threadOfPartition(capacities: readonly number[], threads: number): number[] {
+  const load = new Array<number>(threads).fill(0);
+  const threadOf = new Array<number>(capacities.length).fill(0);
+  const bySize = capacities.map((c, p) => [c, p] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [capacity, p] of bySize) {
+    let least = 0;
+    for (let t = 1; t < threads; t++) if (load[t]! < load[least]!) least = t;
+    threadOf[p] = least;
+    load[least]! += capacity;
+  }
+  return threadOf;
+}
+
 class ThreadedWriter implements VectorIndexWriter {
   private readonly threads: InsertionThread[];
+  private readonly threadOf: number[];
   private next = 0;
 
   constructor(
@@ -194,16 +213,17 @@ class ThreadedWriter implements VectorIndexWriter {
     threads: number,
   ) {
     this.threads = Array.from({ length: threads }, () => new InsertionThread(dimensions, capacities, options));
+    this.threadOf = threadOfPartition(capacities, threads);
   }
 
   add(vector: Float32Array, partition: number): Promise<void> {
     checkPartition(partition, this.capacities);
-    return this.threads[partition % this.threads.length]!.add(vector, this.next++, partition);
+    return this.threads[this.threadOf[partition]!]!.add(vector, this.next++, partition);
   }
 
   async save(files: readonly string[]): Promise<void> {
     try {
-      await Promise.all(this.threads.map((t, i) => t.save(new Map([...files.entries()].filter(([p]) => p % this.threads.length === i)))));
+      await Promise.all(this.threads.map((t, i) => t.save(new Map([...files.entries()].filter(([p]) => this.threadOf[p] === i)))));
     } finally {
       await this.close();
     }

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { IndexCorruptError, IndexMismatchError } from '../../src/errors.ts';
 import { l2Normalize } from '../../src/index/embedder.ts';
-import { createVectorIndexWriter } from '../../src/index/vector-index-writer.ts';
+import { createVectorIndexWriter, threadOfPartition } from '../../src/index/vector-index-writer.ts';
 import { HnswVectorIndex } from '../../src/index/vector-index.ts';
 import { HnswVectorSearch } from '../../src/index/hnsw-vector-search.ts';
 import { tempDir } from '../helpers/test-index.ts';
@@ -86,6 +86,13 @@ describe('VectorIndexWriter', () => {
     expect(threaded.size).toBe(1_400);
     for (const q of [0, 99, 100, 640, 1_399]) expect(await threaded.search(vectors[q]!, 10)).toEqual(await inProcess.search(vectors[q]!, 10));
     expect(await threaded.vectorsOf([640, 3, 4])).toEqual([vectors[640], vectors[3], vectors[4]]);
+  });
+
+  it('gives each thread about the same number of vectors to insert', () => {
+    // Largest first, each to the thread with fewest: 100 + 40 + 10 against 90 + 60 (by number: 170 against 130).
+    expect(threadOfPartition([100, 90, 60, 40, 10], 2)).toEqual([0, 1, 1, 0, 0]);
+    expect(threadOfPartition([5, 5, 5, 5], 2)).toEqual([0, 1, 0, 1]);
+    expect(threadOfPartition([7], 2)).toEqual([0]);
   });
 
   it('refuses a partition the build was not planned with', async () => {
