@@ -35,10 +35,11 @@ const THREAD_MIN = 5_000;
 /**
  * Vectors go to a thread in batches of one partition each, so a thread inserts runs of
  * BATCH vectors into the same index. Chunks interleaved across partitions, inserted one by
- * one into each in turn, cost half as much again per vector: 1,217 against 791 µs of CPU
- * with runs of 512, 775 with runs of 1,024 (five partitions of 10,000 vectors, 1,024
- * dims), each index's nodes falling out of the caches between two of its insertions. The
- * order of the vectors within a partition, hence its index, is the same either way.
+ * one into each in turn, cost half as much again per vector: 1,242 against 822 µs of CPU
+ * with runs of 512 (five partitions of 10,000 vectors, 1,024 dims; `bench-hnsw-params.ts
+ * --n 50000 --partitions 5`), each index's nodes falling out of the caches between two of
+ * its insertions. The order of the vectors within a partition, hence its index, is the
+ * same either way.
  */
 const BATCH = 512;
 /**
