@@ -119,6 +119,14 @@ const recallOf = (found: number[], qi: number) => {
   for (const l of found) if (want.includes(l)) hits++;
   return hits / K;
 };
+const mean = (xs: number[]) => Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 1000) / 1000;
+/** One configuration's figures: insertion CPU per vector, recall@10 (all queries, the bench questions), search CPU per query. */
+const figures = (insertMs: number, recalls: number[], searchMs: number) => ({
+  insertCpuUsPerVector: Math.round((insertMs * 1000) / N),
+  recallAt10: mean(recalls),
+  recallQuestions: mean(recalls.slice(0, BENCH_QUESTIONS.length)),
+  searchCpuUsPerQuery: Math.round((searchMs * 1000) / queries.length),
+});
 for (const m of values['studies-only'] ? [] : Ms) {
   for (const efConstruction of EFs) {
     const index = new hnswlib.HierarchicalNSW('ip', dims);
@@ -134,16 +142,7 @@ for (const m of values['studies-only'] ? [] : Ms) {
     index.setEf(EF_SEARCH);
     const s = process.cpuUsage();
     const recalls = queries.map((q, qi) => recallOf(index.searchKnn(Array.from(q), K).neighbors, qi));
-    const searchUs = (cpuMs(s) * 1000) / queries.length;
-    const mean = (xs: number[]) => Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 1000) / 1000;
-    const row = {
-      m,
-      efConstruction,
-      insertCpuUsPerVector: Math.round((insertMs * 1000) / N),
-      recallAt10: mean(recalls),
-      recallQuestions: mean(recalls.slice(0, BENCH_QUESTIONS.length)),
-      searchCpuUsPerQuery: Math.round(searchUs),
-    };
+    const row = { m, efConstruction, ...figures(insertMs, recalls, cpuMs(s)) };
     rows.push(row);
     process.stderr.write(`hnsw-params: M ${m} efC ${efConstruction}: insert ${row.insertCpuUsPerVector} µs/vector, recall@10 ${row.recallAt10} (questions ${row.recallQuestions}), search ${row.searchCpuUsPerQuery} µs\n`);
   }
@@ -220,16 +219,7 @@ if (values['nav-dims']) {
         const best = neighbors.map((label) => ({ label, score: dot(q, vectorAt(label)) })).sort((a, b) => b.score - a.score);
         return recallOf(best.slice(0, K).map((h) => h.label), qi);
       });
-      const searchUs = (cpuMs(s) * 1000) / queries.length;
-      const mean = (xs: number[]) => Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 1000) / 1000;
-      const row = {
-        navDims,
-        candidates,
-        insertCpuUsPerVector: Math.round((insertMs * 1000) / N),
-        recallAt10: mean(recalls),
-        recallQuestions: mean(recalls.slice(0, BENCH_QUESTIONS.length)),
-        searchCpuUsPerQuery: Math.round(searchUs),
-      };
+      const row = { navDims, candidates, ...figures(insertMs, recalls, cpuMs(s)) };
       twoStageRows.push(row);
       process.stderr.write(`hnsw-params: two-stage, ${navDims} dims × ${candidates} candidates: insert ${row.insertCpuUsPerVector} µs/vector, recall@10 ${row.recallAt10} (questions ${row.recallQuestions}), search ${row.searchCpuUsPerQuery} µs\n`);
     }
