@@ -15,6 +15,10 @@ import { corpusSentences, syntheticChunks } from './synthetic-corpus.ts';
  * chunks. Also what handing a vector to hnswlib costs apart from the insertion: building
  * the JS array (`Array.from`) and the addon reading it element by element (measured as a
  * brute-force index's addPoint, which only copies). Prints a table and one JSON line.
+ * Two further studies, at the first --m and --ef (see each below):
+ * `--partitions 5 [--runs 1,512,1024]`, insertion into interleaved partitions; and
+ * `--nav-dims 256,512 [--candidates 64,100,200]`, a two-stage search. `--studies-only`
+ * skips the table (and, without --nav-dims, the exact search).
  */
 
 const { values } = parseArgs({
@@ -23,6 +27,11 @@ const { values } = parseArgs({
     m: { type: 'string', default: '16,12,8' },
     ef: { type: 'string', default: '200,100,64,40,32' },
     queries: { type: 'string', default: '200' },
+    partitions: { type: 'string' },
+    runs: { type: 'string', default: '1,512,1024' },
+    'nav-dims': { type: 'string' },
+    candidates: { type: 'string', default: '64,100,200' },
+    'studies-only': { type: 'boolean', default: false },
   },
 });
 const N = Number(values.n);
@@ -53,7 +62,8 @@ process.stderr.write(`hnsw-params: ${N} vectors of ${dims} dims and ${queries.le
 // Exact 10 nearest by inner product, for every query.
 t = process.cpuUsage();
 const exact = queries.map(() => ({ labels: new Int32Array(K).fill(-1), scores: new Float64Array(K).fill(-Infinity) }));
-for (let i = 0; i < N; i++) {
+const needExact = !values['studies-only'] || values['nav-dims'] !== undefined;
+for (let i = 0; i < (needExact ? N : 0); i++) {
   const v = vectorAt(i);
   for (const [qi, q] of queries.entries()) {
     let dot = 0;
@@ -109,7 +119,15 @@ const recallOf = (found: number[], qi: number) => {
   for (const l of found) if (want.includes(l)) hits++;
   return hits / K;
 };
-for (const m of Ms) {
+const mean = (xs: number[]) => Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 1000) / 1000;
+/** One configuration's figures: insertion CPU per vector, recall@10 (all queries, the bench questions), search CPU per query. */
+const figures = (insertMs: number, recalls: number[], searchMs: number) => ({
+  insertCpuUsPerVector: Math.round((insertMs * 1000) / N),
+  recallAt10: mean(recalls),
+  recallQuestions: mean(recalls.slice(0, BENCH_QUESTIONS.length)),
+  searchCpuUsPerQuery: Math.round((searchMs * 1000) / queries.length),
+});
+for (const m of values['studies-only'] ? [] : Ms) {
   for (const efConstruction of EFs) {
     const index = new hnswlib.HierarchicalNSW('ip', dims);
     index.initIndex({ maxElements: N, m, efConstruction, randomSeed: 100 });
@@ -124,18 +142,87 @@ for (const m of Ms) {
     index.setEf(EF_SEARCH);
     const s = process.cpuUsage();
     const recalls = queries.map((q, qi) => recallOf(index.searchKnn(Array.from(q), K).neighbors, qi));
-    const searchUs = (cpuMs(s) * 1000) / queries.length;
-    const mean = (xs: number[]) => Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 1000) / 1000;
-    const row = {
-      m,
-      efConstruction,
-      insertCpuUsPerVector: Math.round((insertMs * 1000) / N),
-      recallAt10: mean(recalls),
-      recallQuestions: mean(recalls.slice(0, BENCH_QUESTIONS.length)),
-      searchCpuUsPerQuery: Math.round(searchUs),
-    };
+    const row = { m, efConstruction, ...figures(insertMs, recalls, cpuMs(s)) };
     rows.push(row);
     process.stderr.write(`hnsw-params: M ${m} efC ${efConstruction}: insert ${row.insertCpuUsPerVector} µs/vector, recall@10 ${row.recallAt10} (questions ${row.recallQuestions}), search ${row.searchCpuUsPerQuery} µs\n`);
+  }
+}
+
+/**
+ * `--partitions P [--runs 1,512,1024]`: insertion cost when vector i goes to partition
+ * i % P (districts interleaved, as in the scale bench) and each partition's vectors are
+ * inserted in runs of R (R = 1: one by one in turn), at the first --m and --ef.
+ */
+const partitionRows: Array<{ partitions: number; run: number; insertCpuUsPerVector: number }> = [];
+if (values.partitions) {
+  const parts = Number(values.partitions);
+  for (const run of values.runs.split(',').map(Number)) {
+    const indexes = Array.from({ length: parts }, () => {
+      const index = new hnswlib.HierarchicalNSW('ip', dims);
+      index.initIndex({ maxElements: Math.ceil(N / parts), m: Ms[0]!, efConstruction: EFs[0]!, randomSeed: 100 });
+      return index;
+    });
+    const point = new Array<number>(dims).fill(0);
+    let insertMs = 0;
+    for (let from = 0; from < N; from += run * parts) {
+      for (let p = 0; p < parts; p++) {
+        const s = process.cpuUsage();
+        for (let i = from + p; i < Math.min(N, from + run * parts); i += parts) {
+          const v = vectorAt(i);
+          for (let d = 0; d < dims; d++) point[d] = v[d]!;
+          indexes[p]!.addPoint(point, i);
+        }
+        insertMs += cpuMs(s);
+      }
+    }
+    const row = { partitions: parts, run, insertCpuUsPerVector: Math.round((insertMs * 1000) / N) };
+    partitionRows.push(row);
+    process.stderr.write(`hnsw-params: ${parts} partitions, runs of ${run}: insert ${row.insertCpuUsPerVector} µs/vector\n`);
+  }
+}
+
+/**
+ * `--nav-dims 256,512 [--candidates 64,100,200]`: a two-stage search, HNSW over each vector
+ * folded into fewer dimensions (dimension d adds into d mod D: the same n-grams hashed into
+ * D dimensions, renormalized), then the C candidates it returns re-ranked by the exact inner
+ * product of the full vectors. Insertion cost and recall@10 against exact search, at the
+ * first --m and --ef, efSearch max(64, C).
+ */
+const twoStageRows: Array<{ navDims: number; candidates: number; insertCpuUsPerVector: number; recallAt10: number; recallQuestions: number; searchCpuUsPerQuery: number }> = [];
+if (values['nav-dims']) {
+  const fold = (v: Float32Array, to: number) => {
+    const out = new Array<number>(to).fill(0);
+    for (let d = 0; d < v.length; d++) out[d % to]! += v[d]!;
+    const norm = Math.hypot(...out) || 1;
+    return out.map((x) => x / norm);
+  };
+  const dot = (a: Float32Array, b: Float32Array) => {
+    let sum = 0;
+    for (let d = 0; d < a.length; d++) sum += a[d]! * b[d]!;
+    return sum;
+  };
+  for (const navDims of values['nav-dims'].split(',').map(Number)) {
+    const index = new hnswlib.HierarchicalNSW('ip', navDims);
+    index.initIndex({ maxElements: N, m: Ms[0]!, efConstruction: EFs[0]!, randomSeed: 100 });
+    let insertMs = 0;
+    for (let from = 0; from < N; from += 1000) {
+      const block = Array.from({ length: Math.min(1000, N - from) }, (_, i) => fold(vectorAt(from + i), navDims));
+      const s = process.cpuUsage();
+      for (const [i, a] of block.entries()) index.addPoint(a, from + i);
+      insertMs += cpuMs(s);
+    }
+    for (const candidates of values.candidates.split(',').map(Number)) {
+      index.setEf(Math.max(EF_SEARCH, candidates));
+      const s = process.cpuUsage();
+      const recalls = queries.map((q, qi) => {
+        const { neighbors } = index.searchKnn(fold(q, navDims), Math.min(candidates, N));
+        const best = neighbors.map((label) => ({ label, score: dot(q, vectorAt(label)) })).sort((a, b) => b.score - a.score);
+        return recallOf(best.slice(0, K).map((h) => h.label), qi);
+      });
+      const row = { navDims, candidates, ...figures(insertMs, recalls, cpuMs(s)) };
+      twoStageRows.push(row);
+      process.stderr.write(`hnsw-params: two-stage, ${navDims} dims × ${candidates} candidates: insert ${row.insertCpuUsPerVector} µs/vector, recall@10 ${row.recallAt10} (questions ${row.recallQuestions}), search ${row.searchCpuUsPerQuery} µs\n`);
+    }
   }
 }
 
@@ -143,4 +230,24 @@ console.log(`\nN ${N}, ${dims} dims, efSearch ${EF_SEARCH}, ${queries.length} qu
 console.log('| M | efConstruction | insert CPU µs/vector | recall@10 (all) | recall@10 (questions) | search CPU µs |');
 console.log('|---|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.m} | ${r.efConstruction} | ${r.insertCpuUsPerVector} | ${r.recallAt10} | ${r.recallQuestions} | ${r.searchCpuUsPerQuery} |`);
-console.log(JSON.stringify({ n: N, dims, efSearch: EF_SEARCH, arrayFromUsPerVector: Math.round(arrayFromUs * 10) / 10, addonReadUsPerVector: Math.round(addonReadUs * 10) / 10, acceptsFloat32Array, rows }));
+if (partitionRows.length > 0) {
+  console.log('\n| partitions | run | insert CPU µs/vector |\n|---|---|---|');
+  for (const r of partitionRows) console.log(`| ${r.partitions} | ${r.run} | ${r.insertCpuUsPerVector} |`);
+}
+if (twoStageRows.length > 0) {
+  console.log('\n| HNSW dims | candidates re-ranked | insert CPU µs/vector | recall@10 (all) | recall@10 (questions) | search CPU µs |\n|---|---|---|---|---|---|');
+  for (const r of twoStageRows) console.log(`| ${r.navDims} | ${r.candidates} | ${r.insertCpuUsPerVector} | ${r.recallAt10} | ${r.recallQuestions} | ${r.searchCpuUsPerQuery} |`);
+}
+console.log(
+  JSON.stringify({
+    n: N,
+    dims,
+    efSearch: EF_SEARCH,
+    arrayFromUsPerVector: Math.round(arrayFromUs * 10) / 10,
+    addonReadUsPerVector: Math.round(addonReadUs * 10) / 10,
+    acceptsFloat32Array,
+    rows,
+    ...(partitionRows.length > 0 ? { partitionRows } : {}),
+    ...(twoStageRows.length > 0 ? { twoStageRows } : {}),
+  }),
+);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BuildWriter } from '../src/index/build-writer.ts';
 import type { StoredChunk } from '../src/index/index-store.ts';
@@ -41,6 +41,12 @@ export interface ScaleResult {
     peakRssMb: number;
     /** CPU seconds the build used (both threads): on a shared machine, the rate one idle core pair would see is about chunks / (cpuSeconds / 2). */
     cpuSeconds: number;
+    /**
+     * CPU seconds per thread of this process from the start of the build up to the last chunk added (before the files
+     * are written): the main thread, and the others (the HNSW insertion threads, and
+     * V8's and libuv's helpers) by thread id. Linux only (from /proc); absent elsewhere.
+     */
+    cpuSecondsByThread?: { main: number; others: Record<string, number> };
   };
   /** Bytes per index file. */
   files?: Record<string, number>;
@@ -78,6 +84,7 @@ export async function benchScale(
 
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
+    const mainCpu0 = threadCpuSeconds()?.main ?? 0;
     // Chunk i is of document i % 10 (syntheticChunks).
     const plan = planPartitions(SYNTHETIC_DOCUMENTS.map((d, i) => ({ file: d.file, district: d.district, chunks: Math.floor(n / SYNTHETIC_DOCUMENTS.length) + (i < n % SYNTHETIC_DOCUMENTS.length ? 1 : 0) })));
     result.partitions = plan.partitions.length;
@@ -118,6 +125,8 @@ export async function benchScale(
       await writer.abort();
       throw err;
     }
+    const cpuSecondsByThread = threadCpuSeconds();
+    if (cpuSecondsByThread) cpuSecondsByThread.main = Math.round((cpuSecondsByThread.main - mainCpu0) * 10) / 10;
     log('scale: writing the index files…');
     await writer.finish({ builtAt: new Date().toISOString(), embedder: embedder.info, chunking: { chunkSize: 300, chunkOverlap: 0 }, documents: SYNTHETIC_DOCUMENTS }, embedder);
     const ms = performance.now() - t0;
@@ -136,10 +145,12 @@ export async function benchScale(
       finishMs: Math.round(timings.finishMs),
       peakRssMb: mb(peakRss),
       cpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,
+      ...(cpuSecondsByThread ? { cpuSecondsByThread } : {}),
     };
     result.files = Object.fromEntries(readdirSync(writer.dir).map((f) => [f, statSync(path.join(writer.dir, f)).size]));
     save();
     log(`scale: built ${n} chunks in ${Math.round(ms / 1000)} s (${result.build.ratePerSecond} chunks/s, ${result.build.cpuSeconds} CPU s), build rss peak ${result.build.peakRssMb} MB`);
+    if (cpuSecondsByThread) log(`scale: CPU s up to the last chunk: main thread ${cpuSecondsByThread.main}, others ${JSON.stringify(cpuSecondsByThread.others)}`);
 
     log('scale: opening and searching the index in a fresh process…');
     result.serve = await serveInChild(temp.path, log);
@@ -156,6 +167,26 @@ export async function benchScale(
     temp.remove();
   }
   return result;
+}
+
+/** CPU seconds of each thread of this process so far (user + system, from /proc; 10 ms ticks), threads under 0.1 s left out. */
+function threadCpuSeconds(): { main: number; others: Record<string, number> } | undefined {
+  try {
+    const seconds = (tid: string) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    };
+    const others: Record<string, number> = {};
+    for (const tid of readdirSync('/proc/self/task')) {
+      if (tid === String(process.pid)) continue;
+      const s = seconds(tid);
+      if (s >= 0.1) others[tid] = Math.round(s * 10) / 10;
+    }
+    return { main: Math.round(seconds(String(process.pid)) * 10) / 10, others };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Runs bench-scale-serve in a new Node process (the same loader as this one: tsx or compiled). */

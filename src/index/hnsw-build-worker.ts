@@ -4,12 +4,12 @@ import { HnswVectorIndex, type VectorIndexOptions } from './vector-index.ts';
 /**
  * Worker thread of VectorIndexWriter: inserts vectors into the HNSW indexes of the
  * partitions it is given while the main thread embeds and tokenizes the next passages,
- * then writes their files. Messages: `add` (vectors with their labels and partitions;
+ * then writes their files. Messages: `add` (vectors of one partition with their labels;
  * answered `added`), `save` (partition → file; answered `saved`, or `failed`).
  */
 
 type Message =
-  | { type: 'add'; vectors: Float32Array; labels: Float64Array; partitions: Uint32Array }
+  | { type: 'add'; partition: number; vectors: Float32Array; labels: Float64Array }
   | { type: 'save'; files: Array<[number, string]> };
 
 const { dimensions, capacities, options } = workerData as { dimensions: number; capacities: number[]; options: VectorIndexOptions };
@@ -23,7 +23,8 @@ const port = parentPort!;
 
 port.on('message', (m: Message) => {
   if (m.type === 'add') {
-    for (let i = 0; i < m.labels.length; i++) indexOf(m.partitions[i]!).add(m.vectors.subarray(i * dimensions, (i + 1) * dimensions), m.labels[i]!);
+    const index = indexOf(m.partition);
+    for (let i = 0; i < m.labels.length; i++) index.add(m.vectors.subarray(i * dimensions, (i + 1) * dimensions), m.labels[i]!);
     port.postMessage({ type: 'added', count: m.labels.length });
   } else {
     (async () => {

@@ -265,6 +265,9 @@ export class LocalEmbedder implements Embedder {
 
   embed(text: string): Float32Array {
     const dims = this.info.dimensions;
+    // For a power of two, the unsigned hash modulo dims is its low bits: the same dimension
+    // without a floating-point modulo (an unsigned hash of 2^31 or more is not a small integer).
+    const mask = (dims & (dims - 1)) === 0 ? dims - 1 : -1;
     const v = new Float32Array(dims);
     const ngrams = this.ngrams.count(text);
     for (let i = 0; i < ngrams.size; i++) {
@@ -273,7 +276,7 @@ export class LocalEmbedder implements Embedder {
       const tf = packed >> 2;
       const weight = (tf < TF_WEIGHTS.length ? TF_WEIGHTS[tf]! : 1 + Math.log(tf)) * this.idf(this.df.get(key)) * NGRAM_WEIGHTS[packed & 3]!;
       // The hash's top bit gives the sign; the unsigned hash, the dimension.
-      v[(key >>> 0) % dims]! += key < 0 ? -weight : weight;
+      v[mask >= 0 ? key & mask : (key >>> 0) % dims]! += key < 0 ? -weight : weight;
     }
     return l2Normalize(v);
   }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { IndexCorruptError } from '../../src/errors.ts';
 import { LexicalIndex } from '../../src/index/lexical-index.ts';
+import { searchTokens } from '../../src/index/tokenize.ts';
 
 const texts = [
   '武清区 森林覆盖率达到13%，建成区绿化覆盖率稳步提高。',
@@ -63,5 +64,24 @@ describe('LexicalIndex', () => {
     expect(small.search('发展湿地', 5).some((h) => h.label < 12)).toBe(true);
     small.postingsBudget = 10;
     expect(small.search('发展湿地', 5).map((h) => h.label).sort()).toEqual([20, 25]);
+  });
+
+  it('counts every token of every passage under its own term, whatever its kind', () => {
+    // Words of one and two ideographs and CJK bigrams are looked up by number, the rest by
+    // string: ideographs at both ends of U+3400–U+9FFF, compatibility ideographs, Latin, digits.
+    const passages = [
+      ...texts,
+      '㐀㐁和鿿鿾都是字，豈更車也是，PM2.5浓度下降了5个百分点。',
+      '水、电、气、路，一张蓝图绘到底；5G基站、ｗｉｆｉ全覆盖。',
+      '电力电网电气化，气候气象，路网道路，水利水务水系。',
+      '一二三四五，上下左右，东西南北中。',
+      // Past a thousand bigrams: the tables grow.
+      Array.from({ length: 1_500 }, (_, i) => String.fromCharCode(0x4e00 + ((i * 7_919) % 20_000))).join(''),
+    ];
+    const index = LexicalIndex.build(passages);
+    const expected = new Map<string, number>();
+    for (const p of passages) for (const t of new Set(searchTokens(p))) expected.set(t, (expected.get(t) ?? 0) + 1);
+    expect(expected.size).toBeGreaterThan(1_500);
+    for (const [token, df] of expected) expect([token, index.documentFrequency(token)]).toEqual([token, df]);
   });
 });

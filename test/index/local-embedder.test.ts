@@ -33,6 +33,24 @@ describe('LocalEmbedder', () => {
     expect(sims2.indexOf(Math.max(...sims2))).toBe(1);
   });
 
+  it('puts each n-gram in its unsigned hash modulo the dimensions, for a power of two as for any other size', () => {
+    // A dimension d of 1,024 or 1,536 (hash mod 512 · k) folds onto d mod 512: folded and
+    // normalized, their vectors are the 512-dimension one (1,536 takes the plain modulo).
+    const fold = (v: Float32Array, n: number) => {
+      const out = new Float64Array(n);
+      v.forEach((x, d) => (out[d % n]! += x));
+      const norm = Math.hypot(...out);
+      return Array.from(out, (x) => x / norm);
+    };
+    for (const text of [corpus[1]!, '森林覆盖率']) {
+      const want = Array.from(emb.embed(text));
+      for (const dims of [1024, 1536]) {
+        const got = fold(LocalEmbedder.fit(corpus, dims).embed(text), 512);
+        got.forEach((x, d) => expect(x).toBeCloseTo(want[d]!, 6));
+      }
+    }
+  });
+
   it('survives a round trip through its saved state', async () => {
     const restored = LocalEmbedder.fromJSON(JSON.parse(JSON.stringify(emb.toJSON())));
     expect(restored.info).toEqual(emb.info);

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { IndexCorruptError, IndexMismatchError } from '../../src/errors.ts';
 import { l2Normalize } from '../../src/index/embedder.ts';
-import { createVectorIndexWriter } from '../../src/index/vector-index-writer.ts';
+import { createVectorIndexWriter, threadOfPartition } from '../../src/index/vector-index-writer.ts';
 import { HnswVectorIndex } from '../../src/index/vector-index.ts';
 import { HnswVectorSearch } from '../../src/index/hnsw-vector-search.ts';
 import { tempDir } from '../helpers/test-index.ts';
@@ -64,11 +64,12 @@ describe('HnswVectorIndex', () => {
 describe('VectorIndexWriter', () => {
   const dir = tempDir();
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const vectors = randomVectors(700, 16, 7);
+  // More than two of a thread's batches (512 vectors of one partition) for partition 2.
+  const vectors = randomVectors(1_400, 16, 7);
   // Three partitions, interleaved as documents of three districts would be; capacities below what arrives.
   const partitionOf = (label: number) => (label < 300 ? label % 2 : 2);
 
-  it('builds in worker threads the same partitions as on the main thread, past their capacity and a partial batch', async () => {
+  it('builds in worker threads the same partitions as on the main thread, byte for byte, past their capacity and across batches', async () => {
     const written: Record<string, string[]> = {};
     for (const thread of [false, true]) {
       const writer = createVectorIndexWriter(16, [60, 60, 100], { thread, threads: 2 });
@@ -76,13 +77,22 @@ describe('VectorIndexWriter', () => {
       written[String(thread)] = [0, 1, 2].map((p) => path.join(dir, `hnsw-${thread}-${p}.bin`));
       await writer.save(written[String(thread)]!);
     }
-    const sizes = [150, 150, 400];
+    // Each partition's vectors reach its index in the same order, whatever the batching.
+    for (const p of [0, 1, 2]) expect(readFileSync(written.true![p]!).equals(readFileSync(written.false![p]!))).toBe(true);
+    const sizes = [150, 150, 1_100];
     const load = (files: string[]) => Promise.all(files.map((f, p) => HnswVectorIndex.load(f, 16, sizes[p]!)));
     const inProcess = new HnswVectorSearch(await load(written.false!));
     const threaded = new HnswVectorSearch(await load(written.true!));
-    expect(threaded.size).toBe(700);
-    for (const q of [0, 99, 100, 640, 699]) expect(await threaded.search(vectors[q]!, 10)).toEqual(await inProcess.search(vectors[q]!, 10));
+    expect(threaded.size).toBe(1_400);
+    for (const q of [0, 99, 100, 640, 1_399]) expect(await threaded.search(vectors[q]!, 10)).toEqual(await inProcess.search(vectors[q]!, 10));
     expect(await threaded.vectorsOf([640, 3, 4])).toEqual([vectors[640], vectors[3], vectors[4]]);
+  });
+
+  it('gives each thread about the same number of vectors to insert', () => {
+    // Largest first, each to the thread with fewest: 100 + 40 + 10 against 90 + 60 (by number: 170 against 130).
+    expect(threadOfPartition([100, 90, 60, 40, 10], 2)).toEqual([0, 1, 1, 0, 0]);
+    expect(threadOfPartition([5, 5, 5, 5], 2)).toEqual([0, 1, 0, 1]);
+    expect(threadOfPartition([7], 2)).toEqual([0]);
   });
 
   it('refuses a partition the build was not planned with', async () => {
