@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { StateError } from '../errors.ts';
+import { startModuleWorker } from './module-worker.ts';
 import { HnswVectorIndex, type VectorIndexOptions } from './vector-index.ts';
 
 /**
@@ -114,16 +115,7 @@ class InsertionThread {
     options: VectorIndexOptions,
   ) {
     const workerData = { dimensions, capacities, options };
-    if (import.meta.url.endsWith('.ts')) {
-      // Under tsx (development, tests) the worker registers tsx's loader before importing
-      // the TypeScript module; compiled code starts the .js module directly.
-      // (tsx is a development dependency, resolved from the project folder.)
-      const source = new URL('./hnsw-build-worker.ts', import.meta.url).href;
-      const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); });`;
-      this.worker = new Worker(boot, { eval: true, workerData });
-    } else {
-      this.worker = new Worker(new URL('./hnsw-build-worker.js', import.meta.url), { workerData });
-    }
+    this.worker = startModuleWorker('hnsw-build-worker', { workerData });
     this.worker.on('message', (m: { type: string; message?: string }) => {
       if (m.type === 'failed') this.fail(new StateError(m.message ?? 'vector-index: the HNSW build thread failed'));
       else this.settleOne();
