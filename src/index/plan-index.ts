@@ -1,10 +1,11 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { IndexConfig } from '../config.ts';
 import { IndexCorruptError, IndexMismatchError } from '../errors.ts';
 import type { LlmConfig } from '../config.ts';
 import { describeEmbedder, type Embedder, type EmbedderInfo } from './embedder.ts';
 import { ChunkTable } from './chunk-table.ts';
-import { currentBuildDir, readBuildFile, readManifest, verifyBuildFiles, type IndexManifest, type IndexedDocumentMeta, type StoredChunk } from './index-store.ts';
+import { currentBuildDir, readBuildFile, readManifest, sha256, verifyBuildFiles, type IndexManifest, type IndexedDocumentMeta, type StoredChunk } from './index-store.ts';
 import { readCorpusWords, type CorpusWords } from './corpus-words.ts';
 import { LexicalIndex } from './lexical-index.ts';
 import { LOCAL_EMBEDDER_ID, LocalEmbedder } from './local-embedder.ts';
@@ -30,7 +31,8 @@ export class PlanIndex {
     readonly embedder: Embedder,
     readonly vector: VectorSearch,
     readonly lexical: LexicalIndex,
-    private readonly corpusWordsFile?: Buffer,
+    /** The build's corpus-words file and its checksum, when it has one. */
+    private readonly corpusWordsFile?: { path: string; checksum?: string },
   ) {
     this.documents = manifest.documents;
   }
@@ -38,16 +40,21 @@ export class PlanIndex {
   private corpusWordsRead?: { maxChars: number; sequence: CorpusWords } | null;
 
   /**
-   * The corpus as one sequence of jieba words, as the build wrote it (decoded on first
-   * use); undefined for a build without it, or when it is damaged (the corpus lexicon
-   * then segments the corpus itself).
+   * The corpus as one sequence of jieba words, as the build wrote it: read on first use
+   * (the questions that need it are those with a shortened or unknown word), and checked
+   * against the manifest's checksum again then. Undefined for a build without it, or when
+   * it is gone or damaged: the corpus lexicon then segments the corpus itself.
    */
   corpusWords(): { maxChars: number; sequence: CorpusWords } | undefined {
     if (this.corpusWordsRead === undefined) {
-      try {
-        this.corpusWordsRead = this.corpusWordsFile ? readCorpusWords(this.corpusWordsFile) : null;
-      } catch {
-        this.corpusWordsRead = null;
+      this.corpusWordsRead = null;
+      if (this.corpusWordsFile) {
+        try {
+          const bytes = readFileSync(this.corpusWordsFile.path);
+          if (this.corpusWordsFile.checksum === undefined || sha256(bytes) === this.corpusWordsFile.checksum) this.corpusWordsRead = readCorpusWords(bytes);
+        } catch {
+          // the lexicon segments the corpus itself
+        }
       }
     }
     return this.corpusWordsRead ?? undefined;
@@ -133,12 +140,12 @@ export async function loadPlanIndexFrom(dir: string, index: IndexConfig, llm: Ll
   const manifest = await readManifest(dir);
   checkEmbedderMatches(manifest, index);
   const { chunks: chunkMeta, chunkColumns, lexical: lexicalFile, embedder: embedderFile, corpusWords: corpusWordsFile } = manifest.files;
-  const read = await verifyBuildFiles(dir, manifest, [chunkMeta, chunkColumns, lexicalFile, ...(embedderFile ? [embedderFile] : []), ...(corpusWordsFile ? [corpusWordsFile] : [])]);
+  const read = await verifyBuildFiles(dir, manifest, [chunkMeta, chunkColumns, lexicalFile, ...(embedderFile ? [embedderFile] : [])]);
   const chunks = await readChunkTable(dir, manifest, options, read);
   const embedder = await loadEmbedder(dir, manifest, index, llm, read);
   const lexical = LexicalIndex.load(await buildFile(dir, manifest.files.lexical, 'lexical index', read), chunks.length);
   const vector = await openVectors(dir, manifest, index, options.postgres);
-  const corpusWords = corpusWordsFile ? await buildFile(dir, corpusWordsFile, 'corpus words', read) : undefined;
+  const corpusWords = corpusWordsFile ? { path: path.join(dir, corpusWordsFile), checksum: manifest.checksums?.[corpusWordsFile] } : undefined;
   return new PlanIndex(manifest, chunks, embedder, vector, lexical, corpusWords);
 }
 

@@ -2,6 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CorpusWordsBuilder, readCorpusWords, writeCorpusWords, type CorpusWords } from '../../src/index/corpus-words.ts';
+import { currentBuildDir } from '../../src/index/index-store.ts';
+import { loadPlanIndex } from '../../src/index/plan-index.ts';
 import { foldForMatch, words } from '../../src/index/tokenize.ts';
 import { CorpusLexicon } from '../../src/retrieve/corpus-lexicon.ts';
 import { buildTestIndex, tempDir } from '../helpers/test-index.ts';
@@ -39,6 +41,16 @@ describe('the corpus word sequence', () => {
     expect(() => readCorpusWords(readFileSync(file))).toThrow();
   });
 
+  it('keeps word numbers past 16 bits when the vocabulary needs them', () => {
+    const vocabulary = Array.from({ length: 70_000 }, (_, i) => `词${i}`);
+    const ids = Int32Array.from([0, 65_535, 65_536, 69_999, 1]);
+    const file = path.join(tempDir('plan-qa-words-'), 'corpus-words.bin');
+    writeCorpusWords(file, { ids, vocabulary });
+    const read = readCorpusWords(readFileSync(file)).sequence;
+    expect(Array.from(read.ids)).toEqual(Array.from(ids));
+    expect(read.vocabulary[69_999]).toBe('词69999');
+  });
+
   describe('in the index of the shipped corpus', () => {
     const loaded = buildTestIndex();
     afterAll(async () => (await loaded).cleanup());
@@ -60,6 +72,25 @@ describe('the corpus word sequence', () => {
       }
       expect(withStored.expand('固投')).toBe('固定资产投资');
       expect(reads).toBe(1);
+    });
+
+    it('is read when first asked for, and not used when the file changed after the index was opened', async () => {
+      const { config } = await loaded;
+      const dir = await currentBuildDir(config.index.stateDir);
+      const changed = await loadPlanIndex(config.index, config.llm);
+      const file = path.join(dir, 'corpus-words.bin');
+      const bytes = readFileSync(file);
+      try {
+        bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
+        writeFileSync(file, bytes);
+        expect(changed.corpusWords()).toBeUndefined();
+        // The lexicon then makes the sequence itself.
+        expect(new CorpusLexicon(changed.chunks, {}, () => changed.corpusWords()).expand('固投')).toBe('固定资产投资');
+      } finally {
+        bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
+        writeFileSync(file, bytes);
+        await changed.close();
+      }
     });
   });
 });
