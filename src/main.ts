@@ -24,8 +24,8 @@ import { DigestScheduler } from './digest/scheduler.ts';
 import { PlanQaError, StateError } from './errors.ts';
 import type { IngestProgress } from './index/build-index.ts';
 import { DocumentLibrary } from './ingest/document-library.ts';
-import { ensureIndex } from './index/ensure-index.ts';
-import { currentGeneration, GenerationWatcher, publishGeneration } from './index/index-generations.ts';
+import { openServingIndex } from './index/ensure-index.ts';
+import { GenerationWatcher, publishGeneration } from './index/index-generations.ts';
 import { loadPlanIndex, loadPlanIndexFrom, type PlanIndex } from './index/plan-index.ts';
 import { createLogger, scrubSecrets, type Logger } from './logger.ts';
 import { createPostgres } from './postgres-client.ts';
@@ -114,14 +114,13 @@ async function main(): Promise<void> {
   const vectorDb = config.index.vectors.backend === 'pgvector' ? createPostgres(config.index.vectors.databaseUrl, { applicationName: 'plan-qa-bot vectors' }) : undefined;
   // A fleet loads the generation its ingest job published; a lone process builds its own index.
   const shared = config.index.sharedDir;
-  const published = shared ? await currentGeneration(shared) : undefined;
+  const serving = await openServingIndex(config, log, progressPrinter(consoleMode, log), vectorDb);
+  let answerer = makeAnswerer(serving.index);
   const loadGeneration = (dir: string) => loadPlanIndexFrom(dir, config.index, config.llm, vectorDb ? { postgres: vectorDb } : {});
-  let answerer = makeAnswerer(published ? await loadGeneration(published.dir) : await ensureIndex(config, log, progressPrinter(consoleMode, log), vectorDb));
-  if (published) log.info({ generation: published.name }, 'index generation loaded');
   // Each answer takes the answerer once, so it is computed from one generation; a switch affects the next.
   const generations =
-    shared && published
-      ? new GenerationWatcher({ sharedDir: shared, serving: published.name, load: loadGeneration, onSwitch: (index) => (answerer = makeAnswerer(index)), log: log.child({ module: 'index' }) })
+    shared && serving.generation
+      ? new GenerationWatcher({ sharedDir: shared, serving: serving.generation, load: loadGeneration, onSwitch: (index) => (answerer = makeAnswerer(index)), log: log.child({ module: 'index' }) })
       : undefined;
   // The first retrieval pays for lazy set-up and JIT; do it now rather than for the first user.
   await answerer.retrieve('规划目标').catch((err: unknown) => log.warn({ err: (err as Error).message }, 'warm-up failed'));

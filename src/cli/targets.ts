@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { formatIndicator } from '../answer/indicator-text.ts';
 import { ChartRenderer } from '../chart/chart-renderer.ts';
 import { indicatorChartSpec, indicatorTables } from '../chart/indicator-chart.ts';
-import { ensureIndex } from '../index/ensure-index.ts';
+import { openServingIndex } from '../index/ensure-index.ts';
 import { InputError } from '../errors.ts';
 import { runCli } from './cli-runtime.ts';
 import { matchDistrictName } from '../retrieve/districts.ts';
@@ -16,7 +16,7 @@ import { matchDistrictName } from '../retrieve/districts.ts';
  */
 await runCli('targets', async (ctx) => {
   const { values, positionals } = parseArgs({ options: { json: { type: 'boolean', default: false }, chart: { type: 'string' }, svg: { type: 'boolean', default: false } }, allowPositionals: true });
-  const index = await ensureIndex(ctx.config, ctx.log);
+  const { index } = await openServingIndex(ctx.config, ctx.log);
   const wanted = positionals[0]?.trim();
   const districts = [...new Set(index.documents.map((d) => d.district))];
   const district = wanted ? matchDistrictName(wanted, districts) : undefined;

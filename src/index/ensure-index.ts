@@ -7,7 +7,8 @@ import type { DocumentMeta, SkippedFile } from '../ingest/corpus.ts';
 import type { Logger } from '../logger.ts';
 import type { IngestProgress } from './build-index.ts';
 import { currentBuildDir, indexRoot, readManifest } from './index-store.ts';
-import { loadPlanIndex, type PlanIndex } from './plan-index.ts';
+import { currentGeneration } from './index-generations.ts';
+import { loadPlanIndex, loadPlanIndexFrom, type PlanIndex } from './plan-index.ts';
 import { manifestVectorBackend } from './vector-store.ts';
 import type { Postgres } from '../postgres-client.ts';
 
@@ -54,6 +55,27 @@ export async function ensureIndex(
     }
     throw err;
   }
+}
+
+/**
+ * The index a process answers from: with INDEX_SHARED_DIR, the generation a fleet's ingest
+ * job published there (`generation` names it; nothing is built here, and none published is
+ * an IndexMissingError saying to run the ingest); otherwise this process's own, built or
+ * repaired on first use (ensureIndex). The bot and the commands open it the same way, so
+ * `npm run ask` on a fleet's machine answers from what the fleet serves.
+ */
+export async function openServingIndex(
+  config: { index: IndexConfig; llm: LlmConfig },
+  log: Logger,
+  onProgress?: (p: IngestProgress) => void,
+  postgres?: Postgres,
+): Promise<{ index: PlanIndex; generation?: string }> {
+  const shared = config.index.sharedDir;
+  if (!shared) return { index: await ensureIndex(config, log, onProgress, postgres) };
+  const published = await currentGeneration(shared);
+  const index = await loadPlanIndexFrom(published.dir, config.index, config.llm, postgres ? { postgres } : {});
+  log.info({ generation: published.name }, 'index generation loaded');
+  return { index, generation: published.name };
 }
 
 const DESCRIBING: Array<keyof DocumentMeta> = ['title', 'district', 'year', 'kind', 'issuer'];

@@ -1,6 +1,10 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestIndex, type TestIndex } from '../helpers/test-index.ts';
+import { publishGeneration } from '../../src/index/index-generations.ts';
+import { currentBuildDir } from '../../src/index/index-store.ts';
+import { buildTestIndex, tempDir, type TestIndex } from '../helpers/test-index.ts';
 
 function run(script: string, args: string[], env: Record<string, string>, input?: string) {
   // One node process with tsx's loader (the tsx binary would start a second one).
@@ -91,6 +95,21 @@ describe('command line', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/森林覆盖率（%）：2025年目标13%，2020年为12\.07%，约束性指标/);
     expect(run('targets', ['东丽区'], env).stderr).toMatch(/no documents for "东丽区"/);
+  });
+
+  it('with INDEX_SHARED_DIR, ask and targets answer from the published generation and build nothing of their own', async () => {
+    const shared = tempDir('plan-qa-shared-');
+    const own = tempDir('plan-qa-own-');
+    const none = run('ask', ['武清区2025年森林覆盖率目标是多少？'], { STATE_DIR: own, INDEX_SHARED_DIR: shared });
+    expect(none.code).toBe(1);
+    expect(none.stderr.trim().split('\n')).toEqual([expect.stringContaining('no index generation published')]);
+    await publishGeneration(await currentBuildDir(t.stateDir), shared);
+    const r = run('ask', ['--json', '武清区2025年森林覆盖率目标是多少？'], { STATE_DIR: own, INDEX_SHARED_DIR: shared });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ found: true, citations: [expect.objectContaining({ file: 'wuqing-14th-five-year-plan.txt' })] });
+    expect(run('targets', [], { STATE_DIR: own, INDEX_SHARED_DIR: shared }).code).toBe(0);
+    // Nothing was built in the command's own STATE_DIR.
+    expect(existsSync(path.join(own, 'index'))).toBe(false);
   });
 
   it('a broken setting is one clear line and exit code 1', () => {
