@@ -87,6 +87,10 @@ export class SectionFile {
     return new SectionFile(header.meta, bytes, sections);
   }
 
+  has(name: string): boolean {
+    return this.sections.has(name);
+  }
+
   section<T extends TypedArray>(name: string, type: TypedArrayConstructor<T>, length?: number): T {
     const s = this.sections.get(name);
     if (!s) throw new Error(`section ${name} is missing`);

@@ -291,7 +291,8 @@ export class LexicalIndex {
       const termStarts = file.section('termStarts', Uint32Array, meta.terms + 1);
       const termBytes = file.section('termText', Uint8Array);
       if (termStarts[meta.terms] !== termBytes.length) throw new Error('term text does not match its offsets');
-      const terms = new TermTable(termBytes, termStarts);
+      // Builds before the term table was written build it at load.
+      const terms = new TermTable(termBytes, termStarts, file.has('termSlots') ? file.section('termSlots', Int32Array) : undefined);
       const starts = file.section('starts', Float64Array, meta.terms + 1);
       const postings = file.section('postings', Uint8Array);
       if (starts[meta.terms] !== postings.length) throw new Error('postings do not match their offsets');
@@ -308,6 +309,7 @@ export class LexicalIndex {
     writeSectionFile(file, MAGIC, { format: FORMAT, documents: this.size, terms: this.terms.size }, [
       { name: 'termStarts', data: this.terms.starts },
       { name: 'termText', data: this.terms.text },
+      { name: 'termSlots', data: this.terms.table },
       { name: 'dfs', data: this.dfs },
       { name: 'starts', data: this.starts },
       { name: 'postings', data: this.postings },

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { IndexCorruptError } from '../../src/errors.ts';
+import { SectionFile, writeSectionFile } from '../../src/index/binary-file.ts';
 import { LexicalIndex } from '../../src/index/lexical-index.ts';
 import { searchTokens } from '../../src/index/tokenize.ts';
 
@@ -45,6 +46,15 @@ describe('LexicalIndex', () => {
       expect(() => LexicalIndex.load(Buffer.from('{oops'), 3)).toThrow(IndexCorruptError);
       expect(() => LexicalIndex.load(bytes.subarray(0, bytes.length - 9), 3)).toThrow(IndexCorruptError);
       expect(() => LexicalIndex.load(bytes, 4)).toThrow(/expected 4 documents, found 3/);
+
+      // The file carries the term table; a file of an earlier build, without it, loads the same.
+      const parsed = SectionFile.parse(bytes, bytes.toString('latin1', 0, 8));
+      expect(parsed.has('termSlots')).toBe(true);
+      const older = path.join(dir, 'older.bin');
+      const names = ['termStarts', 'termText', 'dfs', 'starts', 'postings', 'lengths'] as const;
+      writeSectionFile(older, bytes.toString('latin1', 0, 8), parsed.meta, names.map((name) => ({ name, data: parsed.section(name, Uint8Array) })));
+      const fromOlder = LexicalIndex.load(readFileSync(older), 3);
+      for (const q of ['夜市', '诚信建设有哪些做法', '覆盖率', '示范']) expect(fromOlder.search(q, 3)).toEqual(index.search(q, 3));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -21,6 +21,23 @@ describe('TermTable', () => {
     expect(TermTable.fromTerms(['长'.repeat(500)]).id('长'.repeat(500))).toBe(0);
   });
 
+  it('takes a stored table back as it is, and rebuilds a damaged one', () => {
+    const table = TermTable.fromTerms(terms);
+    const stored = Int32Array.from(table.table);
+    const read = new TermTable(table.text, table.starts, stored);
+    expect(read.table).toBe(stored);
+    terms.forEach((term, i) => expect(read.id(term)).toBe(i));
+    for (const damage of [(t: Int32Array) => t.fill(7), (t: Int32Array) => (t[t.indexOf(3)] = 0), (t: Int32Array) => (t[t.indexOf(0)] = terms.length + 5)]) {
+      const damaged = Int32Array.from(table.table);
+      damage(damaged);
+      const rebuilt = new TermTable(table.text, table.starts, damaged);
+      expect(rebuilt.table).not.toBe(damaged);
+      terms.forEach((term, i) => expect(rebuilt.id(term)).toBe(i));
+    }
+    // A table of another size (written for other terms) is not used either.
+    expect(new TermTable(table.text, table.starts, new Int32Array(16)).id('森林')).toBe(0);
+  });
+
   it('an empty table holds nothing', () => {
     expect(TermTable.fromTerms([]).id('森林')).toBeUndefined();
   });
