@@ -272,7 +272,6 @@ export const SETTING_NAMES: readonly string[] = Object.keys(envSchema.shape);
  * once, one line each, naming the setting (never echoing a secret's value).
  */
 export function parseConfig(env: Env, cwd = process.cwd()): Config {
-  // Parsed once per process: zod's compiled fast path (built with new Function) costs more than it saves here.
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {

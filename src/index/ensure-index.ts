@@ -136,7 +136,6 @@ export async function staleFilesQuickly(config: { index: IndexConfig }, onSkippe
   const files = await statCorpus(config.index.corpusDir);
   const last = await fs
     .readFile(file, 'utf8')
-    // Read once per start: zod's compiled fast path (built with new Function) costs more than it saves here.
     .then((text) => corpusCheckSchema.parse(JSON.parse(text)))
     .catch(() => undefined);
   if (files && last && last.build === build && JSON.stringify(last.files) === JSON.stringify(files)) {

@@ -260,18 +260,9 @@ export async function readManifest(dir: string): Promise<IndexManifest> {
   const version = (json as { formatVersion?: unknown })?.formatVersion;
   if (version !== INDEX_FORMAT_VERSION)
     throw new IndexCorruptError(`index: format version ${String(version)} in ${dir}, this program reads ${INDEX_FORMAT_VERSION}; run \`npm run ingest -- --rebuild\``);
-  // Read once per load: zod's compiled fast path (built with new Function) costs more than it saves here.
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) throw new IndexCorruptError(`index: manifest in ${dir} is invalid (${parsed.error.issues[0]?.path.join('.')}); run \`npm run ingest -- --rebuild\``);
   return parsed.data;
-}
-
-export async function readJsonFile<T>(file: string, schema: z.ZodType<T>, what: string): Promise<T> {
-  try {
-    return schema.parse(JSON.parse(await fs.readFile(file, 'utf8')));
-  } catch (err) {
-    throw new IndexCorruptError(`index: ${what} (${file}) is unreadable; run \`npm run ingest -- --rebuild\``, { cause: err });
-  }
 }
 
 /** A build file's bytes, or IndexCorruptError naming it. */

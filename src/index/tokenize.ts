@@ -17,6 +17,12 @@ function segmenter(): Segmenter {
   return jieba;
 }
 
+/** What the second thread is asked: a segmentation, or which dictionary it uses. */
+type ThreadOp = keyof Segmenter | 'dictionary';
+
+/** Long enough for a loaded machine to finish loading the dictionary; then it is loaded here. */
+const THREAD_REPLY_TIMEOUT_MS = 20_000;
+
 /**
  * Segmentation on a second thread (segmenter-thread.ts) while this one does other
  * start-up work (reading the index): for a process that starts, answers and exits (`npm
@@ -27,11 +33,6 @@ function segmenter(): Segmenter {
  * 0.05 ms a call; a question makes about ten). A thread that fails or stops answering is
  * replaced by the full dictionary in this thread: segmentation never depends on it.
  */
-type ThreadOp = keyof Segmenter | 'dictionary';
-
-/** Long enough for a loaded machine to finish loading the dictionary; then it is loaded here. */
-const THREAD_REPLY_TIMEOUT_MS = 20_000;
-
 class ThreadSegmenter implements Segmenter {
   private readonly flag = new Int32Array(new SharedArrayBuffer(4));
   private readonly port: MessagePort;
