@@ -33,6 +33,7 @@ const fitUs = cpuUs(t);
 
 /** Takes the vectors and keeps none: the HNSW thread's work is not the main thread's. */
 const droppingSink: BuildVectorSink = {
+  start: async () => {},
   add: async () => {},
   finish: async () => ({ backend: 'hnswlib', partitions: [] }),
   settle: async () => {},

@@ -10,14 +10,14 @@ import { corpusSentences, syntheticChunks } from './synthetic-corpus.ts';
  * `npx tsx bench/bench-hnsw-params.ts --n 10000 [--m 16,12,8] [--ef 200,100,64,40,32]`
  * with STATE_DIR holding a built corpus index (its sentences make the synthetic chunks,
  * synthetic-corpus.ts, embedded by the local embedder fitted on them).
- * Per (M, efConstruction): insertion CPU µs per vector (one thread), and recall@10 at
+ * Per (M, efConstruction): insertion CPU µs per vector (one thread), and recall@K at
  * efSearch 64 against exact search, over the bench questions and held-out synthetic
  * chunks. Also what handing a vector to hnswlib costs apart from the insertion: building
  * the JS array (`Array.from`) and the addon reading it element by element (measured as a
  * brute-force index's addPoint, which only copies). Prints a table and one JSON line.
  * Two further studies, at the first --m and --ef (see each below):
  * `--partitions 5 [--runs 1,512,1024]`, insertion into interleaved partitions; and
- * `--nav-dims 256,512 [--candidates 64,100,200]`, a two-stage search. `--studies-only`
+ * `--nav-dims 256,512 [--candidates 64,100,200]`, a two-stage search. `--k 30`: recall@30. `--studies-only`
  * skips the table (and, without --nav-dims, the exact search).
  */
 
@@ -32,13 +32,15 @@ const { values } = parseArgs({
     'nav-dims': { type: 'string' },
     candidates: { type: 'string', default: '64,100,200' },
     'studies-only': { type: 'boolean', default: false },
+    k: { type: 'string', default: '10' },
   },
 });
 const N = Number(values.n);
 const Ms = values.m.split(',').map(Number);
 const EFs = values.ef.split(',').map(Number);
 const HELD_OUT = Number(values.queries);
-const K = 10;
+/** Recall is of the K nearest (`--k`; retrieval asks the vector index for 30). */
+const K = Number(values.k);
 const EF_SEARCH = 64;
 
 const cpuMs = (from: NodeJS.CpuUsage) => {
@@ -108,7 +110,7 @@ interface Row {
   m: number;
   efConstruction: number;
   insertCpuUsPerVector: number;
-  recallAt10: number;
+  recallAtK: number;
   recallQuestions: number;
   searchCpuUsPerQuery: number;
 }
@@ -120,10 +122,10 @@ const recallOf = (found: number[], qi: number) => {
   return hits / K;
 };
 const mean = (xs: number[]) => Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 1000) / 1000;
-/** One configuration's figures: insertion CPU per vector, recall@10 (all queries, the bench questions), search CPU per query. */
+/** One configuration's figures: insertion CPU per vector, recall@K (all queries, the bench questions), search CPU per query. */
 const figures = (insertMs: number, recalls: number[], searchMs: number) => ({
   insertCpuUsPerVector: Math.round((insertMs * 1000) / N),
-  recallAt10: mean(recalls),
+  recallAtK: mean(recalls),
   recallQuestions: mean(recalls.slice(0, BENCH_QUESTIONS.length)),
   searchCpuUsPerQuery: Math.round((searchMs * 1000) / queries.length),
 });
@@ -144,7 +146,7 @@ for (const m of values['studies-only'] ? [] : Ms) {
     const recalls = queries.map((q, qi) => recallOf(index.searchKnn(Array.from(q), K).neighbors, qi));
     const row = { m, efConstruction, ...figures(insertMs, recalls, cpuMs(s)) };
     rows.push(row);
-    process.stderr.write(`hnsw-params: M ${m} efC ${efConstruction}: insert ${row.insertCpuUsPerVector} µs/vector, recall@10 ${row.recallAt10} (questions ${row.recallQuestions}), search ${row.searchCpuUsPerQuery} µs\n`);
+    process.stderr.write(`hnsw-params: M ${m} efC ${efConstruction}: insert ${row.insertCpuUsPerVector} µs/vector, recall@${K} ${row.recallAtK} (questions ${row.recallQuestions}), search ${row.searchCpuUsPerQuery} µs\n`);
   }
 }
 
@@ -185,10 +187,10 @@ if (values.partitions) {
  * `--nav-dims 256,512 [--candidates 64,100,200]`: a two-stage search, HNSW over each vector
  * folded into fewer dimensions (dimension d adds into d mod D: the same n-grams hashed into
  * D dimensions, renormalized), then the C candidates it returns re-ranked by the exact inner
- * product of the full vectors. Insertion cost and recall@10 against exact search, at the
+ * product of the full vectors. Insertion cost and recall@K against exact search, at the
  * first --m and --ef, efSearch max(64, C).
  */
-const twoStageRows: Array<{ navDims: number; candidates: number; insertCpuUsPerVector: number; recallAt10: number; recallQuestions: number; searchCpuUsPerQuery: number }> = [];
+const twoStageRows: Array<{ navDims: number; candidates: number; insertCpuUsPerVector: number; recallAtK: number; recallQuestions: number; searchCpuUsPerQuery: number }> = [];
 if (values['nav-dims']) {
   const fold = (v: Float32Array, to: number) => {
     const out = new Array<number>(to).fill(0);
@@ -221,22 +223,22 @@ if (values['nav-dims']) {
       });
       const row = { navDims, candidates, ...figures(insertMs, recalls, cpuMs(s)) };
       twoStageRows.push(row);
-      process.stderr.write(`hnsw-params: two-stage, ${navDims} dims × ${candidates} candidates: insert ${row.insertCpuUsPerVector} µs/vector, recall@10 ${row.recallAt10} (questions ${row.recallQuestions}), search ${row.searchCpuUsPerQuery} µs\n`);
+      process.stderr.write(`hnsw-params: two-stage, ${navDims} dims × ${candidates} candidates: insert ${row.insertCpuUsPerVector} µs/vector, recall@${K} ${row.recallAtK} (questions ${row.recallQuestions}), search ${row.searchCpuUsPerQuery} µs\n`);
     }
   }
 }
 
 console.log(`\nN ${N}, ${dims} dims, efSearch ${EF_SEARCH}, ${queries.length} queries (${BENCH_QUESTIONS.length} bench questions + ${queries.length - BENCH_QUESTIONS.length} held-out chunks)`);
-console.log('| M | efConstruction | insert CPU µs/vector | recall@10 (all) | recall@10 (questions) | search CPU µs |');
+console.log(`| M | efConstruction | insert CPU µs/vector | recall@${K} (all) | recall@${K} (questions) | search CPU µs |`);
 console.log('|---|---|---|---|---|---|');
-for (const r of rows) console.log(`| ${r.m} | ${r.efConstruction} | ${r.insertCpuUsPerVector} | ${r.recallAt10} | ${r.recallQuestions} | ${r.searchCpuUsPerQuery} |`);
+for (const r of rows) console.log(`| ${r.m} | ${r.efConstruction} | ${r.insertCpuUsPerVector} | ${r.recallAtK} | ${r.recallQuestions} | ${r.searchCpuUsPerQuery} |`);
 if (partitionRows.length > 0) {
   console.log('\n| partitions | run | insert CPU µs/vector |\n|---|---|---|');
   for (const r of partitionRows) console.log(`| ${r.partitions} | ${r.run} | ${r.insertCpuUsPerVector} |`);
 }
 if (twoStageRows.length > 0) {
-  console.log('\n| HNSW dims | candidates re-ranked | insert CPU µs/vector | recall@10 (all) | recall@10 (questions) | search CPU µs |\n|---|---|---|---|---|---|');
-  for (const r of twoStageRows) console.log(`| ${r.navDims} | ${r.candidates} | ${r.insertCpuUsPerVector} | ${r.recallAt10} | ${r.recallQuestions} | ${r.searchCpuUsPerQuery} |`);
+  console.log(`\n| HNSW dims | candidates re-ranked | insert CPU µs/vector | recall@${K} (all) | recall@${K} (questions) | search CPU µs |\n|---|---|---|---|---|---|`);
+  for (const r of twoStageRows) console.log(`| ${r.navDims} | ${r.candidates} | ${r.insertCpuUsPerVector} | ${r.recallAtK} | ${r.recallQuestions} | ${r.searchCpuUsPerQuery} |`);
 }
 console.log(
   JSON.stringify({

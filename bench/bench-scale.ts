@@ -5,6 +5,7 @@ import { BuildWriter } from '../src/index/build-writer.ts';
 import type { StoredChunk } from '../src/index/index-store.ts';
 import { LocalEmbedder } from '../src/index/local-embedder.ts';
 import { planPartitions } from '../src/index/vector-partitions.ts';
+import { navigationDimensions } from '../src/index/vector-store.ts';
 import { benchTempDir } from './bench-temp.ts';
 import { SYNTHETIC_DOCUMENTS, syntheticChunks } from './synthetic-corpus.ts';
 import type { ScaleServeResult } from './bench-scale-serve.ts';
@@ -22,6 +23,8 @@ import type { ScaleServeResult } from './bench-scale-serve.ts';
 export interface ScaleResult {
   chunks: number;
   dimensions: number;
+  /** The dimensions HNSW searches in a two-stage build (the full vectors re-rank); absent: one stage. */
+  navigationDimensions?: number | undefined;
   efConstruction: number;
   /** HNSW partitions (one per district here: each is a tenth of the chunks). */
   partitions?: number;
@@ -88,7 +91,9 @@ export async function benchScale(
     // Chunk i is of document i % 10 (syntheticChunks).
     const plan = planPartitions(SYNTHETIC_DOCUMENTS.map((d, i) => ({ file: d.file, district: d.district, chunks: Math.floor(n / SYNTHETIC_DOCUMENTS.length) + (i < n % SYNTHETIC_DOCUMENTS.length ? 1 : 0) })));
     result.partitions = plan.partitions.length;
-    const writer = await BuildWriter.open(temp.path, { dimensions: embedder.info.dimensions, plan, vector: { efConstruction } });
+    const navigation = navigationDimensions(embedder);
+    result.navigationDimensions = navigation;
+    const writer = await BuildWriter.open(temp.path, { dimensions: embedder.info.dimensions, plan, vector: { efConstruction, ...(navigation ? { navigation } : {}) } });
     let generateMs = 0;
     let embedMs = 0;
     let peakRss = 0;

@@ -125,7 +125,7 @@ export async function buildIndex(
   const dims = embedder.info.dimensions;
   const total = chunkLists.reduce((n, list) => n + list.length, 0);
   const plan = planPartitions(docs.map((d, i) => ({ file: d.meta.file, district: d.meta.district, chunks: chunkLists[i]!.length })));
-  const sink = await openVectorSink(index, dims, plan, options.postgres ? { postgres: options.postgres } : {});
+  const sink = await openVectorSink(index, embedder, plan, options.postgres ? { postgres: options.postgres } : {});
   const writer = await BuildWriter.open(index.stateDir, { dimensions: dims, plan, sink });
   // Per document: the label of each chunk's vector in the previous build, when it can be kept.
   const kept = docs.map((doc, i) => {

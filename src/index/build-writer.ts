@@ -3,8 +3,7 @@ import { CHUNK_TABLE_FILES, ChunkTableWriter } from './chunk-table.ts';
 import { CorpusWordsBuilder, writeCorpusWords } from './corpus-words.ts';
 import { commitBuild, createBuildDir, type IndexManifest, type StoredChunk } from './index-store.ts';
 import { LexicalIndexBuilder } from './lexical-index.ts';
-import { hnswVectorSink, type BuildVectorSink } from './vector-store.ts';
-import type { VectorIndexWriterOptions } from './vector-index-writer.ts';
+import { hnswVectorSink, type BuildVectorSink, type HnswSinkOptions } from './vector-store.ts';
 import type { PartitionPlan } from './vector-partitions.ts';
 import { StateError } from '../errors.ts';
 import { promises as fs } from 'node:fs';
@@ -59,11 +58,18 @@ export class BuildWriter {
    */
   static async open(
     stateDir: string,
-    options: { dimensions: number; plan: PartitionPlan; vector?: VectorIndexWriterOptions; sink?: BuildVectorSink },
+    options: { dimensions: number; plan: PartitionPlan; vector?: HnswSinkOptions; sink?: BuildVectorSink },
   ): Promise<BuildWriter> {
     const dir = await createBuildDir(stateDir);
-    const chunks = new ChunkTableWriter({ meta: path.join(dir, FILES.chunks), columns: path.join(dir, FILES.chunkColumns), texts: path.join(dir, FILES.texts) });
     const sink = options.sink ?? hnswVectorSink(options.dimensions, options.plan, options.vector);
+    try {
+      await sink.start(dir);
+    } catch (err) {
+      await sink.settle(false).catch(() => {});
+      await fs.rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+    const chunks = new ChunkTableWriter({ meta: path.join(dir, FILES.chunks), columns: path.join(dir, FILES.chunkColumns), texts: path.join(dir, FILES.texts) });
     return new BuildWriter(stateDir, dir, chunks, new LexicalIndexBuilder(), sink, options.plan);
   }
 
@@ -93,7 +99,7 @@ export class BuildWriter {
     const { count } = this.chunks.finish();
     this.lexical.finish().write(path.join(this.dir, FILES.lexical));
     writeCorpusWords(path.join(this.dir, FILES.corpusWords), this.corpusWords.finish());
-    const vectorStore = await this.vectors.finish(this.dir);
+    const vectorStore = await this.vectors.finish();
     const files: IndexManifest['files'] = { ...FILES, ...(fitted ? { embedder: EMBEDDER_STATE_FILE } : {}) };
     try {
       fitted?.writeState(path.join(this.dir, EMBEDDER_STATE_FILE));

@@ -15,8 +15,11 @@ import { PGVECTOR_TABLE } from './vector-search.ts';
 /**
  * 2: the chunk table as columns and a texts file, BM25 postings compressed in a binary file, no separate vectors file.
  * 3: one HNSW file per partition of districts (vector-partitions.ts), listed in `vectorStore`.
+ * 4: the HNSW files may hold folded vectors, the full ones in half precision beside them
+ *    (`vectorStore.navigation`). A build of format 3 still loads: it has no navigation.
  */
-export const INDEX_FORMAT_VERSION = 3;
+export const INDEX_FORMAT_VERSION = 4;
+const READABLE_FORMAT_VERSIONS: readonly unknown[] = [3, INDEX_FORMAT_VERSION];
 
 const indicatorSchema = z.object({
   file: z.string(),
@@ -61,7 +64,7 @@ export const documentMetaSchema = z.object({
 });
 
 const manifestSchema = z.object({
-  formatVersion: z.literal(INDEX_FORMAT_VERSION),
+  formatVersion: z.union([z.literal(3), z.literal(INDEX_FORMAT_VERSION)]),
   builtAt: z.string(),
   embedder: z.object({ id: z.string(), model: z.string(), dimensions: z.number().int().positive() }),
   chunking: z.object({ chunkSize: z.number().int(), chunkOverlap: z.number().int() }),
@@ -80,7 +83,12 @@ const manifestSchema = z.object({
   /** Which backend searches the vectors, and where they are. */
   vectorStore: z.discriminatedUnion('backend', [
     /** One HNSW index file per partition: its districts and its number of vectors. */
-    z.object({ backend: z.literal('hnswlib'), partitions: z.array(z.object({ file: z.string(), districts: z.array(z.string()), count: z.number().int().nonnegative() })) }),
+    z.object({
+      backend: z.literal('hnswlib'),
+      partitions: z.array(z.object({ file: z.string(), districts: z.array(z.string()), count: z.number().int().nonnegative() })),
+      /** Two-stage search (vector-store.ts): the HNSW files hold the vectors folded to `dimensions`; `vectors`, the full ones in half precision. */
+      navigation: z.object({ dimensions: z.number().int().positive(), vectors: z.string() }).optional(),
+    }),
     /** `database` names it for messages (postgres://user@host:port/name, never a password). */
     z.object({ backend: z.literal('pgvector'), table: z.string().regex(PGVECTOR_TABLE), database: z.string() }),
   ]),
@@ -98,7 +106,8 @@ export type BuildFileNames = IndexManifest['files'];
 
 /** Every file of a build but its manifest: `files` and the vector partitions' files. */
 export function buildFiles(manifest: Pick<IndexManifest, 'files' | 'vectorStore'>): string[] {
-  const vectorFiles = manifest.vectorStore.backend === 'hnswlib' ? manifest.vectorStore.partitions.map((p) => p.file) : [];
+  const store = manifest.vectorStore;
+  const vectorFiles = store.backend === 'hnswlib' ? [...store.partitions.map((p) => p.file), ...(store.navigation ? [store.navigation.vectors] : [])] : [];
   return [...Object.values(manifest.files), ...vectorFiles];
 }
 
@@ -258,8 +267,8 @@ export async function readManifest(dir: string): Promise<IndexManifest> {
     throw new IndexCorruptError(`index: manifest in ${dir} is not valid JSON; run \`npm run ingest -- --rebuild\``, { cause: err });
   }
   const version = (json as { formatVersion?: unknown })?.formatVersion;
-  if (version !== INDEX_FORMAT_VERSION)
-    throw new IndexCorruptError(`index: format version ${String(version)} in ${dir}, this program reads ${INDEX_FORMAT_VERSION}; run \`npm run ingest -- --rebuild\``);
+  if (!READABLE_FORMAT_VERSIONS.includes(version))
+    throw new IndexCorruptError(`index: format version ${String(version)} in ${dir}, this program reads ${READABLE_FORMAT_VERSIONS.join(' and ')}; run \`npm run ingest -- --rebuild\``);
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) throw new IndexCorruptError(`index: manifest in ${dir} is invalid (${parsed.error.issues[0]?.path.join('.')}); run \`npm run ingest -- --rebuild\``);
   return parsed.data;

@@ -263,6 +263,9 @@ export class LocalEmbedder implements Embedder {
     return { model: MODEL, dimensions: this.info.dimensions, documents: this.documents, df: this.df.pairs() };
   }
 
+  /** Dimension = unsigned hash modulo dims, sign = the hash's top bit: folding to a divisor keeps both. */
+  readonly foldable = true;
+
   embed(text: string): Float32Array {
     const dims = this.info.dimensions;
     // For a power of two, the unsigned hash modulo dims is its low bits: the same dimension

@@ -29,16 +29,27 @@ describe('buildIndex', () => {
     expect(first.embedded).toBe(first.chunks);
     const dir = await currentBuildDir(state);
     const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
-    expect(manifest.formatVersion).toBe(3);
+    expect(manifest.formatVersion).toBe(4);
     expect(manifest.embedder).toMatchObject({ id: 'local-tfidf', dimensions: 1024 });
+    // The local embedder's vectors fold: HNSW over 512 dimensions, the full vectors kept to re-rank, and checksummed.
+    expect(manifest.vectorStore.navigation).toEqual({ dimensions: 512, vectors: 'vectors-f16.bin' });
+    expect(Object.keys(manifest.checksums)).toContain('vectors-f16.bin');
     expect(manifest.chunking).toEqual({ chunkSize: 300, chunkOverlap: 40 });
     expect(manifest.documents.map((d: { checksum: string }) => d.checksum.length)).toEqual([64, 64, 64, 64, 64]);
   });
 
-  it('re-embeds nothing when nothing changed', async () => {
+  it('re-embeds nothing when nothing changed, and writes the same vectors', async () => {
+    const vectorFiles = async () => {
+      const dir = await currentBuildDir(state);
+      return ['vectors-f16.bin', 'hnsw-0.bin'].map((f) => readFileSync(path.join(dir, f)));
+    };
+    const before = await vectorFiles();
     const again = await buildIndex(config());
     expect(again.embedded).toBe(0);
     expect(again.reused).toBe(first.chunks);
+    // Reused vectors come back from half precision, and are folded from it as new ones are.
+    const after = await vectorFiles();
+    after.forEach((bytes, i) => expect(bytes.equals(before[i]!)).toBe(true));
   });
 
   it('embeds only a newly added document', async () => {
@@ -211,7 +222,7 @@ describe('damaged index files: found before loading, repaired from the corpus', 
     await refusedThenRepaired((dir) => {
       const file = path.join(dir, 'manifest.json');
       writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), formatVersion: 1 }));
-    }, /format version 1 in .*, this program reads 3; run `npm run ingest -- --rebuild`/);
+    }, /format version 1 in .*, this program reads 3 and 4; run `npm run ingest -- --rebuild`/);
   });
 
   it('a manifest whose chunk count disagrees with the chunk table', async () => {

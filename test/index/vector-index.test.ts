@@ -1,8 +1,10 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { IndexCorruptError, IndexMismatchError } from '../../src/errors.ts';
-import { l2Normalize } from '../../src/index/embedder.ts';
+import { foldVector, l2Normalize } from '../../src/index/embedder.ts';
+import { HalfVectors } from '../../src/index/half-vectors.ts';
+import { hnswVectorSink } from '../../src/index/vector-store.ts';
 import { createVectorIndexWriter, threadOfPartition } from '../../src/index/vector-index-writer.ts';
 import { HnswVectorIndex } from '../../src/index/vector-index.ts';
 import { HnswVectorSearch } from '../../src/index/hnsw-vector-search.ts';
@@ -157,5 +159,103 @@ describe('HnswVectorSearch over partitions', () => {
 
   it('returns nothing from an empty index', async () => {
     expect(await new HnswVectorSearch([]).search(queries[0]!, 10)).toEqual([]);
+  });
+});
+
+describe('HnswVectorSearch in two stages (folded vectors in HNSW, full ones re-ranking)', () => {
+  const dir = tempDir();
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dims = 64;
+  const navigation = 32;
+  /** Like the local embedder's: a few weighted, signed features hashed into the dimensions. */
+  function hashedVectors(n: number, seed: number): Float32Array[] {
+    let s = seed;
+    const rnd = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    return Array.from({ length: n }, () => {
+      const v = new Float32Array(dims);
+      for (let f = 0; f < 8; f++) v[Math.floor(rnd() * dims)]! += (rnd() < 0.5 ? -1 : 1) * (0.2 + rnd());
+      return l2Normalize(v);
+    });
+  }
+
+  async function twoStage(name: string, vectors: Float32Array[], partitionOf: (label: number) => number, partitions: number, thread: boolean) {
+    const plan = {
+      partitionOfFile: new Map<string, number>(),
+      partitions: Array.from({ length: partitions }, (_, p) => ({ districts: [`区${p}`], chunks: vectors.filter((_, l) => partitionOf(l) === p).length })),
+    };
+    const folder = path.join(dir, name);
+    mkdirSync(folder);
+    const sink = hnswVectorSink(dims, plan, { navigation, thread, threads: 2 });
+    await sink.start(folder);
+    for (const [label, v] of vectors.entries()) await sink.add(v, partitionOf(label));
+    const record = await sink.finish();
+    await sink.settle(true);
+    if (record.backend !== 'hnswlib') throw new Error('not hnswlib');
+    expect(record.navigation).toEqual({ dimensions: navigation, vectors: 'vectors-f16.bin' });
+    const indexes = await Promise.all(record.partitions.map((p) => HnswVectorIndex.load(path.join(folder, p.file), navigation, p.count)));
+    const full = await HalfVectors.load(path.join(folder, record.navigation!.vectors), dims, vectors.length);
+    return { search: new HnswVectorSearch(indexes, full), full };
+  }
+
+  const exact = (stored: Float32Array[], q: Float32Array, k: number, allowed: (label: number) => boolean = () => true) =>
+    stored
+      .map((v, label) => ({ label, score: v.reduce((s, x, d) => s + x * q[d]!, 0) }))
+      .filter((h) => allowed(h.label))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, k);
+
+  it('ranks a small index exactly by the full vectors, as stored', async () => {
+    const vectors = hashedVectors(150, 3);
+    const { search, full } = await twoStage('small', vectors, () => 0, 1, false);
+    const stored = vectors.map((_, l) => full.vectorOf(l));
+    expect(search.dimensions).toBe(dims);
+    expect(await search.vectorsOf([5, 149])).toEqual([stored[5], stored[149]]);
+    for (const q of hashedVectors(10, 9)) {
+      const hits = await search.search(q, 10);
+      const want = exact(stored, q, 10);
+      expect(hits.map((h) => h.label)).toEqual(want.map((h) => h.label));
+      // Scores of the full vectors, not of the folded ones.
+      hits.forEach((h, i) => expect(h.score).toBeCloseTo(want[i]!.score, 6));
+    }
+    await expect(search.search(new Float32Array(navigation), 3)).rejects.toBeInstanceOf(IndexMismatchError);
+  });
+
+  it('finds the exact nearest over partitions built in threads, within a scope', async () => {
+    // Partitions too large to be scored whole: HNSW finds the candidates.
+    const vectors = hashedVectors(2_600, 5);
+    // Partition 1 holds 500-1,699; partition 0 the rest, two "districts" of which a scope allows one.
+    const partitionOf = (label: number) => (label >= 500 && label < 1_700 ? 1 : 0);
+    const { search, full } = await twoStage('threads', vectors, partitionOf, 2, true);
+    const stored = vectors.map((_, l) => full.vectorOf(l));
+    const allowed = (label: number) => label < 500;
+    const flags = Uint8Array.from(vectors, (_, l) => (allowed(l) ? 1 : 0));
+    let found = 0;
+    let total = 0;
+    // Questions near passages: a stored vector with features of its own added.
+    const queries = hashedVectors(20, 13).map((noise, i) => l2Normalize(vectors[i * 127]!.map((x, d) => x + 0.5 * noise[d]!)));
+    for (const q of queries) {
+      for (const scope of [undefined, { flags, share: 1 / 3 }]) {
+        const hits = await search.search(q, 10, scope);
+        const want = exact(stored, q, 10, scope ? allowed : undefined);
+        expect(hits).toHaveLength(10);
+        if (scope) expect(hits.every((h) => allowed(h.label))).toBe(true);
+        for (const h of hits) expect(h.score).toBeCloseTo(stored[h.label]!.reduce((s, x, d) => s + x * q[d]!, 0), 6);
+        const got = new Set(hits.map((h) => h.label));
+        found += want.filter((h) => got.has(h.label)).length;
+        total += want.length;
+      }
+    }
+    // Folding 64 dimensions with 8 features each to 32 merges more than the embedder's 1,024 to 512: 0.92 here.
+    expect(found / total).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('refuses full vectors that do not match the partitions', async () => {
+    const vectors = hashedVectors(40, 21);
+    const { full } = await twoStage('mismatch', vectors, () => 0, 1, false);
+    const fewer = HnswVectorIndex.create(navigation, 10);
+    vectors.slice(0, 39).forEach((v, l) => fewer.add(foldVector(v, navigation), l));
+    expect(() => new HnswVectorSearch([fewer], full)).toThrow(/40 full vectors for 39/);
+    const unfolded = HnswVectorIndex.create(48, 10);
+    expect(() => new HnswVectorSearch([unfolded], full)).toThrow(IndexCorruptError);
   });
 });
