@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import hnswlib from 'hnswlib-node';
 import { parseConfig } from '../src/config.ts';
 import { LocalEmbedder } from '../src/index/local-embedder.ts';
+import { foldVector } from '../src/index/embedder.ts';
 import { BENCH_QUESTIONS } from './bench-questions.ts';
 import { corpusSentences, syntheticChunks } from './synthetic-corpus.ts';
 
@@ -192,12 +193,7 @@ if (values.partitions) {
  */
 const twoStageRows: Array<{ navDims: number; candidates: number; insertCpuUsPerVector: number; recallAtK: number; recallQuestions: number; searchCpuUsPerQuery: number }> = [];
 if (values['nav-dims']) {
-  const fold = (v: Float32Array, to: number) => {
-    const out = new Array<number>(to).fill(0);
-    for (let d = 0; d < v.length; d++) out[d % to]! += v[d]!;
-    const norm = Math.hypot(...out) || 1;
-    return out.map((x) => x / norm);
-  };
+  const fold = (v: Float32Array, to: number) => Array.from(foldVector(v, to));
   const dot = (a: Float32Array, b: Float32Array) => {
     let sum = 0;
     for (let d = 0; d < a.length; d++) sum += a[d]! * b[d]!;

@@ -206,6 +206,40 @@ describe('damaged index files: found before loading, repaired from the corpus', 
     }, /embedder state \(.*embedder\.json\) is unreadable; run `npm run ingest -- --rebuild`/);
   });
 
+  it('a half-precision vector file changed or cut short', async () => {
+    await refusedThenRepaired((dir) => {
+      const fd = openSync(path.join(dir, 'vectors-f16.bin'), 'r+');
+      writeSync(fd, Buffer.alloc(2, 0x7c), 0, 2, 2048);
+      closeSync(fd);
+    }, /vectors-f16\.bin is damaged/);
+    // A build without checksums: its size gives it away.
+    await refusedThenRepaired((dir) => {
+      const file = path.join(dir, 'manifest.json');
+      const { checksums: _, ...manifest } = JSON.parse(readFileSync(file, 'utf8'));
+      writeFileSync(file, JSON.stringify(manifest));
+      const vectors = path.join(dir, 'vectors-f16.bin');
+      writeFileSync(vectors, readFileSync(vectors).subarray(0, 4096));
+    }, /vectors-f16\.bin holds 4096 bytes, \d+ vectors of 1024 dims are \d+/, { repair: true });
+  });
+
+  it('a build of format 3 (float32 vectors in HNSW, one stage) still loads', async () => {
+    // 512 dimensions are not folded: the build is one stage, as every build of format 3 was.
+    const state = copyCorpusIndex();
+    states.push(state);
+    const config = testConfig(state, { EMBEDDING_DIMENSIONS: '512' });
+    await buildIndex(config, { rebuild: true });
+    const dir = await currentBuildDir(state);
+    const file = path.join(dir, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(file, 'utf8'));
+    expect(manifest.vectorStore.navigation).toBeUndefined();
+    writeFileSync(file, JSON.stringify({ ...manifest, formatVersion: 3 }));
+    const index = await loadPlanIndex(config.index, config.llm);
+    expect(index.vector.dimensions).toBe(512);
+    const hits = await index.vector.search(await index.embedder.embedQuery('森林覆盖率'), 5);
+    expect(hits).toHaveLength(5);
+    await index.close();
+  });
+
   it('a deleted lexical.bin', async () => {
     await refusedThenRepaired((dir) => rmSync(path.join(dir, 'lexical.bin')), /lexical\.bin is missing/);
   });
