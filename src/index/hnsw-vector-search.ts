@@ -92,23 +92,21 @@ export class HnswVectorSearch implements VectorSearch {
         if (allowed > 0) hits.push(...this.searchPartition(p, query, navigation, k, scope, allowed));
       });
     }
+    // Once for all partitions' candidates: the query's non-zero dimensions are found once.
+    rerank?.rescore(hits, query);
     return this.partitions.length > 1 || rerank ? hits.sort((a, b) => b.score - a.score).slice(0, k) : hits;
   }
 
   /**
-   * Allowed chunks of partition p near the query, with their scores: in a two-stage build,
-   * every allowed chunk of a partition scored whole, or CANDIDATES found over the folded
-   * vectors, all scored with the full ones; otherwise the k nearest.
+   * Allowed chunks of partition p near the query: one stage, the k nearest with their
+   * scores; two-stage, every allowed chunk of a partition scored whole, or CANDIDATES found
+   * over the folded vectors, both for `search` to score with the full vectors.
    */
   private searchPartition(p: number, query: Float32Array, navigation: Float32Array, k: number, scope: VectorScope | undefined, allowed: number): VectorHit[] {
-    const { rerank } = this;
-    if (!rerank) return this.searchHnsw(p, query, k, k, scope, allowed);
+    if (!this.rerank) return this.searchHnsw(p, query, k, k, scope, allowed);
     const whole = this.scoredWhole[p];
-    const hits = whole
-      ? Array.from(scope ? whole.filter((label) => scope.flags[label] === 1) : whole, (label) => ({ label, score: 0 }))
-      : this.searchHnsw(p, navigation, Math.max(k, CANDIDATES), k, scope, allowed);
-    rerank.rescore(hits, query);
-    return hits;
+    if (!whole) return this.searchHnsw(p, navigation, Math.max(k, CANDIDATES), k, scope, allowed);
+    return Array.from(scope ? whole.filter((label) => scope.flags[label] === 1) : whole, (label) => ({ label, score: 0 }));
   }
 
   /** Up to `want` allowed chunks of partition p, nearest first; at least `need` unless fewer are allowed. */

@@ -19,7 +19,8 @@ import { PGVECTOR_TABLE } from './vector-search.ts';
  *    (`vectorStore.navigation`). A build of format 3 still loads: it has no navigation.
  */
 export const INDEX_FORMAT_VERSION = 4;
-const READABLE_FORMAT_VERSIONS: readonly unknown[] = [3, INDEX_FORMAT_VERSION];
+const PREVIOUS_FORMAT_VERSION = 3;
+const READABLE_FORMAT_VERSIONS: readonly unknown[] = [PREVIOUS_FORMAT_VERSION, INDEX_FORMAT_VERSION];
 
 const indicatorSchema = z.object({
   file: z.string(),
@@ -64,7 +65,7 @@ export const documentMetaSchema = z.object({
 });
 
 const manifestSchema = z.object({
-  formatVersion: z.union([z.literal(3), z.literal(INDEX_FORMAT_VERSION)]),
+  formatVersion: z.union([z.literal(PREVIOUS_FORMAT_VERSION), z.literal(INDEX_FORMAT_VERSION)]),
   builtAt: z.string(),
   embedder: z.object({ id: z.string(), model: z.string(), dimensions: z.number().int().positive() }),
   chunking: z.object({ chunkSize: z.number().int(), chunkOverlap: z.number().int() }),

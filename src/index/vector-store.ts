@@ -218,8 +218,7 @@ export async function openVectors(dir: string, manifest: IndexManifest, index: I
   if (store.backend === 'hnswlib') {
     const { navigation } = store;
     const dims = manifest.embedder.dimensions;
-    if (navigation && dims % navigation.dimensions !== 0)
-      throw new IndexCorruptError(`index: manifest in ${dir} folds ${dims} dimensions to ${navigation.dimensions}; run \`npm run ingest -- --rebuild\``);
+    // HnswVectorSearch checks that the partitions' dimensions fold from the full vectors'.
     const [partitions, rerank] = await Promise.all([
       Promise.all(store.partitions.map((p) => HnswVectorIndex.load(path.join(dir, p.file), navigation?.dimensions ?? dims, p.count))),
       navigation ? HalfVectors.load(path.join(dir, navigation.vectors), dims, manifest.chunkCount) : undefined,
